@@ -1,0 +1,3 @@
+"""EZChat: a self-hosted chat backend (REST + WebSocket) on Tornado."""
+
+__version__ = "0.1.0"

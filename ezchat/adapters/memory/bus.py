@@ -1,0 +1,32 @@
+"""An event bus inside one process."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from ezchat.domain.events import Event
+from ezchat.ports.bus import Subscriber
+
+log = logging.getLogger(__name__)
+
+
+class InProcessEventBus:
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    async def publish(self, event: Event) -> None:
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("event subscriber %r failed on %s", subscriber, type(event).__name__)
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe

@@ -1,0 +1,210 @@
+"""Configuration: defaults from config.yaml, overridden by environment variables, loaded once
+into a frozen typed object. Nothing else in EZChat reads os.environ or YAML."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
+STORAGES = ("memory",)
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing or wrong; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Config:
+    host: str | None = None
+    port: int = 8000
+    debug: bool = True
+    workers: int = 1
+    log_level: str = "INFO"
+    max_body_bytes: int = 1_048_576
+    idle_connection_timeout_s: float = 60.0
+    body_timeout_s: float = 30.0
+    xheaders: bool = False
+
+    storage: str = "memory"
+    data_dir: str = "./data"
+    mongodb_url: str | None = None
+    mongodb_db: str = "ezchat"
+    mongodb_max_pool_size: int = 100
+    mongodb_min_pool_size: int = 10
+    mongodb_max_idle_time_ms: int = 60_000
+    mongodb_socket_timeout_ms: int = 5_000
+    mongodb_connect_timeout_ms: int = 5_000
+    mongodb_server_selection_timeout_ms: int = 5_000
+    db_concurrency_limit: int = 20
+
+    user_cache_size: int = 1000
+    user_cache_ttl: float = 300.0
+    message_cache_size: int = 5000
+    message_cache_ttl: float = 60.0
+
+    secret_key: str | None = None
+    token_ttl_s: float = 2_592_000.0
+    password_hash_n: int = 16384
+    login_max_failures: int = 5
+    login_window_s: float = 300.0
+
+    max_message_length: int = 4000
+    max_group_members: int = 1000
+
+    slow_request_ms: float = 500.0
+
+    @property
+    def bind_host(self) -> str:
+        if self.host:
+            return self.host
+        return "127.0.0.1" if self.debug else "0.0.0.0"
+
+    @property
+    def process_count(self) -> int:
+        return self.workers or (os.cpu_count() or 1)
+
+
+# Lower bounds of numeric settings; anything below is refused at start.
+_MINIMUM: dict[str, float] = {
+    "port": 0,
+    "workers": 0,
+    "max_body_bytes": 1024,
+    "idle_connection_timeout_s": 0.1,
+    "body_timeout_s": 0.1,
+    "mongodb_max_pool_size": 1,
+    "mongodb_min_pool_size": 0,
+    "mongodb_max_idle_time_ms": 0,
+    "mongodb_socket_timeout_ms": 1,
+    "mongodb_connect_timeout_ms": 1,
+    "mongodb_server_selection_timeout_ms": 1,
+    "db_concurrency_limit": 1,
+    "user_cache_size": 0,
+    "user_cache_ttl": 0,
+    "message_cache_size": 0,
+    "message_cache_ttl": 0,
+    "token_ttl_s": 1,
+    "password_hash_n": 2,
+    "login_max_failures": 1,
+    "login_window_s": 1,
+    "max_message_length": 1,
+    "max_group_members": 2,
+    "slow_request_ms": 0,
+}
+
+
+def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
+    """Read ``path`` (default: the project's config.yaml), then apply ``environ``. Raises
+    ``ConfigError`` naming the key or variable at fault."""
+    environ = os.environ if environ is None else environ
+    file = Path(path) if path is not None else DEFAULT_PATH
+    raw: dict[str, Any] = {}
+    if file.exists():
+        try:
+            loaded = yaml.safe_load(file.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{file}: not valid YAML: {exc}") from exc
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: expected a mapping of settings")
+        raw = loaded
+    fields = {f.name: f for f in dataclasses.fields(Config)}
+    hints = typing.get_type_hints(Config)
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        if key not in fields:
+            raise ConfigError(f"{file}: unknown setting {key!r}")
+        values[key] = _convert(value, hints[key], f"{key} (in {file.name})")
+    for key in fields:
+        env = key.upper()
+        if env in environ:
+            values[key] = _convert(environ[env], hints[key], env)
+    config = Config(**values)
+    _check(config)
+    return config
+
+
+def _convert(value: Any, hint: Any, name: str) -> Any:
+    optional = isinstance(hint, types.UnionType) and type(None) in typing.get_args(hint)
+    base = next((a for a in typing.get_args(hint) if a is not type(None)), hint)
+    if value is None or (optional and isinstance(value, str) and value.strip() in ("", "null")):
+        if optional:
+            return None
+        raise ConfigError(f"{name} must be set")
+    try:
+        if base is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError
+        if base is int:
+            if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                raise ValueError
+            return int(str(value).strip()) if isinstance(value, str) else int(value)
+        if base is float:
+            if isinstance(value, bool):
+                raise ValueError
+            number = float(value)
+            if number != number or number in (float("inf"), float("-inf")):
+                raise ValueError
+            return number
+        return str(value)
+    except (ValueError, TypeError):
+        kind = {bool: "true or false", int: "a whole number", float: "a number"}.get(base, "text")
+        raise ConfigError(f"{name} must be {kind}, got {value!r}") from None
+
+
+def _check(config: Config) -> None:
+    for key, minimum in _MINIMUM.items():
+        if getattr(config, key) < minimum:
+            raise ConfigError(f"{key.upper()} must be at least {minimum}")
+    if config.port > 65535:
+        raise ConfigError("PORT must be at most 65535")
+    if config.storage not in STORAGES:
+        raise ConfigError(f"STORAGE must be one of {', '.join(STORAGES)}, got {config.storage!r}")
+    if config.log_level.upper() not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
+    n = config.password_hash_n
+    if n & (n - 1):
+        raise ConfigError("PASSWORD_HASH_N must be a power of two")
+    if config.mongodb_min_pool_size > config.mongodb_max_pool_size:
+        raise ConfigError("MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE")
+    if config.process_count > 1 and config.storage == "memory":
+        raise ConfigError(
+            "WORKERS must be 1 with STORAGE=memory: worker processes need a shared store "
+            "and an event broker between them"
+        )
+
+
+def secret_key(config: Config) -> str:
+    """SECRET_KEY, or the key generated on first start and kept in DATA_DIR, so tokens outlive
+    a restart."""
+    if config.secret_key:
+        return config.secret_key
+    path = Path(config.data_dir) / "secret_key"
+    try:
+        if path.exists():
+            key = path.read_text().strip()
+            if key:
+                return key
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(48)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(key)
+        return key
+    except OSError as exc:
+        raise ConfigError(f"DATA_DIR: cannot keep the secret key in {path}: {exc}") from exc

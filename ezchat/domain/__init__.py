@@ -1,0 +1,1 @@
+"""The chat domain: entities, events, rules, services. Imports nothing outside itself."""

@@ -1,0 +1,80 @@
+"""Domain events, published on the event bus after every change.
+
+Each event names its ``recipients``: the user ids that must hear of it, fixed at the moment of
+the change (the members then), so that delivery never has to look membership up again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ezchat.domain.model import Contact, Conversation, Message, User
+
+
+@dataclass(frozen=True)
+class Event:
+    recipients: frozenset[str]
+
+
+@dataclass(frozen=True)
+class MessagePosted(Event):
+    message: Message
+
+
+@dataclass(frozen=True)
+class MessageChanged(Event):
+    """An edit, a delete or a reaction: the message as it now is."""
+
+    message: Message
+    change: str  # "edited" | "deleted" | "reaction"
+
+
+@dataclass(frozen=True)
+class ConversationCreated(Event):
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
+class ConversationUpdated(Event):
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
+class ConversationDeleted(Event):
+    conversation: Conversation
+
+
+@dataclass(frozen=True)
+class MemberAdded(Event):
+    conversation_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class MemberRemoved(Event):
+    """Recipients include the removed user, who hears of it as its last event there."""
+
+    conversation_id: str
+    user_id: str
+
+
+@dataclass(frozen=True)
+class ReceiptMoved(Event):
+    conversation_id: str
+    user_id: str
+    read_seq: int
+    delivered_seq: int
+
+
+@dataclass(frozen=True)
+class UserUpdated(Event):
+    user: User
+
+
+@dataclass(frozen=True)
+class ContactChanged(Event):
+    """One side's view of a relation changed; ``contact`` is None when it was removed."""
+
+    owner_id: str
+    user_id: str
+    contact: Contact | None

@@ -1,0 +1,188 @@
+"""Entities of the chat domain. Frozen: a change is a new value (``dataclasses.replace``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from enum import StrEnum
+
+
+class Presence(StrEnum):
+    ONLINE = "online"
+    AWAY = "away"
+    OFFLINE = "offline"
+
+
+class ContactState(StrEnum):
+    ACCEPTED = "accepted"
+    INCOMING = "incoming"
+    OUTGOING = "outgoing"
+    BLOCKED = "blocked"
+
+
+class ConversationType(StrEnum):
+    DIRECT = "direct"
+    GROUP = "group"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MEMBER = "member"
+
+
+@dataclass(frozen=True)
+class User:
+    id: str
+    username: str
+    display_name: str
+    created_at: datetime
+    avatar_url: str | None = None
+    status: Presence = Presence.OFFLINE
+    last_seen: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What login checks: the password hash (its own format names algorithm, cost and salt)."""
+
+    user_id: str
+    password_hash: str
+
+
+@dataclass(frozen=True)
+class Contact:
+    """One side of a relation, as its ``owner_id`` sees it."""
+
+    owner_id: str
+    user_id: str
+    state: ContactState
+    since: datetime
+
+
+@dataclass(frozen=True)
+class Member:
+    """A member of a conversation and that member's own state in it."""
+
+    user_id: str
+    role: Role
+    joined_at: datetime
+    read_seq: int = 0
+    delivered_seq: int = 0
+    pinned: bool = False
+    muted: bool = False
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    type: ConversationType
+    created_by: str
+    created_at: datetime
+    members: tuple[Member, ...]
+    name: str | None = None
+    description: str | None = None
+    avatar_url: str | None = None
+    last_seq: int = 0
+    rev: int = 0
+    last_activity: datetime | None = None
+    # For direct conversations: the two user ids sorted and joined, unique per pair.
+    direct_key: str | None = None
+
+    def member(self, user_id: str) -> Member | None:
+        for m in self.members:
+            if m.user_id == user_id:
+                return m
+        return None
+
+    @property
+    def member_ids(self) -> frozenset[str]:
+        return frozenset(m.user_id for m in self.members)
+
+    @property
+    def activity(self) -> datetime:
+        return self.last_activity or self.created_at
+
+    def admins(self) -> list[Member]:
+        return [m for m in self.members if m.role is Role.ADMIN]
+
+    def with_member(self, member: Member) -> Conversation:
+        others = tuple(m for m in self.members if m.user_id != member.user_id)
+        return replace(self, members=others + (member,))
+
+    def without_member(self, user_id: str) -> Conversation:
+        return replace(self, members=tuple(m for m in self.members if m.user_id != user_id))
+
+
+@dataclass(frozen=True)
+class Attachment:
+    url: str
+    name: str
+    mime_type: str
+    size: int
+
+
+@dataclass(frozen=True)
+class NewMessage:
+    """A message before the store gives it an id, seq and rev."""
+
+    conversation_id: str
+    sender_id: str
+    client_id: str
+    text: str
+    attachments: tuple[Attachment, ...]
+    reply_to: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Message:
+    id: str
+    conversation_id: str
+    seq: int
+    rev: int
+    client_id: str
+    sender_id: str
+    text: str
+    created_at: datetime
+    attachments: tuple[Attachment, ...] = ()
+    reply_to: str | None = None
+    # Emoji -> user ids in the order they reacted; emoji in the order first used.
+    reactions: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
+    edited_at: datetime | None = None
+    deleted: bool = False
+
+    def reactions_dict(self) -> dict[str, list[str]]:
+        return {emoji: list(users) for emoji, users in self.reactions}
+
+    def with_reaction(self, emoji: str, user_id: str) -> Message:
+        found = False
+        out: list[tuple[str, tuple[str, ...]]] = []
+        for e, users in self.reactions:
+            if e == emoji:
+                found = True
+                if user_id not in users:
+                    users = users + (user_id,)
+            out.append((e, users))
+        if not found:
+            out.append((emoji, (user_id,)))
+        return replace(self, reactions=tuple(out))
+
+    def without_reaction(self, emoji: str, user_id: str) -> Message:
+        out = []
+        for e, users in self.reactions:
+            if e == emoji:
+                users = tuple(u for u in users if u != user_id)
+            if users:
+                out.append((e, users))
+        return replace(self, reactions=tuple(out))
+
+    def tombstone(self) -> Message:
+        """The message as it stays after a delete: identity and place kept, content gone."""
+        return replace(self, text="", attachments=(), reactions=(), deleted=True)
+
+
+@dataclass(frozen=True)
+class Receipt:
+    user_id: str
+    read_seq: int
+    delivered_seq: int

@@ -1,0 +1,1 @@
+"""Domain services: the use cases, one module a concern."""

@@ -1,0 +1,348 @@
+"""Direct and group conversations, membership, roles and per-member settings."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from ezchat.domain import rules
+from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
+from ezchat.domain.events import (
+    ConversationCreated,
+    ConversationDeleted,
+    ConversationUpdated,
+    MemberAdded,
+    MemberRemoved,
+)
+from ezchat.domain.ids import new_id
+from ezchat.domain.model import Conversation, ConversationType, Member, Message, Role
+from ezchat.domain.services.contacts import ContactService
+from ezchat.domain.unset import UNSET, Unset
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
+
+DIRECT = ConversationType.DIRECT
+
+
+@dataclass(frozen=True)
+class ConversationView:
+    """A conversation as one member sees it."""
+
+    conversation: Conversation
+    member: Member
+    last_message: Message | None
+    unread_count: int
+
+
+def direct_key(a: str, b: str) -> str:
+    return ":".join(sorted((a, b)))
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidRequest("role must be 'admin' or 'member'", field="role") from None
+
+
+class ConversationService:
+    def __init__(
+        self,
+        *,
+        users: UserStore,
+        conversations: ConversationStore,
+        messages: MessageStore,
+        contacts: ContactService,
+        bus: EventBus,
+        clock: Clock,
+        limits: rules.Limits,
+        ids: Callable[[], str] = new_id,
+    ) -> None:
+        self._users = users
+        self._conversations = conversations
+        self._messages = messages
+        self._contacts = contacts
+        self._bus = bus
+        self._clock = clock
+        self._limits = limits
+        self._ids = ids
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def require_member(
+        self, caller: str, conversation_id: str
+    ) -> tuple[Conversation, Member]:
+        """The conversation and the caller's membership; ``NotFound`` for non-members too."""
+        conv = await self._conversations.get(conversation_id)
+        member = conv.member(caller) if conv else None
+        if conv is None or member is None:
+            raise NotFound("conversation not found")
+        return conv, member
+
+    async def get(self, caller: str, conversation_id: str) -> ConversationView:
+        conv, member = await self.require_member(caller, conversation_id)
+        return (await self._views(caller, [conv]))[0]
+
+    async def list(
+        self, caller: str, *, limit: int, cursor: str | None
+    ) -> tuple[list[ConversationView], str | None]:
+        """Pinned first, then by latest activity, newest first; ``cursor`` continues a list."""
+        convs = await self._conversations.list_for_user(caller)
+
+        def key(c: Conversation) -> tuple[int, float, str]:
+            m = c.member(caller)
+            return (0 if m and m.pinned else 1, -c.activity.timestamp(), c.id)
+
+        ordered = sorted(convs, key=key)
+        if cursor:
+            after = _decode_cursor(cursor)
+            ordered = [c for c in ordered if key(c) > after]
+        page = ordered[:limit]
+        next_cursor = _encode_cursor(key(page[-1])) if len(ordered) > limit else None
+        return await self._views(caller, page), next_cursor
+
+    async def _views(self, caller: str, convs: list[Conversation]) -> list[ConversationView]:
+        last = await self._messages.last_messages([c.id for c in convs])
+        out = []
+        for c in convs:
+            member = c.member(caller)
+            assert member is not None
+            unread = (
+                await self._messages.count_unread(c.id, caller, member.read_seq)
+                if c.last_seq > member.read_seq
+                else 0
+            )
+            out.append(ConversationView(c, member, last.get(c.id), unread))
+        return out
+
+    # -- creating ----------------------------------------------------------------------------
+
+    async def open_direct(self, caller: str, user_id: str) -> tuple[ConversationView, bool]:
+        """Get or create the direct conversation of the two. Returns (view, created)."""
+        if user_id == caller:
+            raise InvalidRequest("a direct conversation needs another user", field="user_id")
+        if await self._users.get(user_id) is None:
+            raise InvalidRequest("user_id names no user", field="user_id")
+        if await self._contacts.has_blocked(user_id, caller):
+            raise Forbidden("this user does not accept messages from you")
+        if await self._contacts.has_blocked(caller, user_id):
+            raise Forbidden("you have blocked this user; unblock them first")
+        key = direct_key(caller, user_id)
+        existing = await self._conversations.get_direct(key)
+        if existing is not None:
+            return await self.get(caller, existing.id), False
+        now = self._clock.now()
+        conv = Conversation(
+            id=self._ids(),
+            type=DIRECT,
+            created_by=caller,
+            created_at=now,
+            last_activity=now,
+            direct_key=key,
+            members=(
+                Member(user_id=caller, role=Role.MEMBER, joined_at=now),
+                Member(user_id=user_id, role=Role.MEMBER, joined_at=now),
+            ),
+        )
+        try:
+            await self._conversations.add(conv)
+        except Conflict:  # created by the other side at the same moment
+            existing = await self._conversations.get_direct(key)
+            if existing is None:
+                raise
+            return await self.get(caller, existing.id), False
+        await self._bus.publish(ConversationCreated(recipients=conv.member_ids, conversation=conv))
+        return await self.get(caller, conv.id), True
+
+    async def create_group(
+        self,
+        caller: str,
+        *,
+        name: str,
+        member_ids: list[str],
+        description: str | None = None,
+        avatar_url: str | None = None,
+    ) -> ConversationView:
+        title = rules.text_field(name, "name", min_len=1, max_len=100)
+        about = rules.optional_text(description, "description", max_len=1000)
+        avatar = rules.url(avatar_url, "avatar_url")
+        others = list(dict.fromkeys(u for u in member_ids if u != caller))
+        if len(others) + 1 > self._limits.max_group_members:
+            raise InvalidRequest(
+                f"a group holds at most {self._limits.max_group_members} members",
+                field="member_ids",
+            )
+        found = await self._users.get_many(others)
+        unknown = [u for u in others if u not in found]
+        if unknown:
+            raise InvalidRequest(
+                f"member_ids names unknown users: {', '.join(unknown[:10])}", field="member_ids"
+            )
+        for u in others:
+            if await self._contacts.has_blocked(u, caller):
+                raise Forbidden(f"user {u} cannot be added by you")
+        now = self._clock.now()
+        members = (Member(user_id=caller, role=Role.ADMIN, joined_at=now),) + tuple(
+            Member(user_id=u, role=Role.MEMBER, joined_at=now) for u in others
+        )
+        conv = Conversation(
+            id=self._ids(),
+            type=ConversationType.GROUP,
+            created_by=caller,
+            created_at=now,
+            last_activity=now,
+            name=title,
+            description=about,
+            avatar_url=avatar,
+            members=members,
+        )
+        await self._conversations.add(conv)
+        await self._bus.publish(ConversationCreated(recipients=conv.member_ids, conversation=conv))
+        return await self.get(caller, conv.id)
+
+    # -- changing ----------------------------------------------------------------------------
+
+    async def update_info(
+        self,
+        caller: str,
+        conversation_id: str,
+        *,
+        name: str | Unset = UNSET,
+        description: str | None | Unset = UNSET,
+        avatar_url: str | None | Unset = UNSET,
+    ) -> ConversationView:
+        conv = await self._require_admin(caller, conversation_id, "change the conversation")
+        changes: dict[str, object] = {}
+        if name is not UNSET:
+            changes["name"] = rules.text_field(name, "name", min_len=1, max_len=100)
+        if description is not UNSET:
+            changes["description"] = rules.optional_text(description, "description", max_len=1000)
+        if avatar_url is not UNSET:
+            changes["avatar_url"] = rules.url(avatar_url, "avatar_url")
+        updated = replace(conv, **changes)  # type: ignore[arg-type]
+        if updated != conv:
+            updated = await self._conversations.update_info(updated)
+            await self._updated(updated, updated.member_ids)
+        return await self.get(caller, conversation_id)
+
+    async def delete(self, caller: str, conversation_id: str) -> None:
+        conv = await self._require_admin(caller, conversation_id, "delete the conversation")
+        await self._conversations.delete(conv.id)
+        await self._bus.publish(ConversationDeleted(recipients=conv.member_ids, conversation=conv))
+
+    async def add_member(
+        self, caller: str, conversation_id: str, user_id: str, role: str | None = None
+    ) -> ConversationView:
+        conv = await self._require_admin(caller, conversation_id, "add members")
+        new_role = parse_role(role) if role is not None else Role.MEMBER
+        if await self._users.get(user_id) is None:
+            raise InvalidRequest("user_id names no user", field="user_id")
+        if conv.member(user_id) is not None:
+            raise Conflict("user is a member already")
+        if len(conv.members) >= self._limits.max_group_members:
+            raise Conflict(f"a group holds at most {self._limits.max_group_members} members")
+        if await self._contacts.has_blocked(user_id, caller):
+            raise Forbidden("this user cannot be added by you")
+        member = Member(
+            user_id=user_id,
+            role=new_role,
+            joined_at=self._clock.now(),
+            read_seq=conv.last_seq,
+            delivered_seq=conv.last_seq,
+        )
+        conv = await self._conversations.add_member(conv.id, member)
+        await self._bus.publish(
+            MemberAdded(recipients=conv.member_ids, conversation_id=conv.id, user_id=user_id)
+        )
+        return await self.get(caller, conversation_id)
+
+    async def remove_member(self, caller: str, conversation_id: str, user_id: str) -> None:
+        """Leave (the caller itself) or remove another member (admins). The last admin's
+        leaving makes the longest-standing member admin; the last member's leaving ends the
+        group."""
+        conv, me = await self.require_member(caller, conversation_id)
+        if conv.type is DIRECT:
+            raise InvalidRequest("members of a direct conversation cannot change")
+        target = conv.member(user_id)
+        if target is None:
+            raise NotFound("user is not a member")
+        if user_id != caller and me.role is not Role.ADMIN:
+            raise Forbidden("only admins can remove members")
+        before = conv.member_ids
+        conv = await self._conversations.remove_member(conv.id, user_id)
+        await self._bus.publish(
+            MemberRemoved(recipients=before, conversation_id=conv.id, user_id=user_id)
+        )
+        if not conv.members:
+            await self._conversations.delete(conv.id)
+            return
+        if not conv.admins():
+            heir = min(conv.members, key=lambda m: (m.joined_at, m.user_id))
+            conv = await self._conversations.update_member(conv.id, replace(heir, role=Role.ADMIN))
+            await self._updated(conv, conv.member_ids)
+
+    async def set_role(
+        self, caller: str, conversation_id: str, user_id: str, role: str
+    ) -> ConversationView:
+        conv = await self._require_admin(caller, conversation_id, "change roles")
+        new_role = parse_role(role)
+        target = conv.member(user_id)
+        if target is None:
+            raise NotFound("user is not a member")
+        if target.role is Role.ADMIN and new_role is Role.MEMBER and len(conv.admins()) == 1:
+            raise Conflict("a group needs at least one admin; promote another member first")
+        if target.role is not new_role:
+            conv = await self._conversations.update_member(conv.id, replace(target, role=new_role))
+            await self._updated(conv, conv.member_ids)
+        return await self.get(caller, conversation_id)
+
+    async def update_settings(
+        self,
+        caller: str,
+        conversation_id: str,
+        *,
+        pinned: bool | None = None,
+        muted: bool | None = None,
+    ) -> ConversationView:
+        conv, me = await self.require_member(caller, conversation_id)
+        updated = replace(
+            me,
+            pinned=me.pinned if pinned is None else pinned,
+            muted=me.muted if muted is None else muted,
+        )
+        if updated != me:
+            conv = await self._conversations.update_member(conv.id, updated)
+            await self._updated(conv, frozenset({caller}))
+        return await self.get(caller, conversation_id)
+
+    async def _require_admin(self, caller: str, conversation_id: str, what: str) -> Conversation:
+        conv, me = await self.require_member(caller, conversation_id)
+        if conv.type is DIRECT:
+            raise InvalidRequest(f"cannot {what} of a direct conversation")
+        if me.role is not Role.ADMIN:
+            raise Forbidden(f"only admins can {what}")
+        return conv
+
+    async def _updated(self, conv: Conversation, recipients: frozenset[str]) -> None:
+        await self._bus.publish(ConversationUpdated(recipients=recipients, conversation=conv))
+
+
+def _encode_cursor(key: tuple[int, float, str]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, float, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        pinned, activity, cid = json.loads(raw)
+        if not (
+            isinstance(pinned, int) and isinstance(activity, (int, float)) and isinstance(cid, str)
+        ):
+            raise ValueError
+        return (pinned, float(activity), cid)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None

@@ -1,0 +1,223 @@
+"""Messages: send, history, edit, delete, reactions, receipts, sync and search."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+
+from ezchat.domain import rules
+from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, StaleWrite
+from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
+from ezchat.domain.model import (
+    Attachment,
+    Conversation,
+    ConversationType,
+    Member,
+    Message,
+    NewMessage,
+    Receipt,
+    Role,
+)
+from ezchat.domain.services.contacts import ContactService
+from ezchat.domain.services.conversations import ConversationService
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.storage import ConversationStore, MessageStore
+
+# Concurrent changes to one message retry this many times before giving up with a conflict.
+MAX_WRITE_ATTEMPTS = 8
+
+Mutation = Callable[[Conversation, Message], "Message | None"]
+
+
+class MessageService:
+    def __init__(
+        self,
+        *,
+        conversations: ConversationService,
+        conversation_store: ConversationStore,
+        messages: MessageStore,
+        contacts: ContactService,
+        bus: EventBus,
+        clock: Clock,
+        limits: rules.Limits,
+    ) -> None:
+        self._conversations = conversations
+        self._conversation_store = conversation_store
+        self._messages = messages
+        self._contacts = contacts
+        self._bus = bus
+        self._clock = clock
+        self._limits = limits
+
+    async def send(
+        self,
+        caller: str,
+        conversation_id: str,
+        *,
+        client_id: str,
+        text: str,
+        attachments: list[Attachment] | None = None,
+        reply_to: str | None = None,
+    ) -> tuple[Message, bool]:
+        """Post a message. Returns (message, created); a repeated client_id of the same sender
+        returns the original and changes nothing."""
+        conv, _ = await self._conversations.require_member(caller, conversation_id)
+        rules.client_id(client_id)
+        files = rules.attachments(attachments or [])
+        body = rules.message_text(text, limits=self._limits, has_attachments=bool(files))
+        if conv.type is ConversationType.DIRECT:
+            other = next(m.user_id for m in conv.members if m.user_id != caller)
+            if await self._contacts.has_blocked(other, caller):
+                raise Forbidden("this user does not accept messages from you")
+            if await self._contacts.has_blocked(caller, other):
+                raise Forbidden("you have blocked this user; unblock them first")
+        if reply_to is not None and await self._messages.get(conv.id, reply_to) is None:
+            raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
+        message, created = await self._messages.add(
+            NewMessage(
+                conversation_id=conv.id,
+                sender_id=caller,
+                client_id=client_id,
+                text=body,
+                attachments=files,
+                reply_to=reply_to,
+                created_at=self._clock.now(),
+            )
+        )
+        if not created:
+            if message.conversation_id != conv.id:
+                raise Conflict("client_id was already used for a message in another conversation")
+            return message, False
+        # Membership may have changed while the write was in flight: deliver to members now.
+        conv = await self._conversation_store.get(conv.id) or conv
+        await self._bus.publish(MessagePosted(recipients=conv.member_ids, message=message))
+        return message, True
+
+    async def history(
+        self,
+        caller: str,
+        conversation_id: str,
+        *,
+        before: int | None,
+        after: int | None,
+        limit: int,
+    ) -> tuple[list[Message], bool]:
+        await self._conversations.require_member(caller, conversation_id)
+        return await self._messages.page(conversation_id, before=before, after=after, limit=limit)
+
+    async def changed_since(
+        self, caller: str, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool, int]:
+        """For sync: messages changed after ``rev``, whether more exist, and the current rev."""
+        conv, _ = await self._conversations.require_member(caller, conversation_id)
+        messages, more = await self._messages.changed_since(conversation_id, rev, limit)
+        return messages, more, conv.rev
+
+    async def edit(self, caller: str, conversation_id: str, message_id: str, text: str) -> Message:
+        def change(conv: Conversation, m: Message) -> Message | None:
+            if m.sender_id != caller:
+                raise Forbidden("only the sender can edit a message")
+            if m.deleted:
+                raise Conflict("a deleted message cannot be edited")
+            new_text = rules.message_text(
+                text, limits=self._limits, has_attachments=bool(m.attachments)
+            )
+            if new_text == m.text:
+                return None
+            return replace(m, text=new_text, edited_at=self._clock.now())
+
+        return await self._mutate(caller, conversation_id, message_id, change, "edited")
+
+    async def delete(self, caller: str, conversation_id: str, message_id: str) -> Message:
+        def change(conv: Conversation, m: Message) -> Message | None:
+            me = conv.member(caller)
+            is_admin = conv.type is ConversationType.GROUP and me and me.role is Role.ADMIN
+            if m.sender_id != caller and not is_admin:
+                raise Forbidden("only the sender or a group admin can delete a message")
+            return None if m.deleted else m.tombstone()
+
+        return await self._mutate(caller, conversation_id, message_id, change, "deleted")
+
+    async def react(
+        self, caller: str, conversation_id: str, message_id: str, emoji: str, *, add: bool
+    ) -> Message:
+        rules.emoji(emoji)
+
+        def change(conv: Conversation, m: Message) -> Message | None:
+            if m.deleted:
+                raise Conflict("a deleted message cannot take reactions")
+            new = m.with_reaction(emoji, caller) if add else m.without_reaction(emoji, caller)
+            return None if new.reactions == m.reactions else new
+
+        return await self._mutate(caller, conversation_id, message_id, change, "reaction")
+
+    async def _mutate(
+        self, caller: str, conversation_id: str, message_id: str, change: Mutation, kind: str
+    ) -> Message:
+        """Apply ``change`` with optimistic concurrency: re-read and retry when another writer
+        got there first. ``change`` returns None when there is nothing to do."""
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            conv, _ = await self._conversations.require_member(caller, conversation_id)
+            current = await self._messages.get(conversation_id, message_id)
+            if current is None:
+                raise NotFound("message not found")
+            new = change(conv, current)
+            if new is None:
+                return current
+            try:
+                stored = await self._messages.replace(new, expected_rev=current.rev)
+            except StaleWrite:
+                continue
+            await self._bus.publish(
+                MessageChanged(recipients=conv.member_ids, message=stored, change=kind)
+            )
+            return stored
+        raise Conflict("the message is changing too fast; try again")
+
+    async def mark_read(self, caller: str, conversation_id: str, seq: int) -> Member:
+        return await self._advance(caller, conversation_id, seq, read=True)
+
+    async def mark_delivered(self, caller: str, conversation_id: str, seq: int) -> Member:
+        return await self._advance(caller, conversation_id, seq, read=False)
+
+    async def _advance(self, caller: str, conversation_id: str, seq: int, *, read: bool) -> Member:
+        """Pointers only move forward and never past the last message. Reading implies
+        delivery."""
+        if seq < 0:
+            raise InvalidRequest("seq must not be negative", field="seq")
+        conv, me = await self._conversations.require_member(caller, conversation_id)
+        target = min(seq, conv.last_seq)
+        if target <= (me.read_seq if read else me.delivered_seq):
+            return me
+        member = await self._conversation_store.advance_pointers(
+            conv.id, caller, read_seq=target if read else None, delivered_seq=target
+        )
+        if (member.read_seq, member.delivered_seq) != (me.read_seq, me.delivered_seq):
+            await self._bus.publish(
+                ReceiptMoved(
+                    recipients=conv.member_ids,
+                    conversation_id=conv.id,
+                    user_id=caller,
+                    read_seq=member.read_seq,
+                    delivered_seq=member.delivered_seq,
+                )
+            )
+        return member
+
+    async def receipts(self, caller: str, conversation_id: str) -> list[Receipt]:
+        conv, _ = await self._conversations.require_member(caller, conversation_id)
+        return [Receipt(m.user_id, m.read_seq, m.delivered_seq) for m in conv.members]
+
+    async def search(
+        self, caller: str, query: str, *, conversation_id: str | None, limit: int
+    ) -> list[Message]:
+        words = rules.search_words(query)
+        if conversation_id is not None:
+            await self._conversations.require_member(caller, conversation_id)
+            ids = [conversation_id]
+        else:
+            ids = [c.id for c in await self._conversation_store.list_for_user(caller)]
+        if not ids:
+            return []
+        return await self._messages.search(ids, words, limit)

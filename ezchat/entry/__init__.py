@@ -1,0 +1,1 @@
+"""Entry points: the Tornado app factory, HTTP and WebSocket handlers, and ``main``."""

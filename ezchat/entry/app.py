@@ -1,0 +1,152 @@
+"""The composition root: builds every part from the config, and closes them in reverse."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import tornado.web
+
+from ezchat.adapters.clock import SystemClock
+from ezchat.adapters.memory import (
+    InProcessEventBus,
+    MemoryContactStore,
+    MemoryConversationStore,
+    MemoryDatabase,
+    MemoryMessageStore,
+    MemoryUserStore,
+)
+from ezchat.adapters.scrypt import ScryptPasswordHasher
+from ezchat.adapters.tokens import SignedValueTokenCodec
+from ezchat.config import Config, secret_key
+from ezchat.domain.rules import Limits
+from ezchat.domain.services.auth import AuthService
+from ezchat.domain.services.contacts import ContactService
+from ezchat.domain.services.conversations import ConversationService
+from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.users import UserService
+from ezchat.entry.context import Services
+from ezchat.entry.handlers import accounts, conversations, messages, ops
+from ezchat.entry.handlers.base import NotFoundHandler
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.security import PasswordHasher
+
+ID = r"([^/]+)"
+
+
+@dataclass
+class EzChatApp:
+    application: tornado.web.Application
+    services: Services
+    bus: EventBus
+    _hasher: PasswordHasher
+
+    async def close(self) -> None:
+        close = getattr(self._hasher, "close", None)
+        if close is not None:
+            close()
+
+
+def make_app(
+    config: Config,
+    *,
+    db: MemoryDatabase | None = None,
+    bus: EventBus | None = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher | None = None,
+) -> EzChatApp:
+    """Build the application. Anything passed in is used as given; the rest is built from
+    ``config``."""
+    clock = clock or SystemClock()
+    bus = bus or InProcessEventBus()
+    hasher = hasher or ScryptPasswordHasher(n=config.password_hash_n)
+    db = db or MemoryDatabase()
+    user_store = MemoryUserStore(db)
+    contact_store = MemoryContactStore(db)
+    conversation_store = MemoryConversationStore(db)
+    message_store = MemoryMessageStore(db)
+    limits = Limits(
+        max_message_length=config.max_message_length, max_group_members=config.max_group_members
+    )
+
+    auth = AuthService(
+        users=user_store,
+        hasher=hasher,
+        tokens=SignedValueTokenCodec(secret_key(config)),
+        clock=clock,
+        token_ttl_s=config.token_ttl_s,
+        login_max_failures=config.login_max_failures,
+        login_window_s=config.login_window_s,
+    )
+    contacts = ContactService(users=user_store, contacts=contact_store, bus=bus, clock=clock)
+    users = UserService(
+        users=user_store, contacts=contact_store, conversations=conversation_store, bus=bus
+    )
+    convs = ConversationService(
+        users=user_store,
+        conversations=conversation_store,
+        messages=message_store,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+    )
+    msgs = MessageService(
+        conversations=convs,
+        conversation_store=conversation_store,
+        messages=message_store,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+    )
+    services = Services(
+        config=config,
+        auth=auth,
+        users=users,
+        contacts=contacts,
+        conversations=convs,
+        messages=msgs,
+        user_store=user_store,
+    )
+    return EzChatApp(
+        application=tornado.web.Application(
+            routes(services),
+            default_handler_class=NotFoundHandler,
+            default_handler_args={"services": services},
+            debug=False,
+            compress_response=False,
+        ),
+        services=services,
+        bus=bus,
+        _hasher=hasher,
+    )
+
+
+def routes(services: Services) -> list[Any]:
+    a = {"services": services}
+    c = f"/api/conversations/{ID}"
+    return [
+        (r"/health", ops.HealthHandler, a),
+        (r"/api/auth/register", accounts.RegisterHandler, a),
+        (r"/api/auth/login", accounts.LoginHandler, a),
+        (r"/api/users/me", accounts.MeHandler, a),
+        (r"/api/users", accounts.UserSearchHandler, a),
+        (rf"/api/users/{ID}", accounts.UserHandler, a),
+        (r"/api/contacts", accounts.ContactsHandler, a),
+        (rf"/api/contacts/{ID}/accept", accounts.ContactAcceptHandler, a),
+        (rf"/api/contacts/{ID}/block", accounts.ContactBlockHandler, a),
+        (rf"/api/contacts/{ID}", accounts.ContactHandler, a),
+        (r"/api/conversations", conversations.ConversationsHandler, a),
+        (c, conversations.ConversationHandler, a),
+        (rf"{c}/members", conversations.MembersHandler, a),
+        (rf"{c}/members/{ID}", conversations.MemberHandler, a),
+        (rf"{c}/settings", conversations.SettingsHandler, a),
+        (rf"{c}/messages", messages.MessagesHandler, a),
+        (rf"{c}/messages/{ID}", messages.MessageHandler, a),
+        (rf"{c}/messages/{ID}/reactions/{ID}", messages.ReactionHandler, a),
+        (rf"{c}/read", messages.ReadHandler, a),
+        (rf"{c}/receipts", messages.ReceiptsHandler, a),
+        (r"/api/search", messages.SearchHandler, a),
+    ]

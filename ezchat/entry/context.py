@@ -1,0 +1,24 @@
+"""What handlers are given: the services and the settings they need."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ezchat.config import Config
+from ezchat.domain.services.auth import AuthService
+from ezchat.domain.services.contacts import ContactService
+from ezchat.domain.services.conversations import ConversationService
+from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.users import UserService
+from ezchat.ports.storage import UserStore
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    auth: AuthService
+    users: UserService
+    contacts: ContactService
+    conversations: ConversationService
+    messages: MessageService
+    user_store: UserStore  # for the storage health check

@@ -1,0 +1,1 @@
+"""Tornado request handlers, thin: parse, call a service, map errors."""

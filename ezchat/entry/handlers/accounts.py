@@ -1,0 +1,84 @@
+"""Auth, profiles, user search and contacts."""
+
+from __future__ import annotations
+
+from ezchat.entry import serialize
+from ezchat.entry.handlers.base import ApiHandler
+
+
+class RegisterHandler(ApiHandler):
+    requires_auth = False
+
+    async def post(self) -> None:
+        body = self.body()
+        display_name = body.opt_str("display_name")
+        user, token = await self.services.auth.register(
+            body.str("username"), body.str("password"), display_name or None
+        )
+        self.reply({"user": serialize.user(user), "token": token}, 201)
+
+
+class LoginHandler(ApiHandler):
+    requires_auth = False
+
+    async def post(self) -> None:
+        body = self.body()
+        user, token = await self.services.auth.login(
+            body.str("username"), body.str("password"), client=self.request.remote_ip or ""
+        )
+        self.reply({"user": serialize.user(user), "token": token})
+
+
+class MeHandler(ApiHandler):
+    async def get(self) -> None:
+        self.reply(serialize.user(self.user))
+
+    async def patch(self) -> None:
+        body = self.body()
+        user = await self.services.users.update_profile(
+            self.user.id,
+            display_name=body.nullable_str("display_name"),
+            avatar_url=body.nullable_str("avatar_url"),
+        )
+        self.reply(serialize.user(user))
+
+
+class UserHandler(ApiHandler):
+    async def get(self, user_id: str) -> None:
+        self.reply(serialize.user(await self.services.users.get(user_id)))
+
+
+class UserSearchHandler(ApiHandler):
+    async def get(self) -> None:
+        q = self.get_query_argument("q", "")
+        users = await self.services.users.search(q, self.limit())
+        self.reply({"users": [serialize.user(u) for u in users]})
+
+
+class ContactsHandler(ApiHandler):
+    async def get(self) -> None:
+        contacts = await self.services.contacts.list(self.user.id)
+        self.reply({"contacts": [serialize.contact(c, u) for c, u in contacts]})
+
+    async def post(self) -> None:
+        user_id = self.body().str("user_id")
+        contact, other, created = await self.services.contacts.request(self.user.id, user_id)
+        self.reply(serialize.contact(contact, other), 201 if created else 200)
+
+
+class ContactAcceptHandler(ApiHandler):
+    async def post(self, user_id: str) -> None:
+        contact, other = await self.services.contacts.accept(self.user.id, user_id)
+        self.reply(serialize.contact(contact, other))
+
+
+class ContactBlockHandler(ApiHandler):
+    async def post(self, user_id: str) -> None:
+        contact, other = await self.services.contacts.block(self.user.id, user_id)
+        self.reply(serialize.contact(contact, other))
+
+
+class ContactHandler(ApiHandler):
+    async def delete(self, user_id: str) -> None:
+        await self.services.contacts.remove(self.user.id, user_id)
+        self.no_content()

@@ -1,0 +1,167 @@
+"""The base of every HTTP handler: JSON in and out, the contract's error body, bearer auth,
+body limits and ``X-Process-Time``."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from tornado import httputil
+from tornado.web import HTTPError, RequestHandler, stream_request_body
+
+from ezchat.domain.errors import EzChatError, TooLarge, Unauthorized
+from ezchat.domain.model import User
+from ezchat.entry import parse, serialize
+from ezchat.entry.context import Services
+
+log = logging.getLogger("ezchat.http")
+
+STATUS = {
+    "invalid_request": 400,
+    "unauthorized": 401,
+    "forbidden": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "too_large": 413,
+    "rate_limited": 429,
+    "unavailable": 503,
+    "internal": 500,
+}
+CODE_BY_STATUS = {status: code for code, status in STATUS.items()}
+
+
+@stream_request_body
+class ApiHandler(RequestHandler):
+    """Bodies are streamed so that an oversize one is refused with 413 as soon as its
+    Content-Length (or its running size) passes the limit, never buffered whole."""
+
+    requires_auth = True
+
+    def initialize(self, services: Services) -> None:
+        self.services = services
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._user: User | None = None
+
+    @property
+    def user(self) -> User:
+        assert self._user is not None, "handler requires auth"
+        return self._user
+
+    def set_default_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def compute_etag(self) -> None:
+        return None  # answers depend on the caller and change often; never 304
+
+    async def prepare(self) -> None:
+        limit = self.services.config.max_body_bytes
+        length = self.request.headers.get("Content-Length")
+        if length is not None and length.isdigit() and int(length) > limit:
+            raise TooLarge(f"request body must be at most {limit} bytes")
+        if self.requires_auth:
+            self._user = await self.services.auth.authenticate(self._bearer())
+
+    def data_received(self, chunk: bytes) -> None:
+        # A chunked body with no Content-Length: keep counting, stop keeping.
+        self._size += len(chunk)
+        if self._size <= self.services.config.max_body_bytes:
+            self._chunks.append(chunk)
+
+    def body(self) -> parse.Fields:
+        limit = self.services.config.max_body_bytes
+        if self._size > limit:
+            raise TooLarge(f"request body must be at most {limit} bytes")
+        return parse.json_object(b"".join(self._chunks))
+
+    def _bearer(self) -> str | None:
+        header = self.request.headers.get("Authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return token.strip()
+
+    def query_int(
+        self, name: str, *, default: int | None, low: int = 0, high: int = parse.MAX_INT
+    ) -> int | None:
+        return parse.query_int(
+            self.get_query_argument(name, None), name, default=default, low=low, high=high
+        )
+
+    def limit(self) -> int:
+        value = self.query_int("limit", default=50, low=1, high=100)
+        assert value is not None
+        return value
+
+    def reply(self, obj: Any, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(serialize.dumps(obj))
+
+    def no_content(self) -> None:
+        self.set_status(204)
+        self.clear_header("Content-Type")
+        self.finish()
+
+    def finish(self, chunk: Any = None) -> Any:
+        if not self._headers_written:
+            self.set_header("X-Process-Time", f"{self.request.request_time():.6f}")
+        return super().finish(chunk)
+
+    def on_finish(self) -> None:
+        elapsed_ms = self.request.request_time() * 1000
+        if elapsed_ms > self.services.config.slow_request_ms:
+            log.warning(
+                "slow request: %s %s -> %d in %.1f ms",
+                self.request.method,
+                self.request.path,
+                self.get_status(),
+                elapsed_ms,
+            )
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, EzChatError):
+            return  # an answer, not a fault
+        super().log_exception(typ, value, tb)
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        extra: dict[str, Any] = {}
+        if isinstance(exc, EzChatError):
+            code, message = exc.code, exc.message
+            extra = exc.extra()
+            status_code = STATUS.get(code, 500)
+            if "retry_after" in extra:
+                self.set_header(
+                    "Retry-After", str(max(1, int(-(-float(extra["retry_after"]) // 1))))
+                )
+            if isinstance(exc, Unauthorized):
+                self.set_header("WWW-Authenticate", 'Bearer realm="ezchat"')
+        elif isinstance(exc, HTTPError) and status_code < 500:
+            code = CODE_BY_STATUS.get(status_code, "invalid_request")
+            message = (
+                exc.log_message % exc.args
+                if exc.log_message
+                else httputil.responses.get(status_code, "bad request")
+            )
+            if status_code == 405:
+                message = f"method {self.request.method} is not allowed here"
+        else:
+            code, message, status_code = "internal", "internal server error", 500
+        self.set_status(status_code)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(serialize.dumps({"error": {"code": code, "message": message, **extra}}))
+
+    def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, EzChatError):
+            status_code = STATUS.get(exc.code, 500)
+        super().send_error(status_code, **kwargs)
+
+
+class NotFoundHandler(ApiHandler):
+    requires_auth = False
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        raise HTTPError(404, "no route for %s", self.request.path)

@@ -1,0 +1,98 @@
+"""Conversations, members and per-member settings."""
+
+from __future__ import annotations
+
+from ezchat.domain.errors import InvalidRequest
+from ezchat.entry import serialize
+from ezchat.entry.handlers.base import ApiHandler
+
+
+class ConversationsHandler(ApiHandler):
+    async def get(self) -> None:
+        cursor = self.get_query_argument("cursor", None) or None
+        views, next_cursor = await self.services.conversations.list(
+            self.user.id, limit=self.limit(), cursor=cursor
+        )
+        self.reply(
+            {
+                "conversations": [serialize.conversation(v) for v in views],
+                "next_cursor": next_cursor,
+            }
+        )
+
+    async def post(self) -> None:
+        body = self.body()
+        kind = body.str("type")
+        service = self.services.conversations
+        if kind == "direct":
+            view, created = await service.open_direct(self.user.id, body.str("user_id"))
+            self.reply(serialize.conversation(view), 201 if created else 200)
+        elif kind == "group":
+            description = body.nullable_str("description")
+            avatar_url = body.nullable_str("avatar_url")
+            view = await service.create_group(
+                self.user.id,
+                name=body.str("name"),
+                member_ids=body.str_list("member_ids", required=False),
+                description=description or None,
+                avatar_url=avatar_url or None,
+            )
+            self.reply(serialize.conversation(view), 201)
+        else:
+            raise InvalidRequest("type must be 'direct' or 'group'", field="type")
+
+
+class ConversationHandler(ApiHandler):
+    async def get(self, conversation_id: str) -> None:
+        view = await self.services.conversations.get(self.user.id, conversation_id)
+        self.reply(serialize.conversation(view))
+
+    async def patch(self, conversation_id: str) -> None:
+        body = self.body()
+        view = await self.services.conversations.update_info(
+            self.user.id,
+            conversation_id,
+            name=body.opt_str("name"),
+            description=body.nullable_str("description"),
+            avatar_url=body.nullable_str("avatar_url"),
+        )
+        self.reply(serialize.conversation(view))
+
+    async def delete(self, conversation_id: str) -> None:
+        await self.services.conversations.delete(self.user.id, conversation_id)
+        self.no_content()
+
+
+class MembersHandler(ApiHandler):
+    async def post(self, conversation_id: str) -> None:
+        body = self.body()
+        role = body.opt_str("role")
+        view = await self.services.conversations.add_member(
+            self.user.id, conversation_id, body.str("user_id"), role or None
+        )
+        self.reply(serialize.conversation(view))
+
+
+class MemberHandler(ApiHandler):
+    async def delete(self, conversation_id: str, user_id: str) -> None:
+        await self.services.conversations.remove_member(self.user.id, conversation_id, user_id)
+        self.no_content()
+
+    async def patch(self, conversation_id: str, user_id: str) -> None:
+        role = self.body().str("role")
+        view = await self.services.conversations.set_role(
+            self.user.id, conversation_id, user_id, role
+        )
+        self.reply(serialize.conversation(view))
+
+
+class SettingsHandler(ApiHandler):
+    async def put(self, conversation_id: str) -> None:
+        body = self.body()
+        view = await self.services.conversations.update_settings(
+            self.user.id,
+            conversation_id,
+            pinned=body.opt_bool("pinned"),
+            muted=body.opt_bool("muted"),
+        )
+        self.reply(serialize.conversation(view))

@@ -1,0 +1,83 @@
+"""Messages, reactions, read pointers, receipts and search."""
+
+from __future__ import annotations
+
+from ezchat.domain.errors import InvalidRequest
+from ezchat.entry import serialize
+from ezchat.entry.handlers.base import ApiHandler
+
+
+class MessagesHandler(ApiHandler):
+    async def get(self, conversation_id: str) -> None:
+        before = self.query_int("before", default=None)
+        after = self.query_int("after", default=None)
+        messages, has_more = await self.services.messages.history(
+            self.user.id, conversation_id, before=before, after=after, limit=self.limit()
+        )
+        self.reply({"messages": [serialize.message(m) for m in messages], "has_more": has_more})
+
+    async def post(self, conversation_id: str) -> None:
+        body = self.body()
+        text = body.opt_str("text")
+        reply_to = body.nullable_str("reply_to")
+        message, created = await self.services.messages.send(
+            self.user.id,
+            conversation_id,
+            client_id=body.str("client_id"),
+            text=text or "",
+            attachments=body.attachments(),
+            reply_to=reply_to or None,
+        )
+        self.reply(serialize.message(message), 201 if created else 200)
+
+
+class MessageHandler(ApiHandler):
+    async def patch(self, conversation_id: str, message_id: str) -> None:
+        text = self.body().str("text")
+        message = await self.services.messages.edit(self.user.id, conversation_id, message_id, text)
+        self.reply(serialize.message(message))
+
+    async def delete(self, conversation_id: str, message_id: str) -> None:
+        await self.services.messages.delete(self.user.id, conversation_id, message_id)
+        self.no_content()
+
+
+class ReactionHandler(ApiHandler):
+    async def put(self, conversation_id: str, message_id: str, emoji: str) -> None:
+        await self._react(conversation_id, message_id, emoji, add=True)
+
+    async def delete(self, conversation_id: str, message_id: str, emoji: str) -> None:
+        await self._react(conversation_id, message_id, emoji, add=False)
+
+    async def _react(self, conversation_id: str, message_id: str, emoji: str, *, add: bool) -> None:
+        message = await self.services.messages.react(
+            self.user.id, conversation_id, message_id, emoji, add=add
+        )
+        self.reply(serialize.message(message))
+
+
+class ReadHandler(ApiHandler):
+    async def post(self, conversation_id: str) -> None:
+        seq = self.body().int("seq")
+        member = await self.services.messages.mark_read(self.user.id, conversation_id, seq)
+        self.reply({"read_seq": member.read_seq})
+
+
+class ReceiptsHandler(ApiHandler):
+    async def get(self, conversation_id: str) -> None:
+        receipts = await self.services.messages.receipts(self.user.id, conversation_id)
+        self.reply({"receipts": [serialize.receipt(r) for r in receipts]})
+
+
+class SearchHandler(ApiHandler):
+    async def get(self) -> None:
+        q = self.get_query_argument("q", "")
+        if not q.strip():
+            raise InvalidRequest("q is required", field="q")
+        messages = await self.services.messages.search(
+            self.user.id,
+            q,
+            conversation_id=self.get_query_argument("conversation_id", None) or None,
+            limit=self.limit(),
+        )
+        self.reply({"messages": [serialize.message(m) for m in messages]})

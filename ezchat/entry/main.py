@@ -1,0 +1,66 @@
+"""Start the server: ``python main.py`` (development) or ``DEBUG=False python main.py``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from tornado.httpserver import HTTPServer
+
+from ezchat.config import Config, ConfigError, load_config
+from ezchat.entry.app import make_app
+
+log = logging.getLogger("ezchat")
+
+
+def make_server(config: Config, application: object) -> HTTPServer:
+    return HTTPServer(
+        application,  # type: ignore[arg-type]
+        xheaders=config.xheaders,
+        idle_connection_timeout=config.idle_connection_timeout_s,
+        body_timeout=config.body_timeout_s,
+        # Bodies past max_body_bytes get a 413 from the handler; the connection-level cap only
+        # stops a client that keeps sending after that answer.
+        max_body_size=config.max_body_bytes + 65536,
+    )
+
+
+async def serve(config: Config) -> None:
+    app = make_app(config)
+    server = make_server(config, app.application)
+    server.listen(config.port, address=config.bind_host)
+    log.info(
+        "EZChat listening on http://%s:%d (debug=%s, storage=%s)",
+        config.bind_host,
+        config.port,
+        config.debug,
+        config.storage,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    log.info("shutting down")
+    server.stop()
+    try:
+        await asyncio.wait_for(server.close_all_connections(), timeout=5)
+    except TimeoutError:
+        log.warning("connections still open after 5 s; closing anyway")
+    await app.close()
+
+
+def main() -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"ezchat: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=config.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    asyncio.run(serve(config))
+    return 0

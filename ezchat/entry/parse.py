@@ -1,0 +1,153 @@
+"""Reading client JSON: types are checked here, value rules in the domain. Every problem is an
+``InvalidRequest`` naming the field."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ezchat.domain.errors import InvalidRequest
+from ezchat.domain.model import Attachment
+from ezchat.domain.unset import UNSET, Unset
+
+MAX_INT = 2**53  # exact in every JSON reader and every store
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def json_object(raw: bytes, *, what: str = "body") -> Fields:
+    """Parse ``raw`` as one JSON object."""
+    if not raw.strip():
+        raise InvalidRequest(f"{what} must be a JSON object")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise InvalidRequest(f"{what} is not valid UTF-8") from None
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequest(f"{what} is not valid JSON: {str(exc)[:100]}") from None
+    if not isinstance(data, dict):
+        raise InvalidRequest(f"{what} must be a JSON object")
+    return Fields(data)
+
+
+class Fields:
+    """Typed access to a JSON object's fields. ``prefix`` names nested objects in messages."""
+
+    def __init__(self, data: dict[str, Any], prefix: str = "") -> None:
+        self.data = data
+        self._prefix = prefix
+
+    def _name(self, key: str) -> str:
+        return f"{self._prefix}{key}"
+
+    def _get(self, key: str, required: bool) -> Any:
+        if key not in self.data:
+            if required:
+                raise InvalidRequest(f"{self._name(key)} is required", field=self._name(key))
+            return UNSET
+        return self.data[key]
+
+    def _wrong(self, key: str, kind: str) -> InvalidRequest:
+        return InvalidRequest(f"{self._name(key)} must be {kind}", field=self._name(key))
+
+    def str(self, key: str) -> str:
+        value = self._get(key, True)
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string")
+        return value
+
+    def opt_str(self, key: str) -> str | Unset:
+        """Absent is UNSET; null is refused."""
+        value = self._get(key, False)
+        if value is UNSET:
+            return UNSET
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string")
+        return value
+
+    def nullable_str(self, key: str) -> str | None | Unset:
+        """Absent is UNSET; null is None (clears the value)."""
+        value = self._get(key, False)
+        if value is UNSET or value is None:
+            return value
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string or null")
+        return value
+
+    def int(self, key: str, *, minimum: int = 0) -> int:
+        value = self._get(key, True)
+        return self._int(key, value, minimum)
+
+    def opt_int(self, key: str, *, minimum: int = 0) -> int | Unset:
+        value = self._get(key, False)
+        return UNSET if value is UNSET else self._int(key, value, minimum)
+
+    def _int(self, key: str, value: Any, minimum: int) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self._wrong(key, "a whole number")
+        if not minimum <= value <= MAX_INT:
+            raise self._wrong(key, f"between {minimum} and {MAX_INT}")
+        return value
+
+    def opt_bool(self, key: str) -> bool | None:
+        value = self._get(key, False)
+        if value is UNSET:
+            return None
+        if not isinstance(value, bool):
+            raise self._wrong(key, "true or false")
+        return value
+
+    def str_list(self, key: str, *, required: bool = True) -> list[str]:
+        value = self._get(key, required)
+        if value is UNSET:
+            return []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self._wrong(key, "a list of strings")
+        return value
+
+    def object(self, key: str, *, required: bool = True) -> Fields | None:
+        value = self._get(key, required)
+        if value is UNSET or (value is None and not required):
+            return None
+        if not isinstance(value, dict):
+            raise self._wrong(key, "an object")
+        return Fields(value, prefix=f"{self._name(key)}.")
+
+    def attachments(self, key: str = "attachments") -> list[Attachment]:
+        value = self._get(key, False)
+        if value is UNSET or value is None:
+            return []
+        if not isinstance(value, list):
+            raise self._wrong(key, "a list")
+        out = []
+        for i, item in enumerate(value):
+            where = f"{self._name(key)}[{i}]"
+            if not isinstance(item, dict):
+                raise InvalidRequest(f"{where} must be an object", field=where)
+            f = Fields(item, prefix=f"{where}.")
+            out.append(
+                Attachment(
+                    url=f.str("url"),
+                    name=f.str("name"),
+                    mime_type=f.str("mime_type"),
+                    size=f.int("size"),
+                )
+            )
+        return out
+
+
+def query_int(
+    value: str | None, name: str, *, default: int | None, low: int, high: int
+) -> int | None:
+    """An integer query argument within [low, high]."""
+    if value is None or value == "":
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise InvalidRequest(f"{name} must be a whole number", field=name) from None
+    if not low <= number <= high:
+        raise InvalidRequest(f"{name} must be between {low} and {high}", field=name)
+    return number

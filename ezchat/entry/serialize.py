@@ -1,0 +1,94 @@
+"""Domain objects as the contract's JSON shapes."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from ezchat.domain.model import Attachment, Contact, Conversation, Member, Message, Receipt, User
+from ezchat.domain.services.conversations import ConversationView
+
+
+def iso(value: datetime | None) -> str | None:
+    """ISO 8601 UTC with milliseconds, e.g. 2026-11-27T12:00:00.123Z."""
+    if value is None:
+        return None
+    utc = value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+
+
+def user(u: User) -> dict[str, Any]:
+    return {
+        "id": u.id,
+        "username": u.username,
+        "display_name": u.display_name,
+        "avatar_url": u.avatar_url,
+        "status": u.status.value,
+        "last_seen": iso(u.last_seen),
+        "created_at": iso(u.created_at),
+    }
+
+
+def member(m: Member) -> dict[str, Any]:
+    return {"user_id": m.user_id, "role": m.role.value, "joined_at": iso(m.joined_at)}
+
+
+def attachment(a: Attachment) -> dict[str, Any]:
+    return {"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size}
+
+
+def message(m: Message) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "rev": m.rev,
+        "client_id": m.client_id,
+        "sender_id": m.sender_id,
+        "text": m.text,
+        "attachments": [attachment(a) for a in m.attachments],
+        "reply_to": m.reply_to,
+        "reactions": m.reactions_dict(),
+        "created_at": iso(m.created_at),
+        "edited_at": iso(m.edited_at),
+        "deleted": m.deleted,
+    }
+
+
+def conversation_base(c: Conversation) -> dict[str, Any]:
+    """The fields every member sees alike."""
+    return {
+        "id": c.id,
+        "type": c.type.value,
+        "name": c.name,
+        "description": c.description,
+        "avatar_url": c.avatar_url,
+        "created_by": c.created_by,
+        "created_at": iso(c.created_at),
+        "members": [member(m) for m in c.members],
+        "last_seq": c.last_seq,
+        "rev": c.rev,
+    }
+
+
+def conversation(v: ConversationView) -> dict[str, Any]:
+    out = conversation_base(v.conversation)
+    out["last_message"] = message(v.last_message) if v.last_message else None
+    out["unread_count"] = v.unread_count
+    out["read_seq"] = v.member.read_seq
+    out["pinned"] = v.member.pinned
+    out["muted"] = v.member.muted
+    return out
+
+
+def contact(c: Contact, u: User) -> dict[str, Any]:
+    return {"user": user(u), "state": c.state.value, "since": iso(c.since)}
+
+
+def receipt(r: Receipt) -> dict[str, Any]:
+    return {"user_id": r.user_id, "read_seq": r.read_seq, "delivered_seq": r.delivered_seq}

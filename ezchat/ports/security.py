@@ -1,0 +1,20 @@
+"""Ports for password hashing and auth tokens."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class PasswordHasher(Protocol):
+    async def hash(self, password: str) -> str:
+        """A slow salted hash of ``password``, self-describing (algorithm, cost, salt)."""
+
+    async def verify(self, password: str, password_hash: str) -> bool: ...
+
+
+class TokenCodec(Protocol):
+    def issue(self, user_id: str, *, expires_at: float) -> str:
+        """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds)."""
+
+    def read(self, token: str, *, now: float) -> str | None:
+        """The user id of a genuine, unexpired token; None for anything else."""

@@ -1,0 +1,127 @@
+"""Storage ports. Every method may raise ``StorageUnavailable`` when the backend is down."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ezchat.domain.model import (
+    Contact,
+    Conversation,
+    Credentials,
+    Member,
+    Message,
+    NewMessage,
+    User,
+)
+
+
+class UserStore(Protocol):
+    async def add(self, user: User, credentials: Credentials) -> None:
+        """Store a new user. Raises ``Conflict`` when the username is taken."""
+
+    async def get(self, user_id: str) -> User | None: ...
+
+    async def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        """The users that exist among ``user_ids``, by id."""
+
+    async def get_by_username(self, username: str) -> User | None:
+        """Lookup by the lower-case username."""
+
+    async def credentials(self, user_id: str) -> Credentials | None: ...
+
+    async def update(self, user: User) -> None:
+        """Replace the profile fields of an existing user."""
+
+    async def search(self, prefix: str, limit: int) -> list[User]:
+        """Users whose username or display name starts with ``prefix``, compared case-folded and
+        literally (no pattern characters), ordered by username."""
+
+
+class ContactStore(Protocol):
+    async def get(self, owner_id: str, user_id: str) -> Contact | None: ...
+
+    async def put(self, contact: Contact) -> None:
+        """Insert or replace ``owner_id``'s view of ``user_id``."""
+
+    async def remove(self, owner_id: str, user_id: str) -> None:
+        """Remove ``owner_id``'s view of ``user_id``; nothing happens when there is none."""
+
+    async def list(self, owner_id: str) -> list[Contact]:
+        """Every contact of ``owner_id``, oldest first."""
+
+
+class ConversationStore(Protocol):
+    async def add(self, conversation: Conversation) -> None:
+        """Store a new conversation. Raises ``Conflict`` when a direct conversation with the
+        same ``direct_key`` exists."""
+
+    async def get(self, conversation_id: str) -> Conversation | None: ...
+
+    async def get_direct(self, direct_key: str) -> Conversation | None: ...
+
+    async def update_info(self, conversation: Conversation) -> Conversation:
+        """Replace name, description and avatar_url; returns the stored conversation."""
+
+    async def delete(self, conversation_id: str) -> None:
+        """Remove the conversation, its members and its messages."""
+
+    async def add_member(self, conversation_id: str, member: Member) -> Conversation:
+        """Raises ``Conflict`` when the user is a member already, ``NotFound`` when the
+        conversation is gone."""
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> Conversation: ...
+
+    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
+        """Replace role, pinned and muted of an existing member (pointers are kept)."""
+
+    async def advance_pointers(
+        self,
+        conversation_id: str,
+        user_id: str,
+        *,
+        read_seq: int | None = None,
+        delivered_seq: int | None = None,
+    ) -> Member:
+        """Move the member's pointers forward only (each becomes the max of old and new);
+        returns the member as stored."""
+
+    async def list_for_user(self, user_id: str) -> list[Conversation]:
+        """Every conversation ``user_id`` is a member of, in no set order."""
+
+
+class MessageStore(Protocol):
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        """Store a message, giving it an id and the conversation's next seq and rev, and move
+        the conversation's last_seq, rev and last_activity. Idempotent on
+        (sender_id, client_id): when that pair exists, returns (the original, False) and
+        stores nothing."""
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None: ...
+
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        """Store a changed message under the conversation's next rev. Raises ``StaleWrite``
+        when the stored message's rev is not ``expected_rev``."""
+
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        """Messages in ascending seq and whether more exist in the paging direction: with no
+        bound the newest ``limit``; ``before`` the newest below it; ``after`` the oldest above
+        it; both: the oldest between them."""
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        """Messages whose rev is above ``rev``, ascending rev, and whether more exist."""
+
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        """The message with the highest seq of each conversation that has one."""
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        """Non-deleted messages above ``after_seq`` sent by others than ``user_id``."""
+
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        """Non-deleted messages of those conversations whose case-folded text contains every
+        one of ``words`` (already case-folded), newest first."""
