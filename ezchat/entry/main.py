@@ -21,9 +21,10 @@ def make_server(config: Config, application: object) -> HTTPServer:
         xheaders=config.xheaders,
         idle_connection_timeout=config.idle_connection_timeout_s,
         body_timeout=config.body_timeout_s,
-        # Bodies past max_body_bytes get a 413 from the handler; the connection-level cap only
-        # stops a client that keeps sending after that answer.
-        max_body_size=config.max_body_bytes + 65536,
+        # Bodies past max_body_bytes get the contract's 413 from the handler. A chunked body
+        # (no Content-Length) is read up to twice the limit before that answer; past this cap
+        # Tornado cuts the connection with a bare 400.
+        max_body_size=2 * config.max_body_bytes + 65536,
     )
 
 

@@ -1,0 +1,77 @@
+"""End-to-end fixtures: the real app on a free 127.0.0.1 port, and a small JSON client."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.testing import bind_unused_port
+
+from ezchat.adapters.scrypt import ScryptPasswordHasher
+from ezchat.entry.app import make_app
+from ezchat.entry.main import make_server
+from tests.support import FAST_HASH_N, test_config
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any
+    headers: Any
+
+    @property
+    def error(self) -> str | None:
+        return self.body["error"]["code"] if isinstance(self.body, dict) and "error" in self.body else None
+
+
+class Api:
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.http = AsyncHTTPClient(force_instance=True)
+
+    async def call(
+        self, method: str, path: str, body: Any = None, *, token: str | None = None,
+        raw: bytes | None = None, headers: dict[str, str] | None = None,
+    ) -> Reply:
+        hdrs = dict(headers or {})
+        if token:
+            hdrs["Authorization"] = f"Bearer {token}"
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        if data is None and method in ("POST", "PUT", "PATCH"):
+            data = b""
+        resp = await self.http.fetch(
+            HTTPRequest(self.base + path, method=method, body=data, headers=hdrs,
+                        allow_nonstandard_methods=True),
+            raise_error=False,
+        )
+        text = resp.body.decode() if resp.body else ""
+        return Reply(resp.code, json.loads(text) if text else None, resp.headers)
+
+    async def register(self, name: str | None = None) -> tuple[dict, str]:
+        name = name or "u" + uuid.uuid4().hex[:10]
+        r = await self.call("POST", "/api/auth/register", {"username": name, "password": "password-1"})
+        assert r.status == 201, r.body
+        return r.body["user"], r.body["token"]
+
+
+@pytest.fixture
+def server(io_loop, tmp_path):
+    sock, port = bind_unused_port()
+    app = make_app(test_config(tmp_path), hasher=ScryptPasswordHasher(n=FAST_HASH_N))
+    http = make_server(app.services.config, app.application)
+    http.add_sockets([sock])
+    yield f"http://127.0.0.1:{port}"
+    http.stop()
+    io_loop.run_sync(http.close_all_connections)
+    io_loop.run_sync(app.close)
+
+
+@pytest.fixture
+def api(server):
+    client = Api(server)
+    yield client
+    client.http.close()
