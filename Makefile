@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,dev]'
+	$(PY) -m pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
 run: $(STAMP)
@@ -19,8 +19,10 @@ test: $(STAMP)
 	$(PY) -m pytest
 
 lint: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev]'
 	$(VENV)/bin/ruff check ezchat tests
 	$(VENV)/bin/ruff format --check ezchat tests
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf $(VENV) build *.egg-info

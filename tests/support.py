@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from ezchat.adapters.memory import InProcessEventBus, MemoryDatabase
 from ezchat.adapters.scrypt import ScryptPasswordHasher
@@ -18,7 +18,7 @@ FAST_HASH_N = 16
 
 class FakeClock:
     def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 11, 27, 12, 0, 0, tzinfo=timezone.utc)
+        self._now = start or datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
         self._mono = 1000.0
 
     def now(self) -> datetime:
@@ -47,7 +47,11 @@ class Recorder:
 
 
 def test_config(tmp_path, **overrides) -> Config:
-    values = {"data_dir": str(tmp_path), "secret_key": "test-secret", "password_hash_n": FAST_HASH_N}
+    values = {
+        "data_dir": str(tmp_path),
+        "secret_key": "test-secret",
+        "password_hash_n": FAST_HASH_N,
+    }
     values.update(overrides)
     return Config(**values)
 

@@ -8,6 +8,7 @@ import signal
 import sys
 
 from tornado.httpserver import HTTPServer
+from tornado.web import Application
 
 from ezchat.config import Config, ConfigError, load_config
 from ezchat.entry.app import make_app
@@ -15,9 +16,9 @@ from ezchat.entry.app import make_app
 log = logging.getLogger("ezchat")
 
 
-def make_server(config: Config, application: object) -> HTTPServer:
+def make_server(config: Config, application: Application) -> HTTPServer:
     return HTTPServer(
-        application,  # type: ignore[arg-type]
+        application,
         xheaders=config.xheaders,
         idle_connection_timeout=config.idle_connection_timeout_s,
         body_timeout=config.body_timeout_s,

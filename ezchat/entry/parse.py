@@ -42,7 +42,7 @@ class Fields:
     def _name(self, key: str) -> str:
         return f"{self._prefix}{key}"
 
-    def _get(self, key: str, required: bool) -> Any:
+    def _get(self, key: str, required: bool) -> object:
         if key not in self.data:
             if required:
                 raise InvalidRequest(f"{self._name(key)} is required", field=self._name(key))
@@ -52,14 +52,23 @@ class Fields:
     def _wrong(self, key: str, kind: str) -> InvalidRequest:
         return InvalidRequest(f"{self._name(key)} must be {kind}", field=self._name(key))
 
-    def str(self, key: str) -> str:
+    def text(self, key: str) -> str:
         value = self._get(key, True)
         if not isinstance(value, str):
             raise self._wrong(key, "a string")
         return value
 
-    def opt_str(self, key: str) -> str | Unset:
-        """Absent is UNSET; null is refused."""
+    def optional_text(self, key: str) -> str | None:
+        """Absent, null and empty are all None."""
+        value = self._get(key, False)
+        if value is UNSET or value is None:
+            return None
+        if not isinstance(value, str):
+            raise self._wrong(key, "a string")
+        return value if value else None
+
+    def patch_text(self, key: str) -> str | Unset:
+        """For updates: absent is UNSET (leave as is); null is refused."""
         value = self._get(key, False)
         if value is UNSET:
             return UNSET
@@ -67,8 +76,8 @@ class Fields:
             raise self._wrong(key, "a string")
         return value
 
-    def nullable_str(self, key: str) -> str | None | Unset:
-        """Absent is UNSET; null is None (clears the value)."""
+    def patch_nullable_text(self, key: str) -> str | None | Unset:
+        """For updates: absent is UNSET (leave as is); null is None (clear)."""
         value = self._get(key, False)
         if value is UNSET or value is None:
             return value
@@ -76,22 +85,22 @@ class Fields:
             raise self._wrong(key, "a string or null")
         return value
 
-    def int(self, key: str, *, minimum: int = 0) -> int:
+    def integer(self, key: str, *, minimum: int = 0) -> int:
         value = self._get(key, True)
         return self._int(key, value, minimum)
 
-    def opt_int(self, key: str, *, minimum: int = 0) -> int | Unset:
+    def optional_integer(self, key: str, *, minimum: int = 0) -> int | Unset:
         value = self._get(key, False)
         return UNSET if value is UNSET else self._int(key, value, minimum)
 
-    def _int(self, key: str, value: Any, minimum: int) -> int:
+    def _int(self, key: str, value: object, minimum: int) -> int:
         if isinstance(value, bool) or not isinstance(value, int):
             raise self._wrong(key, "a whole number")
         if not minimum <= value <= MAX_INT:
             raise self._wrong(key, f"between {minimum} and {MAX_INT}")
         return value
 
-    def opt_bool(self, key: str) -> bool | None:
+    def optional_bool(self, key: str) -> bool | None:
         value = self._get(key, False)
         if value is UNSET:
             return None
@@ -99,7 +108,7 @@ class Fields:
             raise self._wrong(key, "true or false")
         return value
 
-    def str_list(self, key: str, *, required: bool = True) -> list[str]:
+    def text_list(self, key: str, *, required: bool = True) -> list[str]:
         value = self._get(key, required)
         if value is UNSET:
             return []
@@ -129,10 +138,10 @@ class Fields:
             f = Fields(item, prefix=f"{where}.")
             out.append(
                 Attachment(
-                    url=f.str("url"),
-                    name=f.str("name"),
-                    mime_type=f.str("mime_type"),
-                    size=f.int("size"),
+                    url=f.text("url"),
+                    name=f.text("name"),
+                    mime_type=f.text("mime_type"),
+                    size=f.integer("size"),
                 )
             )
         return out

@@ -25,7 +25,11 @@ class Reply:
 
     @property
     def error(self) -> str | None:
-        return self.body["error"]["code"] if isinstance(self.body, dict) and "error" in self.body else None
+        return (
+            self.body["error"]["code"]
+            if isinstance(self.body, dict) and "error" in self.body
+            else None
+        )
 
 
 class Api:
@@ -34,8 +38,14 @@ class Api:
         self.http = AsyncHTTPClient(force_instance=True)
 
     async def call(
-        self, method: str, path: str, body: Any = None, *, token: str | None = None,
-        raw: bytes | None = None, headers: dict[str, str] | None = None,
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        token: str | None = None,
+        raw: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> Reply:
         hdrs = dict(headers or {})
         if token:
@@ -44,8 +54,13 @@ class Api:
         if data is None and method in ("POST", "PUT", "PATCH"):
             data = b""
         resp = await self.http.fetch(
-            HTTPRequest(self.base + path, method=method, body=data, headers=hdrs,
-                        allow_nonstandard_methods=True),
+            HTTPRequest(
+                self.base + path,
+                method=method,
+                body=data,
+                headers=hdrs,
+                allow_nonstandard_methods=True,
+            ),
             raise_error=False,
         )
         text = resp.body.decode() if resp.body else ""
@@ -53,7 +68,9 @@ class Api:
 
     async def register(self, name: str | None = None) -> tuple[dict, str]:
         name = name or "u" + uuid.uuid4().hex[:10]
-        r = await self.call("POST", "/api/auth/register", {"username": name, "password": "password-1"})
+        r = await self.call(
+            "POST", "/api/auth/register", {"username": name, "password": "password-1"}
+        )
         assert r.status == 201, r.body
         return r.body["user"], r.body["token"]
 

@@ -3,19 +3,36 @@ import pytest
 pytestmark = pytest.mark.gen_test
 
 CONVERSATION_FIELDS = {
-    "id", "type", "name", "description", "avatar_url", "created_by", "created_at", "members",
-    "last_message", "last_seq", "rev", "unread_count", "read_seq", "pinned", "muted",
+    "id",
+    "type",
+    "name",
+    "description",
+    "avatar_url",
+    "created_by",
+    "created_at",
+    "members",
+    "last_message",
+    "last_seq",
+    "rev",
+    "unread_count",
+    "read_seq",
+    "pinned",
+    "muted",
 }
 
 
 async def test_direct_get_or_create_201_then_200(api):
     alice, ta = await api.register("alice")
     bob, tb = await api.register("bob")
-    r = await api.call("POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta)
+    r = await api.call(
+        "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta
+    )
     assert r.status == 201 and set(r.body) == CONVERSATION_FIELDS
     assert r.body["type"] == "direct" and r.body["name"] is None
     assert {m["user_id"] for m in r.body["members"]} == {alice["id"], bob["id"]}
-    again = await api.call("POST", "/api/conversations", {"type": "direct", "user_id": alice["id"]}, token=tb)
+    again = await api.call(
+        "POST", "/api/conversations", {"type": "direct", "user_id": alice["id"]}, token=tb
+    )
     assert again.status == 200 and again.body["id"] == r.body["id"]
 
 
@@ -40,14 +57,24 @@ async def test_a_blocked_user_cannot_open_a_direct_conversation(api):
     alice, ta = await api.register("alice")
     bob, tb = await api.register("bob")
     await api.call("POST", f"/api/contacts/{alice['id']}/block", token=tb)
-    r = await api.call("POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta)
+    r = await api.call(
+        "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta
+    )
     assert r.status == 403 and r.error == "forbidden"
 
 
 async def group(api, token, *members, name="team"):
-    r = await api.call("POST", "/api/conversations",
-                       {"type": "group", "name": name, "member_ids": [m["id"] for m in members],
-                        "description": "about"}, token=token)
+    r = await api.call(
+        "POST",
+        "/api/conversations",
+        {
+            "type": "group",
+            "name": name,
+            "member_ids": [m["id"] for m in members],
+            "description": "about",
+        },
+        token=token,
+    )
     assert r.status == 201, r.body
     return r.body
 
@@ -58,37 +85,57 @@ async def test_group_lifecycle_with_roles_and_the_last_admin_rule(api):
     carol, tc = await api.register("carol")
     conv = await group(api, ta, bob)
     cid = conv["id"]
-    assert {m["user_id"]: m["role"] for m in conv["members"]} == {alice["id"]: "admin", bob["id"]: "member"}
+    assert {m["user_id"]: m["role"] for m in conv["members"]} == {
+        alice["id"]: "admin",
+        bob["id"]: "member",
+    }
     assert conv["description"] == "about"
 
     r = await api.call("GET", f"/api/conversations/{cid}", token=tc)
     assert r.status == 404 and r.error == "not_found"
     r = await api.call("PATCH", f"/api/conversations/{cid}", {"name": "renamed"}, token=tb)
     assert r.status == 403
-    r = await api.call("PATCH", f"/api/conversations/{cid}", {"name": "renamed", "description": None}, token=ta)
+    r = await api.call(
+        "PATCH", f"/api/conversations/{cid}", {"name": "renamed", "description": None}, token=ta
+    )
     assert r.status == 200 and r.body["name"] == "renamed" and r.body["description"] is None
 
-    r = await api.call("POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=tb)
+    r = await api.call(
+        "POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=tb
+    )
     assert r.status == 403
-    r = await api.call("POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta)
+    r = await api.call(
+        "POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta
+    )
     assert r.status == 200 and len(r.body["members"]) == 3
-    r = await api.call("POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta)
+    r = await api.call(
+        "POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta
+    )
     assert r.status == 409 and r.error == "conflict"
     r = await api.call("POST", f"/api/conversations/{cid}/members", {"user_id": "ghost"}, token=ta)
     assert r.status == 400
 
-    r = await api.call("PATCH", f"/api/conversations/{cid}/members/{alice['id']}", {"role": "member"}, token=ta)
+    r = await api.call(
+        "PATCH", f"/api/conversations/{cid}/members/{alice['id']}", {"role": "member"}, token=ta
+    )
     assert r.status == 409 and r.error == "conflict"
-    r = await api.call("PATCH", f"/api/conversations/{cid}/members/{bob['id']}", {"role": "boss"}, token=ta)
+    r = await api.call(
+        "PATCH", f"/api/conversations/{cid}/members/{bob['id']}", {"role": "boss"}, token=ta
+    )
     assert r.status == 400
-    r = await api.call("PATCH", f"/api/conversations/{cid}/members/{bob['id']}", {"role": "admin"}, token=tc)
+    r = await api.call(
+        "PATCH", f"/api/conversations/{cid}/members/{bob['id']}", {"role": "admin"}, token=tc
+    )
     assert r.status == 403
 
     # The last admin leaves: bob, the longest-standing member, becomes admin.
     r = await api.call("DELETE", f"/api/conversations/{cid}/members/{alice['id']}", token=ta)
     assert r.status == 204
     r = await api.call("GET", f"/api/conversations/{cid}", token=tb)
-    assert {m["user_id"]: m["role"] for m in r.body["members"]} == {bob["id"]: "admin", carol["id"]: "member"}
+    assert {m["user_id"]: m["role"] for m in r.body["members"]} == {
+        bob["id"]: "admin",
+        carol["id"]: "member",
+    }
     r = await api.call("GET", f"/api/conversations/{cid}", token=ta)
     assert r.status == 404
 
@@ -106,21 +153,33 @@ async def test_direct_conversations_refuse_group_operations(api):
     alice, ta = await api.register("alice")
     bob, _ = await api.register("bob")
     carol, _ = await api.register("carol")
-    cid = (await api.call("POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta)).body["id"]
+    cid = (
+        await api.call(
+            "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta
+        )
+    ).body["id"]
     assert (await api.call("DELETE", f"/api/conversations/{cid}", token=ta)).status == 400
-    assert (await api.call("PATCH", f"/api/conversations/{cid}", {"name": "x"}, token=ta)).status == 400
-    r = await api.call("POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta)
+    assert (
+        await api.call("PATCH", f"/api/conversations/{cid}", {"name": "x"}, token=ta)
+    ).status == 400
+    r = await api.call(
+        "POST", f"/api/conversations/{cid}/members", {"user_id": carol["id"]}, token=ta
+    )
     assert r.status == 400
 
 
 async def test_listing_pages_with_next_cursor_pinned_first(api):
     alice, ta = await api.register("alice")
     ids = [(await group(api, ta, name=f"g{i}"))["id"] for i in range(5)]
-    r = await api.call("PUT", f"/api/conversations/{ids[0]}/settings", {"pinned": True, "muted": True}, token=ta)
+    r = await api.call(
+        "PUT", f"/api/conversations/{ids[0]}/settings", {"pinned": True, "muted": True}, token=ta
+    )
     assert r.status == 200 and r.body["pinned"] is True and r.body["muted"] is True
     r = await api.call("PUT", f"/api/conversations/{ids[0]}/settings", {"pinned": "yes"}, token=ta)
     assert r.status == 400
-    await api.call("POST", f"/api/conversations/{ids[2]}/messages", {"client_id": "c", "text": "hi"}, token=ta)
+    await api.call(
+        "POST", f"/api/conversations/{ids[2]}/messages", {"client_id": "c", "text": "hi"}, token=ta
+    )
     seen, cursor = [], None
     while True:
         q = "/api/conversations?limit=2" + (f"&cursor={cursor}" if cursor else "")

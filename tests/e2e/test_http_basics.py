@@ -60,8 +60,12 @@ async def test_missing_fields_and_wrong_types_name_the_field(api, body, field):
 
 @pytest.mark.parametrize(
     "headers",
-    [{}, {"Authorization": "Bearer forged"}, {"Authorization": "Basic abc"},
-     {"Authorization": "Bearer "}],
+    [
+        {},
+        {"Authorization": "Bearer forged"},
+        {"Authorization": "Basic abc"},
+        {"Authorization": "Bearer "},
+    ],
 )
 async def test_api_routes_need_a_valid_bearer_token(api, headers):
     r = await api.call("GET", "/api/users/me", headers=headers)
@@ -98,26 +102,43 @@ async def test_a_chunked_oversize_body_is_too_large(api):
 async def test_login_failures_are_rate_limited_with_retry_after(api):
     user, _ = await api.register()
     for _ in range(5):
-        r = await api.call("POST", "/api/auth/login", {"username": user["username"], "password": "wrong-pass"})
+        r = await api.call(
+            "POST", "/api/auth/login", {"username": user["username"], "password": "wrong-pass"}
+        )
         assert r.status == 401
-    r = await api.call("POST", "/api/auth/login", {"username": user["username"], "password": "password-1"})
+    r = await api.call(
+        "POST", "/api/auth/login", {"username": user["username"], "password": "password-1"}
+    )
     assert r.status == 429 and r.error == "rate_limited"
     assert int(r.headers["Retry-After"]) >= 1 and r.body["error"]["retry_after"] > 0
 
 
 async def test_register_then_login_gives_a_working_token(api):
-    r = await api.call("POST", "/api/auth/register",
-                       {"username": "Alice", "password": "password-1", "display_name": "Alice A"})
+    r = await api.call(
+        "POST",
+        "/api/auth/register",
+        {"username": "Alice", "password": "password-1", "display_name": "Alice A"},
+    )
     assert r.status == 201
     user = r.body["user"]
-    assert set(user) == {"id", "username", "display_name", "avatar_url", "status", "last_seen", "created_at"}
+    assert set(user) == {
+        "id",
+        "username",
+        "display_name",
+        "avatar_url",
+        "status",
+        "last_seen",
+        "created_at",
+    }
     assert user["username"] == "alice" and user["status"] == "offline"
     assert user["created_at"].endswith("Z") and len(user["created_at"]) == 24
     r = await api.call("POST", "/api/auth/login", {"username": "ALICE", "password": "password-1"})
     assert r.status == 200
     me = await api.call("GET", "/api/users/me", token=r.body["token"])
     assert me.body["id"] == user["id"]
-    r = await api.call("POST", "/api/auth/register", {"username": "alice", "password": "password-2"})
+    r = await api.call(
+        "POST", "/api/auth/register", {"username": "alice", "password": "password-2"}
+    )
     assert r.status == 409 and r.error == "conflict"
     r = await api.call("POST", "/api/auth/login", {"username": "alice", "password": "password-2"})
     assert r.status == 401 and r.error == "unauthorized"

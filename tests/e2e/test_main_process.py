@@ -24,8 +24,12 @@ def free_port() -> int:
 def start(tmp_path, **env) -> subprocess.Popen:
     environ = {**os.environ, "DATA_DIR": str(tmp_path), "PASSWORD_HASH_N": "16", **env}
     return subprocess.Popen(
-        [sys.executable, "main.py"], cwd=ROOT, env=environ,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "main.py"],
+        cwd=ROOT,
+        env=environ,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
 
 

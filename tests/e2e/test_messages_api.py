@@ -5,8 +5,19 @@ import pytest
 pytestmark = pytest.mark.gen_test
 
 MESSAGE_FIELDS = {
-    "id", "conversation_id", "seq", "rev", "client_id", "sender_id", "text", "attachments",
-    "reply_to", "reactions", "created_at", "edited_at", "deleted",
+    "id",
+    "conversation_id",
+    "seq",
+    "rev",
+    "client_id",
+    "sender_id",
+    "text",
+    "attachments",
+    "reply_to",
+    "reactions",
+    "created_at",
+    "edited_at",
+    "deleted",
 }
 
 
@@ -16,8 +27,12 @@ def room(api):
         alice, ta = await api.register("alice")
         bob, tb = await api.register("bob")
         carol, tc = await api.register("carol")
-        r = await api.call("POST", "/api/conversations",
-                           {"type": "group", "name": "room", "member_ids": [bob["id"]]}, token=ta)
+        r = await api.call(
+            "POST",
+            "/api/conversations",
+            {"type": "group", "name": "room", "member_ids": [bob["id"]]},
+            token=ta,
+        )
         return r.body["id"], (alice, ta), (bob, tb), (carol, tc)
 
     return make
@@ -50,15 +65,26 @@ async def test_send_validation(api, room):
         ({"client_id": "k", "text": "x" * 4001}, "text"),
         ({"client_id": "k", "text": 42}, "text"),
         ({"client_id": "k", "text": "x", "attachments": {}}, "attachments"),
-        ({"client_id": "k", "text": "x", "attachments": [{"url": "https://a/b"}]}, "attachments[0].name"),
+        (
+            {"client_id": "k", "text": "x", "attachments": [{"url": "https://a/b"}]},
+            "attachments[0].name",
+        ),
         ({"client_id": "k", "text": "x", "reply_to": "ghost"}, "reply_to"),
     ]
     for body, field in cases:
         r = await api.call("POST", path, body, token=ta)
         assert r.status == 400 and r.error == "invalid_request", body
         assert field in r.body["error"]["message"], (body, r.body)
-    r = await post(api, cid, ta, "", client_id="att",
-                   attachments=[{"url": "https://cdn/x.png", "name": "x.png", "mime_type": "image/png", "size": 3}])
+    r = await post(
+        api,
+        cid,
+        ta,
+        "",
+        client_id="att",
+        attachments=[
+            {"url": "https://cdn/x.png", "name": "x.png", "mime_type": "image/png", "size": 3}
+        ],
+    )
     assert r.status == 201 and r.body["attachments"][0]["size"] == 3
 
 
@@ -89,7 +115,9 @@ async def test_edit_delete_and_reactions(api, room):
     r = await api.call("PATCH", base, {"text": "hijack"}, token=tb)
     assert r.status == 403 and r.error == "forbidden"
     r = await api.call("PATCH", base, {"text": "final"}, token=ta)
-    assert r.status == 200 and r.body["text"] == "final" and r.body["edited_at"] and r.body["rev"] == 2
+    assert (
+        r.status == 200 and r.body["text"] == "final" and r.body["edited_at"] and r.body["rev"] == 2
+    )
 
     emoji = urllib.parse.quote("👍")
     r = await api.call("PUT", f"{base}/reactions/{emoji}", token=tb)
@@ -182,7 +210,11 @@ async def test_search_every_word_newest_first_scoped_to_membership(api, room):
 async def test_the_block_rule_applies_to_existing_direct_conversations(api):
     alice, ta = await api.register("alice")
     bob, tb = await api.register("bob")
-    cid = (await api.call("POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta)).body["id"]
+    cid = (
+        await api.call(
+            "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, token=ta
+        )
+    ).body["id"]
     assert (await post(api, cid, ta, "hi")).status == 201
     await api.call("POST", f"/api/contacts/{alice['id']}/block", token=tb)
     r = await post(api, cid, ta, "still there?")

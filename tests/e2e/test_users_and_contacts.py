@@ -5,8 +5,12 @@ pytestmark = pytest.mark.gen_test
 
 async def test_profile_read_update_and_lookup(api):
     me, token = await api.register("alice")
-    r = await api.call("PATCH", "/api/users/me",
-                       {"display_name": "Alice", "avatar_url": "https://img.example/a.png"}, token=token)
+    r = await api.call(
+        "PATCH",
+        "/api/users/me",
+        {"display_name": "Alice", "avatar_url": "https://img.example/a.png"},
+        token=token,
+    )
     assert r.status == 200 and r.body["display_name"] == "Alice"
     r = await api.call("PATCH", "/api/users/me", {"avatar_url": None}, token=token)
     assert r.body["avatar_url"] is None and r.body["display_name"] == "Alice"
@@ -26,8 +30,12 @@ async def test_user_search_by_prefix_with_limit(api):
     assert [u["username"] for u in r.body["users"]] == ["alice", "alina"]
     r = await api.call("GET", "/api/users?q=al&limit=1", token=token)
     assert len(r.body["users"]) == 1
-    for bad in ("/api/users", "/api/users?q=al&limit=0", "/api/users?q=al&limit=101",
-                "/api/users?q=al&limit=ten"):
+    for bad in (
+        "/api/users",
+        "/api/users?q=al&limit=0",
+        "/api/users?q=al&limit=101",
+        "/api/users?q=al&limit=ten",
+    ):
         r = await api.call("GET", bad, token=token)
         assert r.status == 400 and r.error == "invalid_request", bad
 
@@ -38,11 +46,15 @@ async def test_contact_request_accept_list_block_and_delete(api):
     r = await api.call("POST", "/api/contacts", {"user_id": bob["id"]}, token=ta)
     assert r.status == 201 and r.body["state"] == "outgoing" and r.body["user"]["id"] == bob["id"]
     r = await api.call("GET", "/api/contacts", token=tb)
-    assert [(c["user"]["id"], c["state"]) for c in r.body["contacts"]] == [(alice["id"], "incoming")]
+    assert [(c["user"]["id"], c["state"]) for c in r.body["contacts"]] == [
+        (alice["id"], "incoming")
+    ]
     r = await api.call("POST", f"/api/contacts/{alice['id']}/accept", token=tb)
     assert r.status == 200 and r.body["state"] == "accepted"
     r = await api.call("GET", "/api/contacts", token=ta)
-    assert r.body["contacts"][0]["state"] == "accepted" and r.body["contacts"][0]["since"].endswith("Z")
+    assert r.body["contacts"][0]["state"] == "accepted" and r.body["contacts"][0]["since"].endswith(
+        "Z"
+    )
     r = await api.call("POST", f"/api/contacts/{alice['id']}/block", token=tb)
     assert r.status == 200 and r.body["state"] == "blocked"
     assert (await api.call("GET", "/api/contacts", token=ta)).body["contacts"] == []
@@ -64,8 +76,12 @@ async def test_mutual_requests_accept_with_200(api):
 
 async def test_contact_errors(api):
     alice, ta = await api.register("alice")
-    for body, status in [({"user_id": alice["id"]}, 400), ({"user_id": "ghost"}, 404),
-                         ({"user_id": 1}, 400), ({}, 400)]:
+    for body, status in [
+        ({"user_id": alice["id"]}, 400),
+        ({"user_id": "ghost"}, 404),
+        ({"user_id": 1}, 400),
+        ({}, 400),
+    ]:
         r = await api.call("POST", "/api/contacts", body, token=ta)
         assert r.status == status, body
     r = await api.call("POST", "/api/contacts/ghost/accept", token=ta)

@@ -190,10 +190,10 @@ async def test_the_list_puts_pinned_first_then_the_latest_activity(world):
         world.clock.advance(1)
     await world.messages.send(a.id, convs[1].id, client_id="m", text="fresh")
     await world.conversations.update_settings(b.id, convs[2].id, pinned=True)
-    views, cursor = await world.conversations.list(b.id, limit=10, cursor=None)
+    views, cursor = await world.conversations.listing(b.id, limit=10, cursor=None)
     assert [v.conversation.name for v in views] == ["g2", "g1", "g3", "g0"]
     assert cursor is None
-    mine, _ = await world.conversations.list(a.id, limit=10, cursor=None)
+    mine, _ = await world.conversations.listing(a.id, limit=10, cursor=None)
     assert [v.conversation.name for v in mine] == ["g1", "g3", "g2", "g0"]
 
 
@@ -204,7 +204,7 @@ async def test_the_list_pages_with_a_cursor_without_repeats_or_gaps(world):
         world.clock.advance(1)
     seen, cursor = [], None
     while True:
-        views, cursor = await world.conversations.list(a.id, limit=3, cursor=cursor)
+        views, cursor = await world.conversations.listing(a.id, limit=3, cursor=cursor)
         seen += [v.conversation.name for v in views]
         if cursor is None:
             break
@@ -214,7 +214,7 @@ async def test_the_list_pages_with_a_cursor_without_repeats_or_gaps(world):
 async def test_a_bad_cursor_is_an_invalid_request(world):
     a = await world.user("alice")
     with pytest.raises(InvalidRequest):
-        await world.conversations.list(a.id, limit=3, cursor="not-a-cursor")
+        await world.conversations.listing(a.id, limit=3, cursor="not-a-cursor")
 
 
 async def test_settings_are_the_callers_own(world):

@@ -18,7 +18,9 @@ def trio(world):
 
 
 async def send(world, user, cid, text, client_id=None):
-    message, _ = await world.messages.send(user.id, cid, client_id=client_id or text[:64], text=text)
+    message, _ = await world.messages.send(
+        user.id, cid, client_id=client_id or text[:64], text=text
+    )
     return message
 
 
@@ -130,7 +132,10 @@ async def test_a_deleted_message_keeps_its_place_and_loses_its_content(world, tr
     await world.messages.react(b.id, cid, m.id, "🔥", add=True)
     gone = await world.messages.delete(a.id, cid, m.id)
     assert (gone.id, gone.seq, gone.sender_id, gone.created_at) == (
-        m.id, m.seq, m.sender_id, m.created_at,
+        m.id,
+        m.seq,
+        m.sender_id,
+        m.created_at,
     )
     assert (gone.text, gone.attachments, gone.reactions, gone.deleted) == ("", (), (), True)
     assert world.events.of(MessageChanged)[-1].change == "deleted"

@@ -87,7 +87,7 @@ class ConversationService:
         conv, member = await self.require_member(caller, conversation_id)
         return (await self._views(caller, [conv]))[0]
 
-    async def list(
+    async def listing(
         self, caller: str, *, limit: int, cursor: str | None
     ) -> tuple[list[ConversationView], str | None]:
         """Pinned first, then by latest activity, newest first; ``cursor`` continues a list."""

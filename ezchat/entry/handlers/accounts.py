@@ -11,9 +11,8 @@ class RegisterHandler(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        display_name = body.opt_str("display_name")
         user, token = await self.services.auth.register(
-            body.str("username"), body.str("password"), display_name or None
+            body.text("username"), body.text("password"), body.optional_text("display_name")
         )
         self.reply({"user": serialize.user(user), "token": token}, 201)
 
@@ -24,7 +23,7 @@ class LoginHandler(ApiHandler):
     async def post(self) -> None:
         body = self.body()
         user, token = await self.services.auth.login(
-            body.str("username"), body.str("password"), client=self.request.remote_ip or ""
+            body.text("username"), body.text("password"), client=self.request.remote_ip or ""
         )
         self.reply({"user": serialize.user(user), "token": token})
 
@@ -37,8 +36,8 @@ class MeHandler(ApiHandler):
         body = self.body()
         user = await self.services.users.update_profile(
             self.user.id,
-            display_name=body.nullable_str("display_name"),
-            avatar_url=body.nullable_str("avatar_url"),
+            display_name=body.patch_nullable_text("display_name"),
+            avatar_url=body.patch_nullable_text("avatar_url"),
         )
         self.reply(serialize.user(user))
 
@@ -61,7 +60,7 @@ class ContactsHandler(ApiHandler):
         self.reply({"contacts": [serialize.contact(c, u) for c, u in contacts]})
 
     async def post(self) -> None:
-        user_id = self.body().str("user_id")
+        user_id = self.body().text("user_id")
         contact, other, created = await self.services.contacts.request(self.user.id, user_id)
         self.reply(serialize.contact(contact, other), 201 if created else 200)
 

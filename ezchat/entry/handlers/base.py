@@ -4,12 +4,13 @@ body limits and ``X-Process-Time``."""
 from __future__ import annotations
 
 import logging
+import math
+from http.client import responses
 from typing import Any
 
-from tornado import httputil
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
-from ezchat.domain.errors import EzChatError, TooLarge, Unauthorized
+from ezchat.domain.errors import EzChatError, RateLimited, TooLarge, Unauthorized
 from ezchat.domain.model import User
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
@@ -131,10 +132,8 @@ class ApiHandler(RequestHandler):
             code, message = exc.code, exc.message
             extra = exc.extra()
             status_code = STATUS.get(code, 500)
-            if "retry_after" in extra:
-                self.set_header(
-                    "Retry-After", str(max(1, int(-(-float(extra["retry_after"]) // 1))))
-                )
+            if isinstance(exc, RateLimited):
+                self.set_header("Retry-After", str(max(1, math.ceil(exc.retry_after))))
             if isinstance(exc, Unauthorized):
                 self.set_header("WWW-Authenticate", 'Bearer realm="ezchat"')
         elif isinstance(exc, HTTPError) and status_code < 500:
@@ -142,7 +141,7 @@ class ApiHandler(RequestHandler):
             message = (
                 exc.log_message % exc.args
                 if exc.log_message
-                else httputil.responses.get(status_code, "bad request")
+                else responses.get(status_code, "bad request")
             )
             if status_code == 405:
                 message = f"method {self.request.method} is not allowed here"

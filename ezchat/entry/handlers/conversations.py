@@ -10,7 +10,7 @@ from ezchat.entry.handlers.base import ApiHandler
 class ConversationsHandler(ApiHandler):
     async def get(self) -> None:
         cursor = self.get_query_argument("cursor", None) or None
-        views, next_cursor = await self.services.conversations.list(
+        views, next_cursor = await self.services.conversations.listing(
             self.user.id, limit=self.limit(), cursor=cursor
         )
         self.reply(
@@ -22,20 +22,18 @@ class ConversationsHandler(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        kind = body.str("type")
+        kind = body.text("type")
         service = self.services.conversations
         if kind == "direct":
-            view, created = await service.open_direct(self.user.id, body.str("user_id"))
+            view, created = await service.open_direct(self.user.id, body.text("user_id"))
             self.reply(serialize.conversation(view), 201 if created else 200)
         elif kind == "group":
-            description = body.nullable_str("description")
-            avatar_url = body.nullable_str("avatar_url")
             view = await service.create_group(
                 self.user.id,
-                name=body.str("name"),
-                member_ids=body.str_list("member_ids", required=False),
-                description=description or None,
-                avatar_url=avatar_url or None,
+                name=body.text("name"),
+                member_ids=body.text_list("member_ids", required=False),
+                description=body.optional_text("description"),
+                avatar_url=body.optional_text("avatar_url"),
             )
             self.reply(serialize.conversation(view), 201)
         else:
@@ -52,9 +50,9 @@ class ConversationHandler(ApiHandler):
         view = await self.services.conversations.update_info(
             self.user.id,
             conversation_id,
-            name=body.opt_str("name"),
-            description=body.nullable_str("description"),
-            avatar_url=body.nullable_str("avatar_url"),
+            name=body.patch_text("name"),
+            description=body.patch_nullable_text("description"),
+            avatar_url=body.patch_nullable_text("avatar_url"),
         )
         self.reply(serialize.conversation(view))
 
@@ -66,9 +64,8 @@ class ConversationHandler(ApiHandler):
 class MembersHandler(ApiHandler):
     async def post(self, conversation_id: str) -> None:
         body = self.body()
-        role = body.opt_str("role")
         view = await self.services.conversations.add_member(
-            self.user.id, conversation_id, body.str("user_id"), role or None
+            self.user.id, conversation_id, body.text("user_id"), body.optional_text("role")
         )
         self.reply(serialize.conversation(view))
 
@@ -79,7 +76,7 @@ class MemberHandler(ApiHandler):
         self.no_content()
 
     async def patch(self, conversation_id: str, user_id: str) -> None:
-        role = self.body().str("role")
+        role = self.body().text("role")
         view = await self.services.conversations.set_role(
             self.user.id, conversation_id, user_id, role
         )
@@ -92,7 +89,7 @@ class SettingsHandler(ApiHandler):
         view = await self.services.conversations.update_settings(
             self.user.id,
             conversation_id,
-            pinned=body.opt_bool("pinned"),
-            muted=body.opt_bool("muted"),
+            pinned=body.optional_bool("pinned"),
+            muted=body.optional_bool("muted"),
         )
         self.reply(serialize.conversation(view))

@@ -18,22 +18,20 @@ class MessagesHandler(ApiHandler):
 
     async def post(self, conversation_id: str) -> None:
         body = self.body()
-        text = body.opt_str("text")
-        reply_to = body.nullable_str("reply_to")
         message, created = await self.services.messages.send(
             self.user.id,
             conversation_id,
-            client_id=body.str("client_id"),
-            text=text or "",
+            client_id=body.text("client_id"),
+            text=body.optional_text("text") or "",
             attachments=body.attachments(),
-            reply_to=reply_to or None,
+            reply_to=body.optional_text("reply_to"),
         )
         self.reply(serialize.message(message), 201 if created else 200)
 
 
 class MessageHandler(ApiHandler):
     async def patch(self, conversation_id: str, message_id: str) -> None:
-        text = self.body().str("text")
+        text = self.body().text("text")
         message = await self.services.messages.edit(self.user.id, conversation_id, message_id, text)
         self.reply(serialize.message(message))
 
@@ -58,7 +56,7 @@ class ReactionHandler(ApiHandler):
 
 class ReadHandler(ApiHandler):
     async def post(self, conversation_id: str) -> None:
-        seq = self.body().int("seq")
+        seq = self.body().integer("seq")
         member = await self.services.messages.mark_read(self.user.id, conversation_id, seq)
         self.reply({"read_seq": member.read_seq})
 
