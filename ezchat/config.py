@@ -62,6 +62,18 @@ class Config:
     max_message_length: int = 4000
     max_group_members: int = 1000
 
+    max_connections: int = 10_000
+    max_connections_per_user: int = 10
+    max_frame_bytes: int = 65_536
+    heartbeat_interval: float = 25.0
+    heartbeat_timeout: float = 60.0
+    outbox_max_frames: int = 1000
+    outbox_max_bytes: int = 1_048_576
+    message_rate_per_sec: float = 10.0
+    message_burst: int = 30
+    receipt_flush_ms: float = 500.0
+    presence_grace_s: float = 10.0
+
     slow_request_ms: float = 500.0
 
     @property
@@ -100,6 +112,17 @@ _MINIMUM: dict[str, float] = {
     "max_message_length": 1,
     "max_group_members": 2,
     "slow_request_ms": 0,
+    "max_connections": 1,
+    "max_connections_per_user": 1,
+    "max_frame_bytes": 1024,
+    "heartbeat_interval": 0.05,
+    "heartbeat_timeout": 0.1,
+    "outbox_max_frames": 1,
+    "outbox_max_bytes": 1024,
+    "message_rate_per_sec": 0.001,
+    "message_burst": 1,
+    "receipt_flush_ms": 0,
+    "presence_grace_s": 0,
 }
 
 
@@ -182,6 +205,8 @@ def _check(config: Config) -> None:
         raise ConfigError("PASSWORD_HASH_N must be a power of two")
     if config.mongodb_min_pool_size > config.mongodb_max_pool_size:
         raise ConfigError("MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE")
+    if config.heartbeat_timeout <= config.heartbeat_interval:
+        raise ConfigError("HEARTBEAT_TIMEOUT must be longer than HEARTBEAT_INTERVAL")
     if config.process_count > 1 and config.storage == "memory":
         raise ConfigError(
             "WORKERS must be 1 with STORAGE=memory: worker processes need a shared store "

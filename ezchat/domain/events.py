@@ -78,3 +78,19 @@ class ContactChanged(Event):
     owner_id: str
     user_id: str
     contact: Contact | None
+
+
+@dataclass(frozen=True)
+class UserTyping(Event):
+    """Recipients are the other members: never the typist."""
+
+    conversation_id: str
+    user_id: str
+    is_typing: bool
+
+
+@dataclass(frozen=True)
+class PresenceChanged(Event):
+    """Recipients share a conversation or an accepted contact with the user."""
+
+    user: User

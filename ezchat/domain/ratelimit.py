@@ -40,3 +40,66 @@ class FailureLimiter:
 
     def succeed(self, key: str) -> None:
         self._failures.pop(key, None)
+
+
+class TokenBucket:
+    """``rate`` tokens a second up to ``burst``; each action takes one."""
+
+    __slots__ = ("_rate", "_burst", "_tokens", "_at")
+
+    def __init__(self, *, rate: float, burst: float, now: float) -> None:
+        self._rate, self._burst = rate, burst
+        self._tokens, self._at = burst, now
+
+    def take(self, *, now: float) -> float:
+        """Take a token: 0 when allowed, else the seconds until one is there."""
+        self._tokens = min(self._burst, self._tokens + (now - self._at) * self._rate)
+        self._at = now
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return 0.0
+        return (1 - self._tokens) / self._rate
+
+    def full_at(self) -> float:
+        return self._at + (self._burst - self._tokens) / self._rate
+
+
+class KeyedRateLimiter:
+    """A token bucket per key (a user), at most ``max_keys`` of them: full buckets are dropped
+    first, as they carry no state worth keeping."""
+
+    def __init__(self, *, rate: float, burst: float, max_keys: int = 100_000) -> None:
+        self._rate, self._burst, self._max = rate, burst, max_keys
+        self._buckets: OrderedDict[str, TokenBucket] = OrderedDict()
+
+    def take(self, key: str, *, now: float) -> float:
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            bucket = self._buckets[key] = TokenBucket(rate=self._rate, burst=self._burst, now=now)
+        else:
+            self._buckets.move_to_end(key)
+        wait = bucket.take(now=now)
+        if len(self._buckets) > self._max:
+            self._evict(now)
+        return wait
+
+    def _evict(self, now: float) -> None:
+        for key in [k for k, b in self._buckets.items() if b.full_at() <= now]:
+            del self._buckets[key]
+        while len(self._buckets) > self._max:
+            self._buckets.popitem(last=False)
+
+
+class FloodGuard:
+    """Counts refusals in a sliding window; ``flooding`` once more than ``limit`` fell in it."""
+
+    def __init__(self, *, limit: int, window_s: float) -> None:
+        self._limit, self._window = limit, window_s
+        self._times: deque[float] = deque()
+
+    def refused(self, *, now: float) -> bool:
+        """Record a refusal; True when the client is flooding."""
+        self._times.append(now)
+        while self._times and self._times[0] <= now - self._window:
+            self._times.popleft()
+        return len(self._times) > self._limit

@@ -19,15 +19,20 @@ from ezchat.adapters.memory import (
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import SignedValueTokenCodec
 from ezchat.config import Config, secret_key
+from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.rules import Limits
 from ezchat.domain.services.auth import AuthService
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.presence import PresenceService
+from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
 from ezchat.entry.handlers import accounts, conversations, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
+from ezchat.entry.realtime.hub import Hub
+from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import PasswordHasher
@@ -40,9 +45,12 @@ class EzChatApp:
     application: tornado.web.Application
     services: Services
     bus: EventBus
+    hub: Hub
     _hasher: PasswordHasher
 
     async def close(self) -> None:
+        """Close WebSocket clients (1001), stop background work, release the hasher's threads."""
+        await self.hub.close()
         close = getattr(self._hasher, "close", None)
         if close is not None:
             close()
@@ -100,7 +108,21 @@ def make_app(
         bus=bus,
         clock=clock,
         limits=limits,
+        rate_limiter=KeyedRateLimiter(rate=config.message_rate_per_sec, burst=config.message_burst),
     )
+    presence = PresenceService(users=user_store, audience=users.audience, bus=bus, clock=clock)
+    typing = TypingService(conversations=convs, bus=bus, clock=clock)
+    hub = Hub(
+        presence=presence,
+        typing=typing,
+        messages=message_store,
+        clock=clock,
+        max_connections=config.max_connections,
+        max_connections_per_user=config.max_connections_per_user,
+        receipt_window_s=config.receipt_flush_ms / 1000,
+        presence_grace_s=config.presence_grace_s,
+    )
+    bus.subscribe(hub)
     services = Services(
         config=config,
         auth=auth,
@@ -108,27 +130,41 @@ def make_app(
         contacts=contacts,
         conversations=convs,
         messages=msgs,
+        presence=presence,
+        typing=typing,
+        clock=clock,
         user_store=user_store,
     )
     return EzChatApp(
         application=tornado.web.Application(
-            routes(services),
+            routes(services, hub),
             default_handler_class=NotFoundHandler,
             default_handler_args={"services": services},
             debug=False,
             compress_response=False,
+            websocket_ping_interval=config.heartbeat_interval,
+            websocket_ping_timeout=pong_wait(config),
+            websocket_max_message_size=config.max_frame_bytes,
         ),
         services=services,
         bus=bus,
+        hub=hub,
         _hasher=hasher,
     )
 
 
-def routes(services: Services) -> list[Any]:
+def pong_wait(config: Config) -> float:
+    """How long Tornado waits for a pong after each ping. A silent peer is closed at most
+    HEARTBEAT_TIMEOUT after its last pong; Tornado allows no wait longer than the interval."""
+    return min(config.heartbeat_timeout - config.heartbeat_interval, config.heartbeat_interval)
+
+
+def routes(services: Services, hub: Hub) -> list[Any]:
     a = {"services": services}
     c = f"/api/conversations/{ID}"
     return [
         (r"/health", ops.HealthHandler, a),
+        (r"/ws", ChatSocket, {"services": services, "hub": hub}),
         (r"/api/auth/register", accounts.RegisterHandler, a),
         (r"/api/auth/login", accounts.LoginHandler, a),
         (r"/api/users/me", accounts.MeHandler, a),

@@ -9,7 +9,10 @@ from ezchat.domain.services.auth import AuthService
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.presence import PresenceService
+from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
+from ezchat.ports.clock import Clock
 from ezchat.ports.storage import UserStore
 
 
@@ -21,4 +24,7 @@ class Services:
     contacts: ContactService
     conversations: ConversationService
     messages: MessageService
+    presence: PresenceService
+    typing: TypingService
+    clock: Clock
     user_store: UserStore  # for the storage health check

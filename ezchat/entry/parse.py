@@ -17,12 +17,13 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_object(raw: bytes, *, what: str = "body") -> Fields:
+def json_object(raw: bytes | str, *, what: str = "body") -> Fields:
     """Parse ``raw`` as one JSON object."""
     if not raw.strip():
         raise InvalidRequest(f"{what} must be a JSON object")
     try:
-        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constant)
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+        data = json.loads(text, parse_constant=_reject_constant)
     except UnicodeDecodeError:
         raise InvalidRequest(f"{what} is not valid UTF-8") from None
     except (ValueError, RecursionError) as exc:

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
 from tornado.testing import bind_unused_port
 
 from ezchat.adapters.scrypt import ScryptPasswordHasher
-from ezchat.entry.app import make_app
+from ezchat.entry.app import EzChatApp, make_app
 from ezchat.entry.main import make_server
+from tests.e2e.wsclient import Ws
 from tests.support import FAST_HASH_N, test_config
 
 
@@ -75,16 +77,49 @@ class Api:
         return r.body["user"], r.body["token"]
 
 
+@pytest.fixture(autouse=True)
+def _close_ws_clients(io_loop):
+    # Depends on io_loop so that it is torn down first, while the loop still runs.
+    yield
+    while Ws.opened:
+        Ws.opened.pop().close()
+
+
+@dataclass
+class Running:
+    base: str
+    app: EzChatApp
+
+    @property
+    def ws_base(self) -> str:
+        return "ws" + self.base[len("http") :] + "/ws"
+
+
 @pytest.fixture
-def server(io_loop, tmp_path):
-    sock, port = bind_unused_port()
-    app = make_app(test_config(tmp_path), hasher=ScryptPasswordHasher(n=FAST_HASH_N))
-    http = make_server(app.services.config, app.application)
-    http.add_sockets([sock])
-    yield f"http://127.0.0.1:{port}"
-    http.stop()
-    io_loop.run_sync(http.close_all_connections)
-    io_loop.run_sync(app.close)
+def start_server(io_loop, tmp_path):
+    """Start the real app on a free port with config overrides; everything stops at teardown."""
+    started: list[tuple[HTTPServer, EzChatApp]] = []
+
+    def start(**overrides: Any) -> Running:
+        sock, port = bind_unused_port()
+        app = make_app(
+            test_config(tmp_path, **overrides), hasher=ScryptPasswordHasher(n=FAST_HASH_N)
+        )
+        http = make_server(app.services.config, app.application)
+        http.add_sockets([sock])
+        started.append((http, app))
+        return Running(f"http://127.0.0.1:{port}", app)
+
+    yield start
+    for http, app in reversed(started):
+        http.stop()
+        io_loop.run_sync(app.close)
+        io_loop.run_sync(http.close_all_connections)
+
+
+@pytest.fixture
+def server(start_server) -> str:
+    return start_server().base
 
 
 @pytest.fixture

@@ -6,7 +6,14 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ezchat.domain import rules
-from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound, StaleWrite
+from ezchat.domain.errors import (
+    Conflict,
+    Forbidden,
+    InvalidRequest,
+    NotFound,
+    RateLimited,
+    StaleWrite,
+)
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.model import (
     Attachment,
@@ -18,6 +25,7 @@ from ezchat.domain.model import (
     Receipt,
     Role,
 )
+from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.bus import EventBus
@@ -41,7 +49,9 @@ class MessageService:
         bus: EventBus,
         clock: Clock,
         limits: rules.Limits,
+        rate_limiter: KeyedRateLimiter | None = None,
     ) -> None:
+        self._rate = rate_limiter
         self._conversations = conversations
         self._conversation_store = conversation_store
         self._messages = messages
@@ -61,7 +71,9 @@ class MessageService:
         reply_to: str | None = None,
     ) -> tuple[Message, bool]:
         """Post a message. Returns (message, created); a repeated client_id of the same sender
-        returns the original and changes nothing."""
+        returns the original and changes nothing. Raises ``RateLimited`` past the sender's
+        message rate."""
+        self._take_token(caller)
         conv, _ = await self._conversations.require_member(caller, conversation_id)
         rules.client_id(client_id)
         files = rules.attachments(attachments or [])
@@ -109,12 +121,20 @@ class MessageService:
     async def changed_since(
         self, caller: str, conversation_id: str, rev: int, limit: int
     ) -> tuple[list[Message], bool, int]:
-        """For sync: messages changed after ``rev``, whether more exist, and the current rev."""
+        """For sync: messages changed after ``rev`` (ascending rev), whether more exist, and
+        the rev to sync from next time: the last one returned while more exist, else the
+        conversation's current rev."""
+        if rev < 0:
+            raise InvalidRequest("rev must not be negative", field="rev")
         conv, _ = await self._conversations.require_member(caller, conversation_id)
         messages, more = await self._messages.changed_since(conversation_id, rev, limit)
-        return messages, more, conv.rev
+        if more:
+            return messages, True, messages[-1].rev
+        return messages, False, max(conv.rev, messages[-1].rev if messages else 0)
 
     async def edit(self, caller: str, conversation_id: str, message_id: str, text: str) -> Message:
+        self._take_token(caller)
+
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.sender_id != caller:
                 raise Forbidden("only the sender can edit a message")
@@ -143,6 +163,7 @@ class MessageService:
         self, caller: str, conversation_id: str, message_id: str, emoji: str, *, add: bool
     ) -> Message:
         rules.emoji(emoji)
+        self._take_token(caller)
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.deleted:
@@ -151,6 +172,14 @@ class MessageService:
             return None if new.reactions == m.reactions else new
 
         return await self._mutate(caller, conversation_id, message_id, change, "reaction")
+
+    def _take_token(self, caller: str) -> None:
+        """Sends, edits and reactions share one token bucket per user."""
+        if self._rate is None:
+            return
+        wait = self._rate.take(caller, now=self._clock.monotonic())
+        if wait > 0:
+            raise RateLimited("sending too fast; slow down", retry_after=round(wait, 3))
 
     async def _mutate(
         self, caller: str, conversation_id: str, message_id: str, change: Mutation, kind: str

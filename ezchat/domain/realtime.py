@@ -1,0 +1,84 @@
+"""Pure decisions of real-time delivery: typing throttle and event coalescing."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class TypingThrottle:
+    """At most one ``is_typing: true`` forward per key every ``interval_s``; a ``false`` is
+    forwarded only when a ``true`` went out within ``expire_s`` (clients drop it after that)."""
+
+    def __init__(self, *, interval_s: float = 2.0, expire_s: float = 6.0) -> None:
+        self._interval, self._expire = interval_s, expire_s
+        self._last_true: dict[tuple[str, str], float] = {}
+
+    def should_forward(
+        self, user_id: str, conversation_id: str, is_typing: bool, *, now: float
+    ) -> bool:
+        key = (user_id, conversation_id)
+        last = self._last_true.get(key)
+        if len(self._last_true) > 10_000:
+            self._prune(now)
+        if is_typing:
+            if last is not None and now - last < self._interval:
+                return False
+            self._last_true[key] = now
+            return True
+        self._last_true.pop(key, None)
+        return last is not None and now - last < self._expire
+
+    def active(self, user_id: str, *, now: float) -> list[str]:
+        """Conversations where ``user_id`` is shown typing; forgets them."""
+        keys = [k for k, t in self._last_true.items() if k[0] == user_id and now - t < self._expire]
+        for k in [k for k in self._last_true if k[0] == user_id]:
+            del self._last_true[k]
+        return [k[1] for k in keys]
+
+    def _prune(self, now: float) -> None:
+        for k in [k for k, t in self._last_true.items() if now - t >= self._expire]:
+            del self._last_true[k]
+
+
+class Coalescer(Generic[K, V]):
+    """At most one value per key per ``window_s``: the first goes at once, later ones within
+    the window wait, and only the newest of them goes when the window ends."""
+
+    def __init__(self, *, window_s: float) -> None:
+        self._window = window_s
+        self._sent_at: dict[K, float] = {}
+        self._pending: dict[K, V] = {}
+
+    def offer(self, key: K, value: V, *, now: float) -> bool:
+        """True: send ``value`` now. False: it is kept (replacing any older pending one)."""
+        sent = self._sent_at.get(key)
+        if sent is None or now - sent >= self._window:
+            self._sent_at[key] = now
+            self._pending.pop(key, None)
+            return True
+        self._pending[key] = value
+        return False
+
+    def due(self, *, now: float) -> list[tuple[K, V]]:
+        """Pending values whose window has ended; they count as sent now."""
+        out = []
+        for key in list(self._pending):
+            if now - self._sent_at[key] >= self._window:
+                out.append((key, self._pending.pop(key)))
+                self._sent_at[key] = now
+        for key in [k for k, t in self._sent_at.items() if now - t >= self._window]:
+            if key not in self._pending:
+                del self._sent_at[key]
+        return out
+
+    def next_due(self) -> float | None:
+        """When the earliest pending value falls due, or None when nothing waits."""
+        times = [self._sent_at[k] + self._window for k in self._pending]
+        return min(times) if times else None
+
+    def __len__(self) -> int:
+        return len(self._pending)

@@ -1,0 +1,78 @@
+"""Presence: online with the first connection, away on request, offline a grace period after
+the last connection closes, so that a quick reconnect does not flap."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+
+from ezchat.domain.errors import InvalidRequest
+from ezchat.domain.events import PresenceChanged
+from ezchat.domain.model import Presence, User
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.storage import UserStore
+
+Audience = Callable[[str], Awaitable[frozenset[str]]]
+
+
+class PresenceService:
+    """Counts this process's connections per user. The status itself, and last_seen, are kept
+    on the user record, so every read of a user shows them."""
+
+    def __init__(
+        self, *, users: UserStore, audience: Audience, bus: EventBus, clock: Clock
+    ) -> None:
+        self._users = users
+        self._audience = audience
+        self._bus = bus
+        self._clock = clock
+        self._connections: dict[str, int] = {}
+
+    def connections(self, user_id: str) -> int:
+        return self._connections.get(user_id, 0)
+
+    async def connected(self, user_id: str) -> User | None:
+        """A connection opened; the first makes the user online. Returns the user as stored."""
+        self._connections[user_id] = self.connections(user_id) + 1
+        user = await self._users.get(user_id)
+        if user is not None and user.status is Presence.OFFLINE:
+            user = await self._set(user, Presence.ONLINE)
+        return user
+
+    def disconnected(self, user_id: str) -> bool:
+        """A connection closed. True when it was the user's last: call ``expire`` after the
+        grace period."""
+        left = self.connections(user_id) - 1
+        if left > 0:
+            self._connections[user_id] = left
+            return False
+        self._connections.pop(user_id, None)
+        return True
+
+    async def expire(self, user_id: str) -> None:
+        """The grace period ended: offline, unless the user came back meanwhile."""
+        if self.connections(user_id):
+            return
+        user = await self._users.get(user_id)
+        if user is not None and user.status is not Presence.OFFLINE:
+            await self._set(user, Presence.OFFLINE)
+
+    async def set_status(self, user_id: str, status: str) -> None:
+        """What a connected client asks for: ``online`` or ``away``."""
+        try:
+            wanted = Presence(status)
+        except ValueError:
+            wanted = None
+        if wanted not in (Presence.ONLINE, Presence.AWAY):
+            raise InvalidRequest("status must be 'online' or 'away'", field="status")
+        user = await self._users.get(user_id)
+        if user is not None and user.status is not wanted:
+            await self._set(user, wanted)
+
+    async def _set(self, user: User, status: Presence) -> User:
+        updated = replace(user, status=status, last_seen=self._clock.now())
+        await self._users.update(updated)
+        recipients = await self._audience(user.id) - {user.id}
+        await self._bus.publish(PresenceChanged(recipients=recipients, user=updated))
+        return updated

@@ -1,0 +1,71 @@
+"""WebSocket frames as encoded bytes: built once per event, shared by every recipient."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ezchat.domain.events import (
+    Event,
+    MemberAdded,
+    MemberRemoved,
+    MessageChanged,
+    MessagePosted,
+    PresenceChanged,
+    ReceiptMoved,
+    UserTyping,
+)
+from ezchat.entry import serialize
+
+
+def frame(kind: str, payload: Any, frame_id: Any = None) -> bytes:
+    out: dict[str, Any] = {"type": kind}
+    if frame_id is not None:
+        out["id"] = frame_id
+    out["payload"] = payload
+    return serialize.dumps(out).encode()
+
+
+def error(code: str, message: str, frame_id: Any = None, **extra: Any) -> bytes:
+    return frame("error", {"code": code, "message": message, **extra}, frame_id)
+
+
+def receipt(e: ReceiptMoved) -> bytes:
+    return frame(
+        "receipt",
+        {
+            "conversation_id": e.conversation_id,
+            "user_id": e.user_id,
+            "read_seq": e.read_seq,
+            "delivered_seq": e.delivered_seq,
+        },
+    )
+
+
+def for_event(event: Event) -> bytes | None:
+    """The frame every recipient of ``event`` gets alike; None for events that are delivered
+    otherwise (conversation events carry per-member fields) or not over WebSocket at all."""
+    if isinstance(event, MessagePosted):
+        return frame("message.new", {"message": serialize.message(event.message)})
+    if isinstance(event, MessageChanged):
+        return frame("message.updated", {"message": serialize.message(event.message)})
+    if isinstance(event, UserTyping):
+        return frame(
+            "typing",
+            {
+                "conversation_id": event.conversation_id,
+                "user_id": event.user_id,
+                "is_typing": event.is_typing,
+            },
+        )
+    if isinstance(event, ReceiptMoved):
+        return receipt(event)
+    if isinstance(event, PresenceChanged):
+        u = event.user
+        return frame(
+            "presence",
+            {"user_id": u.id, "status": u.status.value, "last_seen": serialize.iso(u.last_seen)},
+        )
+    if isinstance(event, MemberAdded | MemberRemoved):
+        kind = "member.added" if isinstance(event, MemberAdded) else "member.removed"
+        return frame(kind, {"conversation_id": event.conversation_id, "user_id": event.user_id})
+    return None

@@ -1,0 +1,261 @@
+"""The ``/ws`` endpoint: authenticates, admits, then turns client frames into service calls.
+
+Every frame a client sends gets exactly one reply carrying its ``id``: an ``ack`` (``pong`` for
+``ping``) or an ``error``. Bad frames never close the connection; only the contract's close
+codes do (1009 oversize, 4401 auth, 4408 slow or silent, 4429 flooding, 4503 limits).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from tornado.websocket import WebSocketHandler, WebSocketProtocol13
+
+from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
+from ezchat.domain.model import User
+from ezchat.domain.ratelimit import FloodGuard
+from ezchat.domain.unset import Unset
+from ezchat.entry import parse, serialize
+from ezchat.entry.context import Services
+from ezchat.entry.realtime import frames
+from ezchat.entry.realtime.connection import (
+    CLOSE_FLOODING,
+    CLOSE_LIMIT,
+    CLOSE_TOO_SLOW,
+    CLOSE_UNAUTHORIZED,
+    Connection,
+)
+from ezchat.entry.realtime.hub import Hub
+
+log = logging.getLogger(__name__)
+
+MAX_SYNC_CONVERSATIONS = 1000
+# Refusals by the rate limit in this window past which a client counts as flooding.
+FLOOD_WINDOW_S = 10.0
+
+
+class _Protocol(WebSocketProtocol13):
+    """Tornado closes a connection whose pong is late with code 1000; the contract says 4408."""
+
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        if code is None and reason == "ping timed out":
+            code = CLOSE_TOO_SLOW
+        super().close(code, reason)
+
+
+Handler = Callable[["ChatSocket", parse.Fields], Awaitable[Any]]
+
+
+class ChatSocket(WebSocketHandler):
+    def initialize(self, services: Services, hub: Hub) -> None:
+        self.services = services
+        self.hub = hub
+        self.user: User | None = None
+        self.conn: Connection | None = None
+        self._auth_error = "missing token"
+        self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
+
+    def check_origin(self, origin: str) -> bool:
+        # Auth is a bearer token, never a cookie, so another origin gains nothing by connecting.
+        return True
+
+    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
+        base = super().get_websocket_protocol()
+        if not isinstance(base, WebSocketProtocol13):
+            return None
+        return _Protocol(self, False, base.params)
+
+    async def prepare(self) -> None:
+        token = self.get_query_argument("token", None)
+        if not token:
+            scheme, _, value = self.request.headers.get("Authorization", "").partition(" ")
+            token = value.strip() if scheme.lower() == "bearer" else None
+        try:
+            self.user = await self.services.auth.authenticate(token)
+        except Unauthorized as exc:
+            self._auth_error = exc.message
+
+    async def open(self, *args: str, **kwargs: str) -> None:
+        if self.user is None:
+            self._refuse(CLOSE_UNAUTHORIZED, "unauthorized", self._auth_error)
+            return
+        refusal = self.hub.admit(self.user.id)
+        if refusal is not None:
+            self._refuse(CLOSE_LIMIT, "unavailable", refusal)
+            return
+        config = self.services.config
+        self.conn = Connection(
+            self,
+            user_id=self.user.id,
+            session_id=uuid.uuid4().hex,
+            max_frames=config.outbox_max_frames,
+            max_bytes=config.outbox_max_bytes,
+            on_overflow=self.hub.remove,
+        )
+        await self.hub.add(self.conn)
+        user = await self.services.users.get(self.user.id)
+        hello = {
+            "user": serialize.user(user),
+            "session_id": self.conn.session_id,
+            "heartbeat_interval": config.heartbeat_interval,
+            "server_time": serialize.iso(self.services.clock.now()),
+        }
+        self.conn.send(frames.frame("hello", hello))
+
+    def _refuse(self, close_code: int, code: str, message: str) -> None:
+        self.write_message(frames.error(code, message))
+        self.close(close_code, message[:120])
+
+    def on_close(self) -> None:
+        if self.conn is not None:
+            self.hub.remove(self.conn)
+
+    async def on_message(self, message: str | bytes) -> None:
+        conn = self.conn
+        if conn is None or conn.closed:
+            return
+        frame_id: Any = None
+        try:
+            if isinstance(message, bytes):
+                raise InvalidRequest("frames must be JSON text, not binary")
+            fields = parse.json_object(message, what="frame")
+            frame_id = fields.data.get("id")
+            if frame_id is not None and (
+                isinstance(frame_id, bool) or not isinstance(frame_id, str | int)
+            ):
+                frame_id = None
+                raise InvalidRequest("id must be a string or a number", field="id")
+            kind = fields.text("type")
+            handler = HANDLERS.get(kind)
+            if handler is None:
+                raise InvalidRequest(f"unknown frame type {kind[:64]!r}", field="type")
+            payload = fields.object("payload", required=False) or parse.Fields({}, "payload.")
+            result = await handler(self, payload)
+            if kind == "ping":
+                conn.send(frames.frame("pong", result, frame_id))
+            else:
+                conn.send(frames.frame("ack", result if result is not None else {}, frame_id))
+        except EzChatError as exc:
+            conn.send(frames.error(exc.code, exc.message, frame_id, **exc.extra()))
+            if isinstance(exc, RateLimited) and self._flood.refused(
+                now=self.services.clock.monotonic()
+            ):
+                log.warning("closing %s of user %s: flooding", conn.session_id, conn.user_id)
+                conn.close(CLOSE_FLOODING, "flooding past the rate limit")
+        except Exception:
+            log.exception("frame from user %s failed", conn.user_id)
+            conn.send(frames.error("internal", "internal server error", frame_id))
+
+    # -- frame handlers ----------------------------------------------------------------------
+
+    @property
+    def uid(self) -> str:
+        assert self.user is not None
+        return self.user.id
+
+    async def _send(self, p: parse.Fields) -> Any:
+        message, _ = await self.services.messages.send(
+            self.uid,
+            p.text("conversation_id"),
+            client_id=p.text("client_id"),
+            text=p.optional_text("text") or "",
+            attachments=p.attachments(),
+            reply_to=p.optional_text("reply_to"),
+        )
+        return {"message": serialize.message(message)}
+
+    async def _edit(self, p: parse.Fields) -> Any:
+        message = await self.services.messages.edit(
+            self.uid, p.text("conversation_id"), p.text("message_id"), p.text("text")
+        )
+        return {"message": serialize.message(message)}
+
+    async def _delete(self, p: parse.Fields) -> Any:
+        message = await self.services.messages.delete(
+            self.uid, p.text("conversation_id"), p.text("message_id")
+        )
+        return {"message": serialize.message(message)}
+
+    async def _react(self, p: parse.Fields, *, add: bool) -> Any:
+        message = await self.services.messages.react(
+            self.uid, p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add
+        )
+        return {"message": serialize.message(message)}
+
+    async def _reaction_add(self, p: parse.Fields) -> Any:
+        return await self._react(p, add=True)
+
+    async def _reaction_remove(self, p: parse.Fields) -> Any:
+        return await self._react(p, add=False)
+
+    async def _typing(self, p: parse.Fields) -> None:
+        is_typing = p.optional_bool("is_typing")
+        if is_typing is None:
+            raise InvalidRequest("payload.is_typing is required", field="payload.is_typing")
+        await self.services.typing.typing(self.uid, p.text("conversation_id"), is_typing)
+
+    async def _read(self, p: parse.Fields) -> None:
+        await self.services.messages.mark_read(
+            self.uid, p.text("conversation_id"), p.integer("seq")
+        )
+
+    async def _delivered(self, p: parse.Fields) -> None:
+        await self.services.messages.mark_delivered(
+            self.uid, p.text("conversation_id"), p.integer("seq")
+        )
+
+    async def _presence(self, p: parse.Fields) -> None:
+        await self.services.presence.set_status(self.uid, p.text("status"))
+
+    async def _sync(self, p: parse.Fields) -> Any:
+        wanted = p.object("conversations")
+        assert wanted is not None
+        if len(wanted.data) > MAX_SYNC_CONVERSATIONS:
+            raise InvalidRequest(
+                f"sync takes at most {MAX_SYNC_CONVERSATIONS} conversations",
+                field="payload.conversations",
+            )
+        limit = p.optional_integer("limit", minimum=1)
+        limit = 100 if isinstance(limit, Unset) else min(limit, 100)
+        revs = {cid: wanted.integer(cid) for cid in wanted.data}
+        out: dict[str, Any] = {}
+        for cid, rev in revs.items():
+            try:
+                messages, more, next_rev = await self.services.messages.changed_since(
+                    self.uid, cid, rev, limit
+                )
+            except EzChatError as exc:
+                out[cid] = {
+                    "messages": [],
+                    "rev": rev,
+                    "has_more": False,
+                    "error": {"code": exc.code, "message": exc.message},
+                }
+                continue
+            out[cid] = {
+                "messages": [serialize.message(m) for m in messages],
+                "rev": next_rev,
+                "has_more": more,
+            }
+        return {"conversations": out}
+
+    async def _ping(self, p: parse.Fields) -> Any:
+        return {"server_time": serialize.iso(self.services.clock.now())}
+
+
+HANDLERS: dict[str, Handler] = {
+    "message.send": ChatSocket._send,
+    "message.edit": ChatSocket._edit,
+    "message.delete": ChatSocket._delete,
+    "reaction.add": ChatSocket._reaction_add,
+    "reaction.remove": ChatSocket._reaction_remove,
+    "typing": ChatSocket._typing,
+    "read": ChatSocket._read,
+    "delivered": ChatSocket._delivered,
+    "presence": ChatSocket._presence,
+    "sync": ChatSocket._sync,
+    "ping": ChatSocket._ping,
+}

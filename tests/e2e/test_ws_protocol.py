@@ -1,0 +1,217 @@
+"""The /ws protocol: auth, hello, replies by id, bad frames, limits, heartbeats, shutdown."""
+
+import asyncio
+import base64
+import json
+import os
+import socket
+import struct
+
+import pytest
+
+from tests.e2e.conftest import Api
+from tests.e2e.wsclient import Ws
+
+pytestmark = pytest.mark.gen_test
+
+
+@pytest.fixture
+def running(start_server):
+    return start_server()
+
+
+@pytest.fixture
+def api(running):
+    client = Api(running.base)
+    yield client
+    client.http.close()
+
+
+@pytest.mark.parametrize("token", [None, "forged-token"])
+async def test_a_bad_or_missing_token_gets_an_error_frame_and_4401(running, token):
+    ws = await Ws.connect(running.ws_base, token, hello=False)
+    frame = await ws.expect("error")
+    assert frame["payload"]["code"] == "unauthorized"
+    assert await ws.close_code() == 4401
+
+
+@pytest.mark.parametrize("header", [False, True])
+async def test_hello_greets_by_query_token_or_authorization_header(running, api, header):
+    user, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token, header=header, hello=False)
+    hello = await ws.expect("hello")
+    p = hello["payload"]
+    assert p["user"]["id"] == user["id"] and p["user"]["status"] == "online"
+    assert p["session_id"] and p["heartbeat_interval"] == 25
+    assert p["server_time"].endswith("Z")
+    ws.close()
+
+
+async def test_ping_gets_a_pong_with_the_same_id(running, api):
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)
+    reply = await ws.request("ping", {}, id=42)
+    assert reply["type"] == "pong" and reply["id"] == 42 and reply["payload"]["server_time"]
+    ws.close()
+
+
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [
+        ("{not json", "invalid_request"),
+        ("[1,2]", "invalid_request"),
+        ('{"id": "x1"}', "invalid_request"),
+        ('{"type": "launch.rockets", "id": "x1"}', "invalid_request"),
+        ('{"type": "message.send", "id": "x1", "payload": []}', "invalid_request"),
+        (
+            '{"type": "message.send", "id": "x1", "payload": {"conversation_id": 5}}',
+            "invalid_request",
+        ),
+        (
+            '{"type": "read", "id": "x1", "payload": {"conversation_id": "c", "seq": "1"}}',
+            "invalid_request",
+        ),
+        ('{"type": "typing", "id": "x1", "payload": {"conversation_id": "c"}}', "invalid_request"),
+        ('{"type": "presence", "id": "x1", "payload": {"status": "offline"}}', "invalid_request"),
+        (
+            '{"type": "message.send", "id": "x1", '
+            '"payload": {"conversation_id": "nope", "client_id": "a", "text": "x"}}',
+            "not_found",
+        ),
+    ],
+)
+async def test_bad_frames_get_an_error_and_the_connection_stays_open(running, api, raw, code):
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)
+    ws.send_raw(raw)
+    err = await ws.expect("error")
+    assert err["payload"]["code"] == code and err["payload"]["message"]
+    if '"id": "x1"' in raw:
+        assert err["id"] == "x1"
+    ws.send_raw(b"\x00\x01", binary=True)
+    assert (await ws.expect("error"))["payload"]["code"] == "invalid_request"
+    await ws.barrier()
+    ws.close()
+
+
+async def test_a_frame_over_the_size_limit_closes_with_1009(start_server):
+    running = start_server(max_frame_bytes=4096)
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)
+    ws.send_raw(json.dumps({"type": "ping", "payload": {"pad": "x" * 5000}}))
+    assert await ws.close_code() == 1009
+    api.http.close()
+
+
+async def test_connections_past_the_per_user_limit_close_with_4503(start_server):
+    running = start_server(max_connections_per_user=2)
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    first = await Ws.connect(running.ws_base, token)
+    second = await Ws.connect(running.ws_base, token)
+    third = await Ws.connect(running.ws_base, token, hello=False)
+    assert (await third.expect("error"))["payload"]["code"] == "unavailable"
+    assert await third.close_code() == 4503
+    await first.barrier()
+    await second.barrier()
+    first.close()
+    second.close()
+    api.http.close()
+
+
+async def test_connections_past_the_process_limit_close_with_4503(start_server):
+    running = start_server(max_connections=1)
+    api = Api(running.base)
+    _, ta = await api.register("alice")
+    _, tb = await api.register("bobby")
+    first = await Ws.connect(running.ws_base, ta)
+    other = await Ws.connect(running.ws_base, tb, hello=False)
+    assert await other.close_code() == 4503
+    first.close()
+    api.http.close()
+
+
+async def test_shutdown_closes_clients_with_1001(start_server):
+    running = start_server()
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)
+    closing = asyncio.ensure_future(running.app.close())
+    assert await ws.close_code() == 1001
+    await closing
+    api.http.close()
+
+
+def _raw_handshake(port: int, token: str) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    key = base64.b64encode(os.urandom(16)).decode()
+    sock.sendall(
+        (
+            f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(1)
+    assert b" 101 " in head.split(b"\r\n")[0]
+    return sock
+
+
+def _read_frames_until_close(sock: socket.socket) -> tuple[list[int], int | None]:
+    """Read server frames, answering nothing; the opcodes seen and the close code."""
+    opcodes: list[int] = []
+
+    def exact(n: int) -> bytes:
+        buf = b""
+        while len(buf) < n:
+            chunk = sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError("closed")
+            buf += chunk
+        return buf
+
+    while True:
+        b1, b2 = exact(2)
+        length = b2 & 0x7F
+        if length == 126:
+            (length,) = struct.unpack(">H", exact(2))
+        elif length == 127:
+            (length,) = struct.unpack(">Q", exact(8))
+        data = exact(length)
+        opcode = b1 & 0x0F
+        opcodes.append(opcode)
+        if opcode == 0x8:
+            return opcodes, struct.unpack(">H", data[:2])[0] if len(data) >= 2 else None
+
+
+async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
+    running = start_server(heartbeat_interval=0.2, heartbeat_timeout=0.4)
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    port = int(running.base.rsplit(":", 1)[1])
+
+    def silent_client() -> tuple[list[int], int | None]:
+        sock = _raw_handshake(port, token)
+        try:
+            return _read_frames_until_close(sock)
+        finally:
+            sock.close()
+
+    # A blocking client, so on its own thread: the server shares this test's event loop.
+    opcodes, code = await asyncio.get_running_loop().run_in_executor(None, silent_client)
+    assert 0x9 in opcodes  # the server pinged first
+    assert code == 4408
+    api.http.close()
+
+
+async def test_a_client_that_answers_pings_stays_connected(start_server):
+    running = start_server(heartbeat_interval=0.1, heartbeat_timeout=0.2)
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)
+    await asyncio.sleep(0.6)  # several heartbeat rounds: the behaviour under test is time
+    await ws.barrier()
+    ws.close()
+    api.http.close()
