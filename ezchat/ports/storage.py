@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from ezchat.domain.model import (
@@ -11,6 +12,7 @@ from ezchat.domain.model import (
     Member,
     Message,
     NewMessage,
+    Presence,
     User,
 )
 
@@ -30,7 +32,13 @@ class UserStore(Protocol):
     async def credentials(self, user_id: str) -> Credentials | None: ...
 
     async def update(self, user: User) -> None:
-        """Replace the profile fields of an existing user."""
+        """Replace the profile fields (display_name, avatar_url) of an existing user; the
+        presence fields are left as they are."""
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        """Set only status and last_seen; the user as stored, or None when there is none."""
 
     async def search(self, prefix: str, limit: int) -> list[User]:
         """Users whose username or display name starts with ``prefix``, compared case-folded and

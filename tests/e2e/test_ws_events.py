@@ -332,3 +332,14 @@ async def test_sending_past_the_rate_limit_is_refused_then_flooding_closes_with_
         )
     assert await ws.close_code() == 4429
     api.http.close()
+
+
+async def test_conversation_created_arrives_before_its_first_message(chat, api):
+    alice, ta, (a1,) = await chat.user("alice")
+    bob, tb, (b1,) = await chat.user("bob")
+    cid = await chat.group(ta, bob)
+    await api.call(
+        "POST", f"/api/conversations/{cid}/messages", {"client_id": "1", "text": "hi"}, token=ta
+    )
+    first = await b1.expect(None, lambda f: f["type"] in ("conversation.created", "message.new"))
+    assert first["type"] == "conversation.created"

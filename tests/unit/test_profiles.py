@@ -48,3 +48,17 @@ async def test_user_search_is_a_literal_case_insensitive_prefix(world):
 async def test_unknown_users_are_not_found(world):
     with pytest.raises(NotFound):
         await world.users.get("nobody")
+
+
+async def test_presence_and_profile_writes_do_not_overwrite_each_other(world):
+    from ezchat.domain.model import Presence
+
+    a = await world.user("alice")
+    store = world.app.services.user_store
+    stale = await store.get(a.id)
+    await store.set_presence(a.id, Presence.ONLINE, world.clock.now())
+    from dataclasses import replace
+
+    await store.update(replace(stale, display_name="Alice"))
+    user = await store.get(a.id)
+    assert (user.display_name, user.status) == ("Alice", Presence.ONLINE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from ezchat.domain.errors import Conflict, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
@@ -15,6 +16,7 @@ from ezchat.domain.model import (
     Member,
     Message,
     NewMessage,
+    Presence,
     User,
 )
 
@@ -68,9 +70,21 @@ class MemoryUserStore:
         return self._db.credentials.get(user_id)
 
     async def update(self, user: User) -> None:
-        if user.id not in self._db.users:
+        stored = self._db.users.get(user.id)
+        if stored is None:
             raise NotFound("user not found")
-        self._db.users[user.id] = user
+        self._db.users[user.id] = replace(
+            stored, display_name=user.display_name, avatar_url=user.avatar_url
+        )
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        stored = self._db.users.get(user_id)
+        if stored is None:
+            return None
+        updated = self._db.users[user_id] = replace(stored, status=status, last_seen=last_seen)
+        return updated
 
     async def search(self, prefix: str, limit: int) -> list[User]:
         p = prefix.casefold()

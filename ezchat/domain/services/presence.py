@@ -4,7 +4,6 @@ the last connection closes, so that a quick reconnect does not flap."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 
 from ezchat.domain.errors import InvalidRequest
 from ezchat.domain.events import PresenceChanged
@@ -71,8 +70,9 @@ class PresenceService:
             await self._set(user, wanted)
 
     async def _set(self, user: User, status: Presence) -> User:
-        updated = replace(user, status=status, last_seen=self._clock.now())
-        await self._users.update(updated)
+        updated = await self._users.set_presence(user.id, status, self._clock.now())
+        if updated is None:
+            return user
         recipients = await self._audience(user.id) - {user.id}
         await self._bus.publish(PresenceChanged(recipients=recipients, user=updated))
         return updated

@@ -19,7 +19,7 @@ from ezchat.domain.events import (
     Event,
     ReceiptMoved,
 )
-from ezchat.domain.model import Conversation
+from ezchat.domain.model import Conversation, Message
 from ezchat.domain.realtime import Coalescer
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
@@ -131,8 +131,12 @@ class Hub:
             return
         kind = CONVERSATION_EVENTS.get(type(event))
         if kind is not None:
-            conv = event.conversation  # type: ignore[attr-defined]
-            self.spawn(self._conversation_event(kind, conv, event.recipients), f"{kind}-{conv.id}")
+            conv: Conversation = event.conversation  # type: ignore[attr-defined]
+            if kind == "conversation.updated":
+                # Needs each member's unread count: looked up off this path.
+                self.spawn(self._conversation_updated(conv, event.recipients), f"{kind}-{conv.id}")
+            else:
+                self._conversation_frames(kind, conv, event.recipients, None, {})
             return
         data = frames.for_event(event)
         if data is not None:
@@ -164,28 +168,43 @@ class Hub:
             self.deliver(event.recipients, frames.receipt(event))
         self._schedule_receipts()
 
-    async def _conversation_event(
-        self, kind: str, conv: Conversation, recipients: frozenset[str]
+    async def _conversation_updated(self, conv: Conversation, recipients: frozenset[str]) -> None:
+        last = None
+        if conv.last_seq:
+            last = (await self._messages.last_messages([conv.id])).get(conv.id)
+        unread: dict[str, int] = {}
+        for m in conv.members:
+            if (
+                m.user_id in recipients
+                and m.user_id in self._by_user
+                and conv.last_seq > m.read_seq
+            ):
+                unread[m.user_id] = await self._messages.count_unread(
+                    conv.id, m.user_id, m.read_seq
+                )
+        self._conversation_frames("conversation.updated", conv, recipients, last, unread)
+
+    def _conversation_frames(
+        self,
+        kind: str,
+        conv: Conversation,
+        recipients: frozenset[str],
+        last: Message | None,
+        unread: dict[str, int],
     ) -> None:
         """Conversation frames carry each member's own fields: the shared part is encoded once,
-        the member's part is added per recipient."""
+        each recipient's part is spliced onto it."""
         shared = serialize.conversation_base(conv)
-        last = None
-        if kind == "conversation.updated" and conv.last_seq:
-            last = (await self._messages.last_messages([conv.id])).get(conv.id)
         shared["last_message"] = serialize.message(last) if last else None
+        # Drop the closing braces of conversation, payload and frame, to append own fields.
         head = serialize.dumps({"type": kind, "payload": {"conversation": shared}})[:-3]
         for user_id in recipients:
             if user_id not in self._by_user:
                 continue
             member = conv.member(user_id)
-            read_seq = member.read_seq if member else 0
-            unread = 0
-            if kind == "conversation.updated" and member and conv.last_seq > read_seq:
-                unread = await self._messages.count_unread(conv.id, user_id, read_seq)
             own = {
-                "unread_count": unread,
-                "read_seq": read_seq,
+                "unread_count": unread.get(user_id, 0),
+                "read_seq": member.read_seq if member else 0,
                 "pinned": member.pinned if member else False,
                 "muted": member.muted if member else False,
             }
