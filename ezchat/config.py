@@ -16,7 +16,9 @@ from typing import Any
 import yaml
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
-STORAGES = ("memory",)
+STORAGES = ("memory", "sqlite", "mongo")
+MONGO_DRIVERS = ("motor", "pymongo")
+SYNC_MODES = ("FULL", "NORMAL")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -36,10 +38,13 @@ class Config:
     body_timeout_s: float = 30.0
     xheaders: bool = False
 
-    storage: str = "memory"
+    storage: str = "sqlite"
     data_dir: str = "./data"
+    sqlite_path: str | None = None
+    sqlite_synchronous: str = "FULL"
     mongodb_url: str | None = None
     mongodb_db: str = "ezchat"
+    mongodb_driver: str = "motor"
     mongodb_max_pool_size: int = 100
     mongodb_min_pool_size: int = 10
     mongodb_max_idle_time_ms: int = 60_000
@@ -47,6 +52,11 @@ class Config:
     mongodb_connect_timeout_ms: int = 5_000
     mongodb_server_selection_timeout_ms: int = 5_000
     db_concurrency_limit: int = 20
+    db_retry_attempts: int = 3
+    db_retry_base_ms: float = 50.0
+    slow_db_ms: float = 100.0
+    message_batch_size: int = 64
+    message_batch_delay_ms: float = 2.0
 
     user_cache_size: int = 1000
     user_cache_ttl: float = 300.0
@@ -83,6 +93,10 @@ class Config:
         return "127.0.0.1" if self.debug else "0.0.0.0"
 
     @property
+    def database_path(self) -> str:
+        return self.sqlite_path or str(Path(self.data_dir) / "ezchat.db")
+
+    @property
     def process_count(self) -> int:
         return self.workers or (os.cpu_count() or 1)
 
@@ -101,6 +115,11 @@ _MINIMUM: dict[str, float] = {
     "mongodb_connect_timeout_ms": 1,
     "mongodb_server_selection_timeout_ms": 1,
     "db_concurrency_limit": 1,
+    "db_retry_attempts": 1,
+    "db_retry_base_ms": 0,
+    "slow_db_ms": 0,
+    "message_batch_size": 1,
+    "message_batch_delay_ms": 0,
     "user_cache_size": 0,
     "user_cache_ttl": 0,
     "message_cache_size": 0,
@@ -198,6 +217,12 @@ def _check(config: Config) -> None:
         raise ConfigError("PORT must be at most 65535")
     if config.storage not in STORAGES:
         raise ConfigError(f"STORAGE must be one of {', '.join(STORAGES)}, got {config.storage!r}")
+    if config.mongodb_driver not in MONGO_DRIVERS:
+        raise ConfigError(f"MONGODB_DRIVER must be one of {', '.join(MONGO_DRIVERS)}")
+    if config.sqlite_synchronous.upper() not in SYNC_MODES:
+        raise ConfigError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNC_MODES)}")
+    if config.storage == "mongo" and not config.mongodb_url:
+        raise ConfigError("MONGODB_URL must be set with STORAGE=mongo")
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     n = config.password_hash_n
@@ -207,10 +232,10 @@ def _check(config: Config) -> None:
         raise ConfigError("MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE")
     if config.heartbeat_timeout <= config.heartbeat_interval:
         raise ConfigError("HEARTBEAT_TIMEOUT must be longer than HEARTBEAT_INTERVAL")
-    if config.process_count > 1 and config.storage == "memory":
+    if config.process_count > 1:
         raise ConfigError(
-            "WORKERS must be 1 with STORAGE=memory: worker processes need a shared store "
-            "and an event broker between them"
+            "WORKERS must be 1 for now: worker processes need an event broker between them "
+            "(REDIS_URL), which this build does not have yet"
         )
 
 

@@ -1,10 +1,32 @@
+import os
+
 import pytest
 
+from tests.mongo_server import NxServer
 from tests.support import World
 
 
+@pytest.fixture(scope="session")
+def nx_server():
+    """One nx-27017 for the whole session; each test uses a database of its own."""
+    server = NxServer()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mongo_urls(request):
+    """Where the Mongo-backed tests run: nx-27017, plus a real MongoDB when MONGODB_URL says
+    where one is."""
+    urls = {"nx": request.getfixturevalue("nx_server").url}
+    if os.environ.get("MONGODB_URL"):
+        urls["real"] = os.environ["MONGODB_URL"]
+    return urls
+
+
 @pytest.fixture
-def world(tmp_path):
+def world(tmp_path, io_loop):
     w = World(tmp_path)
+    io_loop.run_sync(w.app.start)
     yield w
-    w.app._hasher.close()  # type: ignore[attr-defined]
+    io_loop.run_sync(w.app.close)

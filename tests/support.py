@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from ezchat.adapters.memory import InProcessEventBus, MemoryDatabase
+from ezchat.adapters.memory import InProcessEventBus, memory_stores
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.config import Config
 from ezchat.domain.events import Event
@@ -66,7 +66,7 @@ class World:
         self.bus.subscribe(self.events)
         self.app: EzChatApp = make_app(
             test_config(tmp_path, **overrides),
-            db=MemoryDatabase(),
+            stores=memory_stores(),
             bus=self.bus,
             clock=self.clock,
             hasher=ScryptPasswordHasher(n=FAST_HASH_N),

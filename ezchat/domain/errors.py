@@ -68,5 +68,9 @@ class StorageUnavailable(EzChatError):
     code = "unavailable"
 
 
+class TransientStorageError(StorageUnavailable):
+    """A storage failure that a retry may cure (a lost connection, a busy lock)."""
+
+
 class StaleWrite(Conflict):
     """An optimistic write lost a race: the record changed since it was read."""

@@ -7,15 +7,9 @@ from typing import Any
 
 import tornado.web
 
+from ezchat.adapters.batching import GroupCommitMessageStore
 from ezchat.adapters.clock import SystemClock
-from ezchat.adapters.memory import (
-    InProcessEventBus,
-    MemoryContactStore,
-    MemoryConversationStore,
-    MemoryDatabase,
-    MemoryMessageStore,
-    MemoryUserStore,
-)
+from ezchat.adapters.memory import InProcessEventBus
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import SignedValueTokenCodec
 from ezchat.config import Config, secret_key
@@ -32,10 +26,12 @@ from ezchat.entry.context import Services
 from ezchat.entry.handlers import accounts, conversations, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.realtime.hub import Hub
+from ezchat.entry.storage import backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import PasswordHasher
+from ezchat.ports.storage import Stores
 
 ID = r"([^/]+)"
 
@@ -46,11 +42,21 @@ class EzChatApp:
     services: Services
     bus: EventBus
     hub: Hub
+    stores: Stores
+    _batcher: GroupCommitMessageStore
     _hasher: PasswordHasher
 
+    async def start(self) -> None:
+        """Open the storage (schema, indexes) and start the message writer."""
+        await self.stores.open()
+        self._batcher.start()
+
     async def close(self) -> None:
-        """Close WebSocket clients (1001), stop background work, release the hasher's threads."""
+        """In order: WebSocket clients get 1001, queued messages are written, storage closes,
+        the hasher's threads stop."""
         await self.hub.close()
+        await self._batcher.close()
+        await self.stores.close()
         close = getattr(self._hasher, "close", None)
         if close is not None:
             close()
@@ -59,21 +65,21 @@ class EzChatApp:
 def make_app(
     config: Config,
     *,
-    db: MemoryDatabase | None = None,
+    stores: Stores | None = None,
     bus: EventBus | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
 ) -> EzChatApp:
-    """Build the application. Anything passed in is used as given; the rest is built from
-    ``config``."""
+    """Build the application; call ``start()`` before serving. Anything passed in is used as
+    given; the rest is built from ``config``."""
     clock = clock or SystemClock()
     bus = bus or InProcessEventBus()
     hasher = hasher or ScryptPasswordHasher(n=config.password_hash_n)
-    db = db or MemoryDatabase()
-    user_store = MemoryUserStore(db)
-    contact_store = MemoryContactStore(db)
-    conversation_store = MemoryConversationStore(db)
-    message_store = MemoryMessageStore(db)
+    wrapped, batcher = wrap_stores(config, stores or backend_stores(config))
+    user_store = wrapped.users
+    contact_store = wrapped.contacts
+    conversation_store = wrapped.conversations
+    message_store = wrapped.messages
     limits = Limits(
         max_message_length=config.max_message_length, max_group_members=config.max_group_members
     )
@@ -133,7 +139,7 @@ def make_app(
         presence=presence,
         typing=typing,
         clock=clock,
-        user_store=user_store,
+        stores=wrapped,
     )
     return EzChatApp(
         application=tornado.web.Application(
@@ -149,6 +155,8 @@ def make_app(
         services=services,
         bus=bus,
         hub=hub,
+        stores=wrapped,
+        _batcher=batcher,
         _hasher=hasher,
     )
 

@@ -13,7 +13,7 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.ports.clock import Clock
-from ezchat.ports.storage import UserStore
+from ezchat.ports.storage import Stores
 
 
 @dataclass(frozen=True)
@@ -27,4 +27,4 @@ class Services:
     presence: PresenceService
     typing: TypingService
     clock: Clock
-    user_store: UserStore  # for the storage health check
+    stores: Stores

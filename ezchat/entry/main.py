@@ -31,6 +31,7 @@ def make_server(config: Config, application: Application) -> HTTPServer:
 
 async def serve(config: Config) -> None:
     app = make_app(config)
+    await app.start()
     server = make_server(config, app.application)
     server.listen(config.port, address=config.bind_host)
     log.info(

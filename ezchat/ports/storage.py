@@ -1,10 +1,14 @@
-"""Storage ports. Every method may raise ``StorageUnavailable`` when the backend is down."""
+"""Storage ports. Every method may raise ``StorageUnavailable`` when the backend is down, and
+no driver exception ever leaves an adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
     Contact,
     Conversation,
@@ -104,6 +108,13 @@ class MessageStore(Protocol):
         (sender_id, client_id): when that pair exists, returns (the original, False) and
         stores nothing."""
 
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        """``add`` for several messages written together (one transaction or bulk write where
+        the backend has one). Each item succeeds or fails alone: its entry is what ``add``
+        would return, or the error it would raise. A failure of the whole write raises."""
+
     async def get(self, conversation_id: str, message_id: str) -> Message | None: ...
 
     async def replace(self, message: Message, *, expected_rev: int) -> Message:
@@ -133,3 +144,16 @@ class MessageStore(Protocol):
     ) -> list[Message]:
         """Non-deleted messages of those conversations whose case-folded text contains every
         one of ``words`` (already case-folded), newest first."""
+
+
+@dataclass
+class Stores:
+    """The stores of one backend, opened together and closed together."""
+
+    users: UserStore
+    contacts: ContactStore
+    conversations: ConversationStore
+    messages: MessageStore
+    open: Callable[[], Awaitable[None]]  # connect, create schema or indexes (idempotent)
+    ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
+    close: Callable[[], Awaitable[None]]

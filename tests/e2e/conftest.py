@@ -97,14 +97,16 @@ class Running:
 
 @pytest.fixture
 def start_server(io_loop, tmp_path):
-    """Start the real app on a free port with config overrides; everything stops at teardown."""
+    """``await start_server(**overrides)``: the real app on a free port with config overrides;
+    everything it started stops at teardown."""
     started: list[tuple[HTTPServer, EzChatApp]] = []
 
-    def start(**overrides: Any) -> Running:
+    async def start(**overrides: Any) -> Running:
         sock, port = bind_unused_port()
         app = make_app(
             test_config(tmp_path, **overrides), hasher=ScryptPasswordHasher(n=FAST_HASH_N)
         )
+        await app.start()
         http = make_server(app.services.config, app.application)
         http.add_sockets([sock])
         started.append((http, app))
@@ -118,8 +120,8 @@ def start_server(io_loop, tmp_path):
 
 
 @pytest.fixture
-def server(start_server) -> str:
-    return start_server().base
+def server(start_server, io_loop) -> str:
+    return io_loop.run_sync(start_server).base
 
 
 @pytest.fixture

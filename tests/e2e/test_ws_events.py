@@ -12,8 +12,8 @@ pytestmark = pytest.mark.gen_test
 
 
 @pytest.fixture
-def running(start_server):
-    return start_server(receipt_flush_ms=150, presence_grace_s=0.3)
+def running(start_server, io_loop):
+    return io_loop.run_sync(lambda: start_server(receipt_flush_ms=150, presence_grace_s=0.3))
 
 
 @pytest.fixture
@@ -293,7 +293,7 @@ async def test_presence_online_away_and_offline_after_the_grace_period(chat, api
 
 
 async def test_a_quick_reconnect_does_not_flap_presence(start_server):
-    running = start_server(presence_grace_s=30)
+    running = await start_server(presence_grace_s=30)
     api = Api(running.base)
     alice, ta = await api.register("alice")
     bob, tb = await api.register("bob")
@@ -312,7 +312,7 @@ async def test_a_quick_reconnect_does_not_flap_presence(start_server):
 
 
 async def test_sending_past_the_rate_limit_is_refused_then_flooding_closes_with_4429(start_server):
-    running = start_server(message_rate_per_sec=1, message_burst=3)
+    running = await start_server(message_rate_per_sec=1, message_burst=3)
     api = Api(running.base)
     alice, ta = await api.register("alice")
     r = await api.call("POST", "/api/conversations", {"type": "group", "name": "g"}, token=ta)

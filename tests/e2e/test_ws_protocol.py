@@ -16,8 +16,8 @@ pytestmark = pytest.mark.gen_test
 
 
 @pytest.fixture
-def running(start_server):
-    return start_server()
+def running(start_server, io_loop):
+    return io_loop.run_sync(start_server)
 
 
 @pytest.fixture
@@ -95,7 +95,7 @@ async def test_bad_frames_get_an_error_and_the_connection_stays_open(running, ap
 
 
 async def test_a_frame_over_the_size_limit_closes_with_1009(start_server):
-    running = start_server(max_frame_bytes=4096)
+    running = await start_server(max_frame_bytes=4096)
     api = Api(running.base)
     _, token = await api.register("alice")
     ws = await Ws.connect(running.ws_base, token)
@@ -105,7 +105,7 @@ async def test_a_frame_over_the_size_limit_closes_with_1009(start_server):
 
 
 async def test_connections_past_the_per_user_limit_close_with_4503(start_server):
-    running = start_server(max_connections_per_user=2)
+    running = await start_server(max_connections_per_user=2)
     api = Api(running.base)
     _, token = await api.register("alice")
     first = await Ws.connect(running.ws_base, token)
@@ -121,7 +121,7 @@ async def test_connections_past_the_per_user_limit_close_with_4503(start_server)
 
 
 async def test_connections_past_the_process_limit_close_with_4503(start_server):
-    running = start_server(max_connections=1)
+    running = await start_server(max_connections=1)
     api = Api(running.base)
     _, ta = await api.register("alice")
     _, tb = await api.register("bobby")
@@ -133,7 +133,7 @@ async def test_connections_past_the_process_limit_close_with_4503(start_server):
 
 
 async def test_shutdown_closes_clients_with_1001(start_server):
-    running = start_server()
+    running = await start_server()
     api = Api(running.base)
     _, token = await api.register("alice")
     ws = await Ws.connect(running.ws_base, token)
@@ -187,7 +187,7 @@ def _read_frames_until_close(sock: socket.socket) -> tuple[list[int], int | None
 
 
 async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
-    running = start_server(heartbeat_interval=0.2, heartbeat_timeout=0.4)
+    running = await start_server(heartbeat_interval=0.2, heartbeat_timeout=0.4)
     api = Api(running.base)
     _, token = await api.register("alice")
     port = int(running.base.rsplit(":", 1)[1])
@@ -207,7 +207,7 @@ async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
 
 
 async def test_a_client_that_answers_pings_stays_connected(start_server):
-    running = start_server(heartbeat_interval=0.1, heartbeat_timeout=0.2)
+    running = await start_server(heartbeat_interval=0.1, heartbeat_timeout=0.2)
     api = Api(running.base)
     _, token = await api.register("alice")
     ws = await Ws.connect(running.ws_base, token)

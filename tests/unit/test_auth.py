@@ -35,7 +35,7 @@ async def test_passwords_outside_8_to_128_characters_are_refused(world, password
 async def test_passwords_are_stored_only_as_a_salted_hash(world):
     a, _ = await world.auth.register("alice", "same-password")
     b, _ = await world.auth.register("bobby", "same-password")
-    store = world.app.services.user_store
+    store = world.app.services.stores.users
     ha = (await store.credentials(a.id)).password_hash
     hb = (await store.credentials(b.id)).password_hash
     assert "same-password" not in ha

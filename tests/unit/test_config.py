@@ -23,7 +23,7 @@ def test_the_shipped_config_yaml_loads_with_development_defaults():
     config = load_config(environ={})
     assert config.port == 8000 and config.debug is True
     assert config.bind_host == "127.0.0.1"
-    assert config.storage == "memory"
+    assert config.storage == "sqlite"
 
 
 @pytest.mark.parametrize("variable", sorted(README_VARIABLES))

@@ -54,7 +54,7 @@ async def test_presence_and_profile_writes_do_not_overwrite_each_other(world):
     from ezchat.domain.model import Presence
 
     a = await world.user("alice")
-    store = world.app.services.user_store
+    store = world.app.services.stores.users
     stale = await store.get(a.id)
     await store.set_presence(a.id, Presence.ONLINE, world.clock.now())
     from dataclasses import replace

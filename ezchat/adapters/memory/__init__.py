@@ -7,6 +7,7 @@ from ezchat.adapters.memory.store import (
     MemoryDatabase,
     MemoryMessageStore,
     MemoryUserStore,
+    memory_stores,
 )
 
 __all__ = [
@@ -16,4 +17,5 @@ __all__ = [
     "MemoryDatabase",
     "MemoryMessageStore",
     "MemoryUserStore",
+    "memory_stores",
 ]

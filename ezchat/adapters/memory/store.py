@@ -4,10 +4,11 @@ safely; each method completes without yielding, which makes it atomic on the eve
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from ezchat.domain.errors import Conflict, NotFound, StaleWrite
+from ezchat.domain.errors import Conflict, EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
     Contact,
@@ -19,6 +20,7 @@ from ezchat.domain.model import (
     Presence,
     User,
 )
+from ezchat.ports.storage import Stores
 
 
 @dataclass
@@ -261,6 +263,17 @@ class MemoryMessageStore:
         )
         return message, True
 
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        out: list[tuple[Message, bool] | EzChatError] = []
+        for new in news:
+            try:
+                out.append(await self.add(new))
+            except EzChatError as exc:
+                out.append(exc)
+        return out
+
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
         timeline = self._db.timelines.get(conversation_id)
         if timeline is None or message_id not in timeline.by_id:
@@ -334,3 +347,20 @@ class MemoryMessageStore:
                     found.append(m)
         found.sort(key=lambda m: (m.created_at, m.seq), reverse=True)
         return found[:limit]
+
+
+def memory_stores(db: MemoryDatabase | None = None) -> Stores:
+    db = db if db is not None else MemoryDatabase()
+
+    async def nothing() -> None:
+        return None
+
+    return Stores(
+        users=MemoryUserStore(db),
+        contacts=MemoryContactStore(db),
+        conversations=MemoryConversationStore(db),
+        messages=MemoryMessageStore(db),
+        open=nothing,
+        ping=nothing,
+        close=nothing,
+    )

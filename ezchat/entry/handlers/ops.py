@@ -16,7 +16,7 @@ class HealthHandler(ApiHandler):
     async def get(self) -> None:
         checks = {"storage": "ok", "broker": "disabled"}
         try:
-            await self.services.user_store.get("health-check")
+            await self.services.stores.ping()
         except StorageUnavailable as exc:
             log.warning("health: storage unavailable: %s", exc)
             checks["storage"] = "unavailable"

@@ -1,0 +1,135 @@
+"""Group commit: message sends that arrive together are written together.
+
+A wrapper implementing ``MessageStore``: ``add`` queues the message and waits for the batch it
+joins to be durable. One writer takes up to ``max_batch`` queued messages at a time; while one
+batch is being written the next one gathers, so under load batches grow on their own and with
+no load a lone message waits at most ``max_delay_s``."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Sequence
+
+from ezchat.domain.errors import EzChatError, StorageUnavailable
+from ezchat.domain.model import Message, NewMessage
+from ezchat.ports.storage import MessageStore
+
+log = logging.getLogger(__name__)
+
+Pending = tuple[NewMessage, "asyncio.Future[tuple[Message, bool]]"]
+
+
+class GroupCommitMessageStore:
+    def __init__(
+        self,
+        inner: MessageStore,
+        *,
+        max_batch: int,
+        max_delay_s: float,
+        on_batch: Callable[[int, float], None] | None = None,
+    ) -> None:
+        self._inner = inner
+        self._max_batch = max_batch
+        self._delay = max_delay_s
+        self._on_batch = on_batch
+        self._queue: list[Pending] = []
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task[None] | None = None
+        self._closing = False
+        self.batches = 0
+        self.batched_messages = 0
+
+    def start(self) -> None:
+        if self._writer is None:
+            self._writer = asyncio.get_running_loop().create_task(
+                self._run(), name="message-group-commit"
+            )
+
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        if self._closing or self._writer is None:
+            raise StorageUnavailable("the message writer is not running")
+        future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
+        self._queue.append((new, future))
+        self._wakeup.set()
+        return await future
+
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        return await self._inner.add_many(news)
+
+    async def _run(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            if self._delay > 0 and len(self._queue) < self._max_batch and not self._closing:
+                await asyncio.sleep(self._delay)  # let a batch gather
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            if not self._queue:
+                self._wakeup.clear()
+            if batch:
+                await self._write(batch)
+            elif self._closing:
+                return
+
+    async def _write(self, batch: list[Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            results = await self._inner.add_many([new for new, _ in batch])
+        except Exception as exc:  # the whole write failed: every sender learns it, none is acked
+            error = exc if isinstance(exc, EzChatError) else StorageUnavailable(str(exc))
+            if not isinstance(exc, EzChatError):
+                log.exception("group commit of %d messages failed", len(batch))
+            for _, future in batch:
+                if not future.done():
+                    future.set_exception(error)
+            return
+        self.batches += 1
+        self.batched_messages += len(batch)
+        if self._on_batch is not None:
+            self._on_batch(len(batch), loop.time() - started)
+        for (_, future), result in zip(batch, results, strict=True):
+            if future.done():  # the sender gave up waiting; the message is stored anyway
+                continue
+            if isinstance(result, EzChatError):
+                future.set_exception(result)
+            else:
+                future.set_result(result)
+
+    async def close(self) -> None:
+        """Write everything queued, then stop."""
+        self._closing = True
+        self._wakeup.set()
+        if self._writer is not None:
+            await self._writer
+            self._writer = None
+
+    # Everything else goes straight to the store.
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        return await self._inner.get(conversation_id, message_id)
+
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        return await self._inner.replace(message, expected_rev=expected_rev)
+
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        return await self._inner.page(conversation_id, before=before, after=after, limit=limit)
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        return await self._inner.changed_since(conversation_id, rev, limit)
+
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        return await self._inner.last_messages(conversation_ids)
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return await self._inner.count_unread(conversation_id, user_id, after_seq)
+
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        return await self._inner.search(conversation_ids, words, limit)

@@ -1,0 +1,40 @@
+"""MongoDB adapters through Motor (default) or pymongo's AsyncMongoClient (MONGODB_DRIVER)."""
+
+from __future__ import annotations
+
+from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore
+from ezchat.adapters.mongo.conversations import MongoConversationStore
+from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client
+from ezchat.adapters.mongo.messages import MongoMessageStore
+from ezchat.config import Config
+from ezchat.ports.storage import Stores
+
+__all__ = ["MongoDatabase", "client_options", "make_client", "mongo_stores", "stores_over"]
+
+
+def mongo_stores(config: Config) -> Stores:
+    """The stores over MONGODB_URL / MONGODB_DB with the pool and timeout settings of the
+    config; the client connects on ``open()``."""
+    assert config.mongodb_url
+    options = client_options(
+        max_pool_size=config.mongodb_max_pool_size,
+        min_pool_size=config.mongodb_min_pool_size,
+        max_idle_time_ms=config.mongodb_max_idle_time_ms,
+        socket_timeout_ms=config.mongodb_socket_timeout_ms,
+        connect_timeout_ms=config.mongodb_connect_timeout_ms,
+        server_selection_timeout_ms=config.mongodb_server_selection_timeout_ms,
+    )
+    client = make_client(config.mongodb_url, config.mongodb_driver, options)
+    return stores_over(MongoDatabase(client, config.mongodb_db))
+
+
+def stores_over(db: MongoDatabase) -> Stores:
+    return Stores(
+        users=MongoUserStore(db),
+        contacts=MongoContactStore(db),
+        conversations=MongoConversationStore(db),
+        messages=MongoMessageStore(db),
+        open=db.open,
+        ping=db.ping,
+        close=db.close,
+    )

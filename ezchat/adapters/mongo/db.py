@@ -1,0 +1,141 @@
+"""The MongoDB connection: client (Motor or pymongo's AsyncMongoClient), indexes, and the
+translation of driver errors into the project's own."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
+from typing import Any, ParamSpec, TypeVar
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+
+from ezchat.domain.errors import StorageUnavailable, TransientStorageError
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# (collection, keys, options): created at start, idempotently.
+INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
+    ("users", [("username", ASCENDING)], {"unique": True, "name": "username"}),
+    ("users", [("display_folded", ASCENDING)], {"name": "display_folded"}),
+    ("contacts", [("owner_id", ASCENDING), ("since", ASCENDING)], {"name": "owner_since"}),
+    ("members", [("conversation_id", ASCENDING)], {"name": "conversation"}),
+    ("members", [("user_id", ASCENDING)], {"name": "user"}),
+    (
+        "messages",
+        [("conversation_id", ASCENDING), ("seq", ASCENDING)],
+        {"unique": True, "name": "conv_seq"},
+    ),
+    (
+        "messages",
+        [("conversation_id", ASCENDING), ("rev", ASCENDING)],
+        {"unique": True, "name": "conv_rev"},
+    ),
+    (
+        "messages",
+        [("sender_id", ASCENDING), ("client_id", ASCENDING)],
+        {"unique": True, "name": "sender_client"},
+    ),
+    (
+        "messages",
+        [("conversation_id", ASCENDING), ("created_at", DESCENDING)],
+        {"name": "conv_created"},
+    ),
+]
+
+
+def client_options(
+    *,
+    max_pool_size: int,
+    min_pool_size: int,
+    max_idle_time_ms: int,
+    socket_timeout_ms: int,
+    connect_timeout_ms: int,
+    server_selection_timeout_ms: int,
+) -> dict[str, Any]:
+    return {
+        "maxPoolSize": max_pool_size,
+        "minPoolSize": min_pool_size,
+        "maxIdleTimeMS": max_idle_time_ms,
+        "socketTimeoutMS": socket_timeout_ms,
+        "connectTimeoutMS": connect_timeout_ms,
+        "serverSelectionTimeoutMS": server_selection_timeout_ms,
+        "retryWrites": True,
+        "retryReads": True,
+        "appname": "ezchat",
+    }
+
+
+def make_client(url: str, driver: str, options: dict[str, Any]) -> Any:
+    """A client of the chosen driver; it connects lazily, on first use."""
+    if driver == "pymongo":
+        from pymongo import AsyncMongoClient
+
+        return AsyncMongoClient(url, **options)
+    from motor.motor_asyncio import AsyncIOMotorClient
+
+    return AsyncIOMotorClient(url, **options)
+
+
+@contextmanager
+def translate() -> Iterator[None]:
+    """Driver errors become ours: lost connections and timeouts are transient (worth a retry),
+    anything else is the store being unavailable."""
+    try:
+        yield
+    except (ConnectionFailure, ExecutionTimeout, WTimeoutError) as exc:
+        raise TransientStorageError(f"mongodb: {exc}") from exc
+    except PyMongoError as exc:
+        raise StorageUnavailable(f"mongodb: {exc}") from exc
+
+
+def translated(fn: Callable[P, Coroutine[Any, Any, T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+    @functools.wraps(fn)
+    async def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        with translate():
+            return await fn(*args, **kwargs)
+
+    return wrapper
+
+
+def duplicate_of(error: dict[str, Any] | Exception) -> str:
+    """Which unique rule a duplicate-key error broke: "client" (sender_id, client_id),
+    "alloc" (seq or rev taken by a concurrent writer), or "other". Real MongoDB reports the
+    key pattern; nx-27017 only names the index in the message; both name the fields."""
+    details: dict[str, Any] = (
+        error if isinstance(error, dict) else getattr(error, "details", None) or {}
+    )
+    pattern = details.get("keyPattern") or {}
+    text = f"{list(pattern)} {details.get('errmsg', '')} {error if isinstance(error, Exception) else ''}"
+    if "client_id" in text:
+        return "client"
+    if "seq" in text or "rev" in text:
+        return "alloc"
+    return "other"
+
+
+class MongoDatabase:
+    def __init__(self, client: Any, name: str) -> None:
+        self.client = client
+        self.db = client[name]
+
+    def __getitem__(self, collection: str) -> Any:
+        return self.db[collection]
+
+    @translated
+    async def open(self) -> None:
+        await self.db.command("ping")
+        for collection, keys, options in INDEXES:
+            await self.db[collection].create_index(keys, **options)
+
+    @translated
+    async def ping(self) -> None:
+        await self.db.command("ping")
+
+    async def close(self) -> None:
+        result = self.client.close()
+        if inspect.isawaitable(result):  # pymongo's async client closes asynchronously
+            await result

@@ -1,0 +1,314 @@
+"""MongoDB messages, without transactions.
+
+seq and rev are allocated as "highest present + 1" under the unique indexes (conversation_id,
+seq) and (conversation_id, rev); a writer that loses the race gets a duplicate-key error and
+takes the next ones. So rev N exists only once rev N-1 is visible, and a client syncing by rev
+can never step over a change still being written, across any number of processes. The
+conversation's last_seq, rev and last_activity follow with $max."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from pymongo import ASCENDING, DESCENDING
+from pymongo.errors import BulkWriteError, DuplicateKeyError
+
+from ezchat.adapters.codec import (
+    attachments_in,
+    attachments_out,
+    reactions_in,
+    reactions_out,
+    time_in,
+    time_out,
+    time_req,
+)
+from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
+from ezchat.domain.errors import (
+    EzChatError,
+    InvalidRequest,
+    NotFound,
+    StaleWrite,
+    TransientStorageError,
+)
+from ezchat.domain.ids import new_id
+from ezchat.domain.model import Message, NewMessage
+
+# A hot conversation with writers in several processes may lose a few allocation races in a row.
+MAX_ALLOCATION_ROUNDS = 50
+
+Result = tuple[Message, bool] | EzChatError
+
+
+def message_doc(m: Message) -> dict[str, Any]:
+    return {
+        "_id": m.id,
+        "conversation_id": m.conversation_id,
+        "seq": m.seq,
+        "rev": m.rev,
+        "client_id": m.client_id,
+        "sender_id": m.sender_id,
+        "text": m.text,
+        "text_folded": m.text.casefold(),
+        "attachments": attachments_out(m.attachments),
+        "reply_to": m.reply_to,
+        "reactions": reactions_out(m.reactions),
+        "created_at": time_out(m.created_at),
+        "edited_at": time_out(m.edited_at),
+        "deleted": m.deleted,
+    }
+
+
+def message_from(doc: dict[str, Any]) -> Message:
+    return Message(
+        id=doc["_id"],
+        conversation_id=doc["conversation_id"],
+        seq=doc["seq"],
+        rev=doc["rev"],
+        client_id=doc["client_id"],
+        sender_id=doc["sender_id"],
+        text=doc["text"],
+        attachments=attachments_in(doc.get("attachments")),
+        reply_to=doc.get("reply_to"),
+        reactions=reactions_in(doc.get("reactions")),
+        created_at=time_req(doc["created_at"]),
+        edited_at=time_in(doc.get("edited_at")),
+        deleted=bool(doc.get("deleted")),
+    )
+
+
+class MongoMessageStore:
+    def __init__(self, db: MongoDatabase) -> None:
+        self._messages = db["messages"]
+        self._convs = db["conversations"]
+
+    async def _highest(self, conversation_id: str, field: str) -> int:
+        docs = (
+            await self._messages.find({"conversation_id": conversation_id}, {field: 1})
+            .sort(field, DESCENDING)
+            .limit(1)
+            .to_list(1)
+        )
+        return int(docs[0][field]) if docs else 0
+
+    async def _follow(self, conversation_id: str, messages: list[Message]) -> None:
+        """Move the conversation's counters up to what now exists."""
+        await self._convs.update_one(
+            {"_id": conversation_id},
+            {
+                "$max": {
+                    "last_seq": max(m.seq for m in messages),
+                    "rev": max(m.rev for m in messages),
+                    "last_activity": max(time_out(m.created_at) or "" for m in messages),
+                }
+            },
+        )
+
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        result = (await self.add_many([new]))[0]
+        if isinstance(result, EzChatError):
+            raise result
+        return result
+
+    @translated
+    async def add_many(self, news: Sequence[NewMessage]) -> list[Result]:
+        results: list[Result | None] = [None] * len(news)
+        existing = await self._originals({(n.sender_id, n.client_id) for n in news})
+        todo: dict[str, list[int]] = {}
+        for i, n in enumerate(news):
+            if (n.sender_id, n.client_id) in existing:
+                results[i] = (existing[(n.sender_id, n.client_id)], False)
+            else:
+                todo.setdefault(n.conversation_id, []).append(i)
+        live = {d["_id"] async for d in self._convs.find({"_id": {"$in": list(todo)}}, {"_id": 1})}
+        for conversation_id, indexes in todo.items():
+            if conversation_id not in live:
+                for i in indexes:
+                    results[i] = NotFound("conversation not found")
+                continue
+            await self._insert_in_order(conversation_id, [(i, news[i]) for i in indexes], results)
+        return [r if r is not None else InvalidRequest("message not written") for r in results]
+
+    async def _originals(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+        if not pairs:
+            return {}
+        cursor = self._messages.find({"$or": [{"sender_id": s, "client_id": c} for s, c in pairs]})
+        return {(d["sender_id"], d["client_id"]): message_from(d) async for d in cursor}
+
+    async def _insert_in_order(
+        self,
+        conversation_id: str,
+        pending: list[tuple[int, NewMessage]],
+        results: list[Result | None],
+    ) -> None:
+        written: list[Message] = []
+        for _ in range(MAX_ALLOCATION_ROUNDS):
+            if not pending:
+                break
+            seq = await self._highest(conversation_id, "seq")
+            rev = await self._highest(conversation_id, "rev")
+            batch = [
+                Message(
+                    id=new_id(),
+                    conversation_id=conversation_id,
+                    seq=seq + k + 1,
+                    rev=rev + k + 1,
+                    client_id=n.client_id,
+                    sender_id=n.sender_id,
+                    text=n.text,
+                    attachments=n.attachments,
+                    reply_to=n.reply_to,
+                    created_at=n.created_at,
+                )
+                for k, (_, n) in enumerate(pending)
+            ]
+            try:
+                await self._messages.insert_many([message_doc(m) for m in batch], ordered=True)
+                done, error = len(batch), None
+            except BulkWriteError as exc:
+                done = exc.details.get("nInserted", 0)
+                error = (exc.details.get("writeErrors") or [{}])[0]
+            for k in range(done):
+                results[pending[k][0]] = (batch[k], True)
+                written.append(batch[k])
+            if error is None:
+                pending = []
+                break
+            index, new = pending[done]
+            kind = duplicate_of(error)
+            if kind == "client":  # sent twice within this batch, or by another process
+                original = (await self._originals({(new.sender_id, new.client_id)})).get(
+                    (new.sender_id, new.client_id)
+                )
+                results[index] = (original, False) if original else InvalidRequest("duplicate")
+                pending = pending[done + 1 :]
+            elif kind == "alloc":  # another writer took that seq or rev: take the next ones
+                pending = pending[done:]
+            else:
+                results[index] = InvalidRequest(
+                    f"message refused by the store: {error.get('errmsg')}"
+                )
+                pending = pending[done + 1 :]
+        for index, _ in pending:
+            results[index] = TransientStorageError("too much contention on this conversation")
+        if written:
+            await self._follow(conversation_id, written)
+
+    @translated
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        doc = await self._messages.find_one({"_id": message_id, "conversation_id": conversation_id})
+        return message_from(doc) if doc else None
+
+    @translated
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        m = message
+        for _ in range(MAX_ALLOCATION_ROUNDS):
+            stored = replace(m, rev=await self._highest(m.conversation_id, "rev") + 1)
+            doc = message_doc(stored)
+            changes = {
+                k: doc[k]
+                for k in (
+                    "rev",
+                    "text",
+                    "text_folded",
+                    "attachments",
+                    "reactions",
+                    "edited_at",
+                    "deleted",
+                )
+            }
+            try:
+                result = await self._messages.update_one(
+                    {"_id": m.id, "conversation_id": m.conversation_id, "rev": expected_rev},
+                    {"$set": changes},
+                )
+            except DuplicateKeyError:
+                continue  # that rev was just taken: take the next
+            if result.matched_count == 0:
+                if await self.get(m.conversation_id, m.id) is None:
+                    raise NotFound("message not found")
+                raise StaleWrite("the message changed since it was read")
+            await self._convs.update_one({"_id": m.conversation_id}, {"$max": {"rev": stored.rev}})
+            fresh = await self.get(m.conversation_id, m.id)
+            return fresh or stored
+        raise TransientStorageError("too much contention on this conversation")
+
+    @translated
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        bounds: dict[str, int] = {}
+        if after is not None:
+            bounds["$gt"] = after
+        if before is not None:
+            bounds["$lt"] = before
+        query: dict[str, Any] = {"conversation_id": conversation_id}
+        if bounds:
+            query["seq"] = bounds
+        forward = after is not None
+        docs = (
+            await self._messages.find(query)
+            .sort("seq", ASCENDING if forward else DESCENDING)
+            .limit(limit + 1)
+            .to_list(limit + 1)
+        )
+        picked = [message_from(d) for d in docs[:limit]]
+        return (picked if forward else picked[::-1]), len(docs) > limit
+
+    @translated
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        docs = (
+            await self._messages.find({"conversation_id": conversation_id, "rev": {"$gt": rev}})
+            .sort("rev", ASCENDING)
+            .limit(limit + 1)
+            .to_list(limit + 1)
+        )
+        return [message_from(d) for d in docs[:limit]], len(docs) > limit
+
+    @translated
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        out = {}
+        for cid in conversation_ids:
+            docs = (
+                await self._messages.find({"conversation_id": cid})
+                .sort("seq", DESCENDING)
+                .limit(1)
+                .to_list(1)
+            )
+            if docs:
+                out[cid] = message_from(docs[0])
+        return out
+
+    @translated
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return int(
+            await self._messages.count_documents(
+                {
+                    "conversation_id": conversation_id,
+                    "seq": {"$gt": after_seq},
+                    "sender_id": {"$ne": user_id},
+                    "deleted": {"$ne": True},
+                }
+            )
+        )
+
+    @translated
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        query = {
+            "conversation_id": {"$in": conversation_ids},
+            "deleted": {"$ne": True},
+            "$and": [{"text_folded": {"$regex": re.escape(w)}} for w in words],
+        }
+        docs = (
+            await self._messages.find(query)
+            .sort([("created_at", DESCENDING), ("seq", DESCENDING)])
+            .limit(limit)
+            .to_list(limit)
+        )
+        return [message_from(d) for d in docs]

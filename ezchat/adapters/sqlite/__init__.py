@@ -1,0 +1,38 @@
+"""SQLite adapters: the embedded, durable default. stdlib sqlite3 in WAL mode on one dedicated
+thread, so the event loop never waits on the disk."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ezchat.adapters.sqlite.accounts import SqliteContactStore, SqliteUserStore
+from ezchat.adapters.sqlite.conversations import SqliteConversationStore
+from ezchat.adapters.sqlite.db import SqliteDatabase
+from ezchat.adapters.sqlite.messages import SqliteMessageStore
+from ezchat.ports.storage import Stores
+
+__all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
+
+
+async def open_sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
+    stores = sqlite_stores(path, synchronous=synchronous)
+    await stores.open()
+    return stores
+
+
+def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
+    """The stores over one database file; nothing is opened before ``open()``."""
+    db = SqliteDatabase(path, synchronous=synchronous)
+
+    async def ping() -> None:
+        await db.run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    return Stores(
+        users=SqliteUserStore(db),
+        contacts=SqliteContactStore(db),
+        conversations=SqliteConversationStore(db),
+        messages=SqliteMessageStore(db),
+        open=db.open,
+        ping=ping,
+        close=db.close,
+    )

@@ -1,0 +1,184 @@
+"""SQLite users and contacts."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+
+from ezchat.adapters.codec import time_in, time_out, time_req
+from ezchat.adapters.sqlite.db import SqliteDatabase, casefold
+from ezchat.domain.errors import Conflict, NotFound
+from ezchat.domain.model import Contact, ContactState, Credentials, Presence, User
+
+USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
+
+
+def user_from_row(row: sqlite3.Row) -> User:
+    return User(
+        id=row["id"],
+        username=row["username"],
+        display_name=row["display_name"],
+        avatar_url=row["avatar_url"],
+        status=Presence(row["status"]),
+        last_seen=time_in(row["last_seen"]),
+        created_at=time_req(row["created_at"]),
+    )
+
+
+class SqliteUserStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def add(self, user: User, credentials: Credentials) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            try:
+                conn.execute(
+                    f"INSERT INTO users ({USER_COLUMNS}, password_hash) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        user.id,
+                        user.username,
+                        user.display_name,
+                        user.avatar_url,
+                        user.status.value,
+                        time_out(user.last_seen),
+                        time_out(user.created_at),
+                        credentials.password_hash,
+                    ),
+                )
+            except sqlite3.IntegrityError as exc:
+                raise Conflict("username is taken") from exc
+
+        await self._db.run(write)
+
+    async def get(self, user_id: str) -> User | None:
+        def read(conn: sqlite3.Connection) -> User | None:
+            row = conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            return user_from_row(row) if row else None
+
+        return await self._db.run(read)
+
+    async def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        if not user_ids:
+            return {}
+
+        def read(conn: sqlite3.Connection) -> dict[str, User]:
+            out: dict[str, User] = {}
+            ids = list(dict.fromkeys(user_ids))
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                for row in conn.execute(
+                    f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({marks})", chunk
+                ):
+                    out[row["id"]] = user_from_row(row)
+            return out
+
+        return await self._db.run(read)
+
+    async def get_by_username(self, username: str) -> User | None:
+        def read(conn: sqlite3.Connection) -> User | None:
+            row = conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", (username,)
+            ).fetchone()
+            return user_from_row(row) if row else None
+
+        return await self._db.run(read)
+
+    async def credentials(self, user_id: str) -> Credentials | None:
+        def read(conn: sqlite3.Connection) -> Credentials | None:
+            row = conn.execute(
+                "SELECT password_hash FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            return Credentials(user_id=user_id, password_hash=row[0]) if row else None
+
+        return await self._db.run(read)
+
+    async def update(self, user: User) -> None:
+        def write(conn: sqlite3.Connection) -> None:
+            cur = conn.execute(
+                "UPDATE users SET display_name = ?, avatar_url = ? WHERE id = ?",
+                (user.display_name, user.avatar_url, user.id),
+            )
+            if cur.rowcount == 0:
+                raise NotFound("user not found")
+
+        await self._db.run(write)
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        def write(conn: sqlite3.Connection) -> User | None:
+            conn.execute(
+                "UPDATE users SET status = ?, last_seen = ? WHERE id = ?",
+                (status.value, time_out(last_seen), user_id),
+            )
+            row = conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
+            ).fetchone()
+            return user_from_row(row) if row else None
+
+        return await self._db.run(write)
+
+    async def search(self, prefix: str, limit: int) -> list[User]:
+        p = casefold(prefix) or ""
+
+        def read(conn: sqlite3.Connection) -> list[User]:
+            # The username part uses the index (a range); substr() compares literally.
+            rows = conn.execute(
+                f"SELECT {USER_COLUMNS} FROM users WHERE (username >= ? AND username < ?) "
+                "OR substr(casefold(display_name), 1, ?) = ? ORDER BY username LIMIT ?",
+                (p, p + "\U0010ffff", len(p), p, limit),
+            )
+            return [user_from_row(r) for r in rows]
+
+        return await self._db.run(read)
+
+
+def contact_from_row(row: sqlite3.Row) -> Contact:
+    return Contact(
+        owner_id=row["owner_id"],
+        user_id=row["user_id"],
+        state=ContactState(row["state"]),
+        since=time_req(row["since"]),
+    )
+
+
+class SqliteContactStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def get(self, owner_id: str, user_id: str) -> Contact | None:
+        def read(conn: sqlite3.Connection) -> Contact | None:
+            row = conn.execute(
+                "SELECT * FROM contacts WHERE owner_id = ? AND user_id = ?", (owner_id, user_id)
+            ).fetchone()
+            return contact_from_row(row) if row else None
+
+        return await self._db.run(read)
+
+    async def put(self, contact: Contact) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT OR REPLACE INTO contacts (owner_id, user_id, state, since)"
+                " VALUES (?,?,?,?)",
+                (contact.owner_id, contact.user_id, contact.state.value, time_out(contact.since)),
+            )
+        )
+
+    async def remove(self, owner_id: str, user_id: str) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "DELETE FROM contacts WHERE owner_id = ? AND user_id = ?", (owner_id, user_id)
+            )
+        )
+
+    async def list(self, owner_id: str) -> list[Contact]:
+        def read(conn: sqlite3.Connection) -> list[Contact]:
+            rows = conn.execute(
+                "SELECT * FROM contacts WHERE owner_id = ? ORDER BY since, user_id", (owner_id,)
+            )
+            return [contact_from_row(r) for r in rows]
+
+        return await self._db.run(read)

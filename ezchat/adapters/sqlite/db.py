@@ -1,0 +1,157 @@
+"""The SQLite database: one connection on one dedicated thread, schema, transactions, and the
+translation of sqlite3 errors into the project's own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from ezchat.domain.errors import StorageUnavailable, TransientStorageError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    avatar_url TEXT,
+    status TEXT NOT NULL DEFAULT 'offline',
+    last_seen TEXT,
+    created_at TEXT NOT NULL,
+    password_hash TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS contacts (
+    owner_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (owner_id, user_id)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    avatar_url TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    rev INTEGER NOT NULL DEFAULT 0,
+    last_activity TEXT,
+    direct_key TEXT UNIQUE
+);
+CREATE TABLE IF NOT EXISTS members (
+    conversation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, user_id)
+);
+CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
+CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    reply_to TEXT,
+    reactions TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    edited_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conversation_id, seq),
+    UNIQUE (sender_id, client_id)
+);
+CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (conversation_id, rev);
+"""
+
+# "database is locked" and the like: another process holds the write lock too long, or the
+# disk is briefly unavailable. Worth a retry.
+TRANSIENT = ("locked", "busy", "disk i/o error", "unable to open")
+
+
+def casefold(value: str | None) -> str | None:
+    return value.casefold() if value is not None else None
+
+
+class SqliteDatabase:
+    def __init__(
+        self, path: str | Path, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000
+    ) -> None:
+        self.path = str(path)
+        self._synchronous = synchronous
+        self._busy_ms = busy_timeout_ms
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._conn: sqlite3.Connection | None = None
+
+    async def open(self) -> None:
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        await self.run(lambda _: None)
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.create_function("casefold", 1, casefold, deterministic=True)
+        conn.executescript(SCHEMA)
+        return conn
+
+    async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``fn`` with the connection on the database thread. sqlite3 errors that are not
+        handled inside ``fn`` become ``StorageUnavailable`` (``TransientStorageError`` when a
+        retry may succeed)."""
+
+        def call() -> T:
+            if self._conn is None:
+                self._conn = self._connect()
+            return fn(self._conn)
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+        except sqlite3.Error as exc:
+            text = str(exc).lower()
+            if any(t in text for t in TRANSIENT):
+                raise TransientStorageError(f"sqlite: {exc}") from exc
+            raise StorageUnavailable(f"sqlite: {exc}") from exc
+
+    async def close(self) -> None:
+        def shut(conn: sqlite3.Connection) -> None:
+            conn.close()
+            self._conn = None
+
+        if self._conn is not None:
+            await self.run(shut)
+        self._executor.shutdown(wait=True)
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """A write transaction that takes the write lock at once, so a read-then-write inside it
+    (seq and rev allocation) cannot interleave with another process's."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    else:
+        conn.execute("COMMIT")

@@ -1,0 +1,255 @@
+"""SQLite messages. seq and rev come from the conversation row inside a write transaction, so
+they stay strictly increasing across threads and processes sharing the file."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+
+from ezchat.adapters.codec import (
+    attachments_in,
+    attachments_out,
+    reactions_in,
+    reactions_out,
+    time_in,
+    time_out,
+    time_req,
+)
+from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
+from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
+from ezchat.domain.ids import new_id
+from ezchat.domain.model import Message, NewMessage
+
+
+def message_from_row(row: sqlite3.Row) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        rev=row["rev"],
+        client_id=row["client_id"],
+        sender_id=row["sender_id"],
+        text=row["text"],
+        attachments=attachments_in(json.loads(row["attachments"])),
+        reply_to=row["reply_to"],
+        reactions=reactions_in(json.loads(row["reactions"])),
+        created_at=time_req(row["created_at"]),
+        edited_at=time_in(row["edited_at"]),
+        deleted=bool(row["deleted"]),
+    )
+
+
+def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
+    """Inside a transaction: the message as stored, and whether it is new."""
+    row = conn.execute(
+        "SELECT * FROM messages WHERE sender_id = ? AND client_id = ?",
+        (new.sender_id, new.client_id),
+    ).fetchone()
+    if row is not None:
+        return message_from_row(row), False
+    conv = conn.execute(
+        "SELECT last_seq, rev FROM conversations WHERE id = ?", (new.conversation_id,)
+    ).fetchone()
+    if conv is None:
+        raise NotFound("conversation not found")
+    message = Message(
+        id=new_id(),
+        conversation_id=new.conversation_id,
+        seq=conv["last_seq"] + 1,
+        rev=conv["rev"] + 1,
+        client_id=new.client_id,
+        sender_id=new.sender_id,
+        text=new.text,
+        attachments=new.attachments,
+        reply_to=new.reply_to,
+        created_at=new.created_at,
+    )
+    conn.execute(
+        "INSERT INTO messages (id, conversation_id, seq, rev, client_id, sender_id, text,"
+        " attachments, reply_to, reactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            message.id,
+            message.conversation_id,
+            message.seq,
+            message.rev,
+            message.client_id,
+            message.sender_id,
+            message.text,
+            json.dumps(attachments_out(message.attachments)),
+            message.reply_to,
+            "[]",
+            time_out(message.created_at),
+        ),
+    )
+    conn.execute(
+        "UPDATE conversations SET last_seq = ?, rev = ?, last_activity = ? WHERE id = ?",
+        (message.seq, message.rev, time_out(message.created_at), message.conversation_id),
+    )
+    return message, True
+
+
+class SqliteMessageStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        result = (await self.add_many([new]))[0]
+        if isinstance(result, EzChatError):
+            raise result
+        return result
+
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        """One transaction, one fsync, for the whole batch; each item in a savepoint of its own,
+        so that a bad item is rolled back alone."""
+
+        def write(conn: sqlite3.Connection) -> list[tuple[Message, bool] | EzChatError]:
+            out: list[tuple[Message, bool] | EzChatError] = []
+            with transaction(conn):
+                for new in news:
+                    conn.execute("SAVEPOINT item")
+                    try:
+                        out.append(_insert(conn, new))
+                    except EzChatError as exc:
+                        conn.execute("ROLLBACK TO item")
+                        out.append(exc)
+                    except sqlite3.IntegrityError as exc:
+                        conn.execute("ROLLBACK TO item")
+                        out.append(InvalidRequest(f"message refused by the store: {exc}"))
+                    conn.execute("RELEASE item")
+            return out
+
+        return await self._db.run(write)
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        def read(conn: sqlite3.Connection) -> Message | None:
+            row = conn.execute(
+                "SELECT * FROM messages WHERE id = ? AND conversation_id = ?",
+                (message_id, conversation_id),
+            ).fetchone()
+            return message_from_row(row) if row else None
+
+        return await self._db.run(read)
+
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        m = message
+
+        def write(conn: sqlite3.Connection) -> Message:
+            with transaction(conn):
+                conv = conn.execute(
+                    "SELECT rev FROM conversations WHERE id = ?", (m.conversation_id,)
+                ).fetchone()
+                if conv is None:
+                    raise NotFound("message not found")
+                rev = conv["rev"] + 1
+                cur = conn.execute(
+                    "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
+                    " edited_at = ?, deleted = ? WHERE id = ? AND conversation_id = ? AND rev = ?",
+                    (
+                        rev,
+                        m.text,
+                        json.dumps(attachments_out(m.attachments)),
+                        json.dumps(reactions_out(m.reactions)),
+                        time_out(m.edited_at),
+                        int(m.deleted),
+                        m.id,
+                        m.conversation_id,
+                        expected_rev,
+                    ),
+                )
+                if cur.rowcount == 0:
+                    exists = conn.execute(
+                        "SELECT 1 FROM messages WHERE id = ? AND conversation_id = ?",
+                        (m.id, m.conversation_id),
+                    ).fetchone()
+                    if exists is None:
+                        raise NotFound("message not found")
+                    raise StaleWrite("the message changed since it was read")
+                conn.execute(
+                    "UPDATE conversations SET rev = ? WHERE id = ?", (rev, m.conversation_id)
+                )
+                row = conn.execute("SELECT * FROM messages WHERE id = ?", (m.id,)).fetchone()
+            return message_from_row(row)
+
+        return await self._db.run(write)
+
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        lo = after if after is not None else -1
+        hi = before if before is not None else 2**62
+
+        def read(conn: sqlite3.Connection) -> tuple[list[Message], bool]:
+            forward = after is not None
+            rows = conn.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND seq > ? AND seq < ?"
+                f" ORDER BY seq {'ASC' if forward else 'DESC'} LIMIT ?",
+                (conversation_id, lo, hi, limit + 1),
+            ).fetchall()
+            more = len(rows) > limit
+            picked = [message_from_row(r) for r in rows[:limit]]
+            return (picked if forward else picked[::-1]), more
+
+        return await self._db.run(read)
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        def read(conn: sqlite3.Connection) -> tuple[list[Message], bool]:
+            rows = conn.execute(
+                "SELECT * FROM messages WHERE conversation_id = ? AND rev > ? ORDER BY rev LIMIT ?",
+                (conversation_id, rev, limit + 1),
+            ).fetchall()
+            return [message_from_row(r) for r in rows[:limit]], len(rows) > limit
+
+        return await self._db.run(read)
+
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        if not conversation_ids:
+            return {}
+
+        def read(conn: sqlite3.Connection) -> dict[str, Message]:
+            out = {}
+            for cid in conversation_ids:
+                row = conn.execute(
+                    "SELECT * FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT 1",
+                    (cid,),
+                ).fetchone()
+                if row is not None:
+                    out[cid] = message_from_row(row)
+            return out
+
+        return await self._db.run(read)
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ?"
+                " AND sender_id <> ? AND deleted = 0",
+                (conversation_id, after_seq, user_id),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._db.run(read)
+
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        def read(conn: sqlite3.Connection) -> list[Message]:
+            found: list[Message] = []
+            word_sql = " AND ".join("instr(casefold(text), ?) > 0" for _ in words)
+            for i in range(0, len(conversation_ids), 500):
+                chunk = conversation_ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT * FROM messages WHERE conversation_id IN ({marks}) AND deleted = 0"
+                    f" AND {word_sql} ORDER BY created_at DESC, seq DESC LIMIT ?",
+                    (*chunk, *words, limit),
+                )
+                found.extend(message_from_row(r) for r in rows)
+            found.sort(key=lambda m: (m.created_at, m.seq), reverse=True)
+            return found[:limit]
+
+        return await self._db.run(read)

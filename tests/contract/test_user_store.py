@@ -1,0 +1,56 @@
+from dataclasses import replace
+
+import pytest
+
+from ezchat.domain.errors import Conflict
+from ezchat.domain.model import Presence
+from tests.contract.builders import at, user
+
+pytestmark = pytest.mark.gen_test
+
+
+async def test_a_user_round_trips_with_credentials(stores):
+    u, creds = user("alice", "Alice Ä")
+    await stores.users.add(u, creds)
+    assert await stores.users.get(u.id) == u
+    assert await stores.users.get_by_username("alice") == u
+    assert await stores.users.credentials(u.id) == creds
+    assert await stores.users.get("missing") is None
+    assert await stores.users.credentials("missing") is None
+
+
+async def test_a_taken_username_is_a_conflict(stores):
+    await stores.users.add(*user("alice"))
+    with pytest.raises(Conflict):
+        await stores.users.add(*user("alice"))
+
+
+async def test_get_many_returns_the_existing_ones(stores):
+    a, b = user("alice"), user("bob")
+    await stores.users.add(*a)
+    await stores.users.add(*b)
+    found = await stores.users.get_many([a[0].id, "ghost", b[0].id, a[0].id])
+    assert found == {a[0].id: a[0], b[0].id: b[0]}
+    assert await stores.users.get_many([]) == {}
+
+
+async def test_update_changes_the_profile_and_not_the_presence(stores):
+    u, creds = user("alice")
+    await stores.users.add(u, creds)
+    await stores.users.set_presence(u.id, Presence.AWAY, at(5))
+    await stores.users.update(replace(u, display_name="Al", avatar_url="https://x/a.png"))
+    stored = await stores.users.get(u.id)
+    assert (stored.display_name, stored.avatar_url) == ("Al", "https://x/a.png")
+    assert (stored.status, stored.last_seen) == (Presence.AWAY, at(5))
+    assert await stores.users.set_presence("ghost", Presence.ONLINE, at(1)) is None
+
+
+async def test_search_is_a_literal_case_insensitive_prefix_ordered_by_username(stores):
+    for name, display in [("alice", "Zed"), ("bob", "ALIce B"), ("al_x", "x"), ("carol", "%al")]:
+        await stores.users.add(*user(name, display))
+    assert [u.username for u in await stores.users.search("ali", 10)] == ["alice", "bob"]
+    assert [u.username for u in await stores.users.search("al", 10)] == ["al_x", "alice", "bob"]
+    assert [u.username for u in await stores.users.search("al_", 10)] == ["al_x"]
+    assert [u.username for u in await stores.users.search("%", 10)] == ["carol"]
+    assert len(await stores.users.search("al", 2)) == 2
+    assert await stores.users.search("zz", 10) == []
