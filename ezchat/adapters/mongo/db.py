@@ -109,7 +109,8 @@ def duplicate_of(error: dict[str, Any] | Exception) -> str:
         error if isinstance(error, dict) else getattr(error, "details", None) or {}
     )
     pattern = details.get("keyPattern") or {}
-    text = f"{list(pattern)} {details.get('errmsg', '')} {error if isinstance(error, Exception) else ''}"
+    said = str(error) if isinstance(error, Exception) else ""
+    text = f"{list(pattern)} {details.get('errmsg', '')} {said}"
     if "client_id" in text:
         return "client"
     if "seq" in text or "rev" in text:
