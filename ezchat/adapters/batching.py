@@ -61,16 +61,16 @@ class GroupCommitMessageStore:
 
     async def _run(self) -> None:
         while True:
-            await self._wakeup.wait()
+            if not self._queue:
+                if self._closing:
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+                continue
             if self._delay > 0 and len(self._queue) < self._max_batch and not self._closing:
                 await asyncio.sleep(self._delay)  # let a batch gather
             batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
-            if not self._queue:
-                self._wakeup.clear()
-            if batch:
-                await self._write(batch)
-            elif self._closing:
-                return
+            await self._write(batch)
 
     async def _write(self, batch: list[Pending]) -> None:
         loop = asyncio.get_running_loop()

@@ -47,8 +47,10 @@ class EzChatApp:
     _hasher: PasswordHasher
 
     async def start(self) -> None:
-        """Open the storage (schema, indexes) and start the message writer."""
+        """Open the storage (schema, indexes), forget the presence a previous run left behind
+        (this process has no connection yet), and start the message writer."""
         await self.stores.open()
+        await self.stores.users.clear_presence()
         self._batcher.start()
 
     async def close(self) -> None:

@@ -44,6 +44,10 @@ class UserStore(Protocol):
     ) -> User | None:
         """Set only status and last_seen; the user as stored, or None when there is none."""
 
+    async def clear_presence(self) -> None:
+        """Every user who is not offline becomes offline (last_seen kept): at start, no one
+        is connected to this server yet."""
+
     async def search(self, prefix: str, limit: int) -> list[User]:
         """Users whose username or display name starts with ``prefix``, compared case-folded and
         literally (no pattern characters), ordered by username."""

@@ -54,3 +54,15 @@ async def test_search_is_a_literal_case_insensitive_prefix_ordered_by_username(s
     assert [u.username for u in await stores.users.search("%", 10)] == ["carol"]
     assert len(await stores.users.search("al", 2)) == 2
     assert await stores.users.search("zz", 10) == []
+
+
+async def test_clearing_presence_makes_everyone_offline_and_keeps_last_seen(stores):
+    a, b = user("alice"), user("bob")
+    await stores.users.add(*a)
+    await stores.users.add(*b)
+    await stores.users.set_presence(a[0].id, Presence.ONLINE, at(7))
+    await stores.users.set_presence(b[0].id, Presence.AWAY, at(8))
+    await stores.users.clear_presence()
+    for u, seen in ((a[0], at(7)), (b[0], at(8))):
+        stored = await stores.users.get(u.id)
+        assert (stored.status, stored.last_seen) == (Presence.OFFLINE, seen)

@@ -88,6 +88,11 @@ class MemoryUserStore:
         updated = self._db.users[user_id] = replace(stored, status=status, last_seen=last_seen)
         return updated
 
+    async def clear_presence(self) -> None:
+        for user_id, u in self._db.users.items():
+            if u.status is not Presence.OFFLINE:
+                self._db.users[user_id] = replace(u, status=Presence.OFFLINE)
+
     async def search(self, prefix: str, limit: int) -> list[User]:
         p = prefix.casefold()
         found = [

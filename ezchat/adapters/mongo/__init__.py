@@ -9,12 +9,23 @@ from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
 
-__all__ = ["MongoDatabase", "client_options", "make_client", "mongo_stores", "stores_over"]
+__all__ = [
+    "MongoDatabase",
+    "client_options",
+    "make_client",
+    "mongo_database",
+    "mongo_stores",
+    "stores_over",
+]
 
 
 def mongo_stores(config: Config) -> Stores:
-    """The stores over MONGODB_URL / MONGODB_DB with the pool and timeout settings of the
-    config; the client connects on ``open()``."""
+    """The stores over MONGODB_URL / MONGODB_DB; the client connects on ``open()``."""
+    return stores_over(mongo_database(config))
+
+
+def mongo_database(config: Config) -> MongoDatabase:
+    """A client of MONGODB_DRIVER with every pool and timeout setting of the config."""
     assert config.mongodb_url
     options = client_options(
         max_pool_size=config.mongodb_max_pool_size,
@@ -25,7 +36,7 @@ def mongo_stores(config: Config) -> Stores:
         server_selection_timeout_ms=config.mongodb_server_selection_timeout_ms,
     )
     client = make_client(config.mongodb_url, config.mongodb_driver, options)
-    return stores_over(MongoDatabase(client, config.mongodb_db))
+    return MongoDatabase(client, config.mongodb_db)
 
 
 def stores_over(db: MongoDatabase) -> Stores:

@@ -104,6 +104,12 @@ class MongoUserStore:
         return user_from(doc) if doc else None
 
     @translated
+    async def clear_presence(self) -> None:
+        await self._users.update_many(
+            {"status": {"$ne": "offline"}}, {"$set": {"status": "offline"}}
+        )
+
+    @translated
     async def search(self, prefix: str, limit: int) -> list[User]:
         p = "^" + re.escape(prefix.casefold())
         cursor = (

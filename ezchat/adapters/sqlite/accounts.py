@@ -121,6 +121,13 @@ class SqliteUserStore:
 
         return await self._db.run(write)
 
+    async def clear_presence(self) -> None:
+        await self._db.run(
+            lambda conn: conn.execute(
+                "UPDATE users SET status = 'offline' WHERE status <> 'offline'"
+            )
+        )
+
     async def search(self, prefix: str, limit: int) -> list[User]:
         p = casefold(prefix) or ""
 

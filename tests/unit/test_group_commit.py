@@ -1,0 +1,105 @@
+"""Group commit over the memory store: batching, isolation of bad items, outages, shutdown."""
+
+import asyncio
+
+import pytest
+
+from ezchat.adapters.batching import GroupCommitMessageStore
+from ezchat.adapters.memory import memory_stores
+from ezchat.domain.errors import NotFound, StorageUnavailable
+from tests.contract.builders import group, new_message
+
+pytestmark = pytest.mark.gen_test
+
+
+class Recording:
+    """The memory message store, counting add_many calls; can be told to fail whole writes."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.calls: list[int] = []
+        self.down = False
+
+    async def add_many(self, news):
+        self.calls.append(len(news))
+        if self.down:
+            raise StorageUnavailable("disk on fire")
+        return await self.inner.add_many(news)
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+async def setup(max_batch=64, delay=0.005):
+    stores = memory_stores()
+    conv = group("a", "b")
+    await stores.conversations.add(conv)
+    inner = Recording(stores.messages)
+    batcher = GroupCommitMessageStore(inner, max_batch=max_batch, max_delay_s=delay)
+    batcher.start()
+    return stores, conv, inner, batcher
+
+
+async def test_sends_arriving_together_are_written_in_one_batch():
+    stores, conv, inner, batcher = await setup()
+    results = await asyncio.gather(
+        *(batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(20))
+    )
+    assert inner.calls == [20]
+    assert [m.seq for m, _ in results] == list(range(1, 21))
+    await batcher.close()
+
+
+async def test_batches_are_capped_at_the_batch_size():
+    stores, conv, inner, batcher = await setup(max_batch=8)
+    await asyncio.gather(*(batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(20)))
+    assert inner.calls == [8, 8, 4]
+    await batcher.close()
+
+
+async def test_a_failing_item_neither_blocks_nor_loses_its_batch_mates():
+    stores, conv, inner, batcher = await setup()
+    await stores.messages.add(new_message(conv.id, "a", "original", client_id="dup"))
+    sends = [
+        batcher.add(new_message(conv.id, "a", "one")),
+        batcher.add(new_message("no-such-conversation", "a", "lost?")),
+        batcher.add(new_message(conv.id, "a", "retry", client_id="dup")),
+        batcher.add(new_message(conv.id, "b", "two")),
+    ]
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    assert inner.calls == [4]
+    assert isinstance(results[1], NotFound)
+    assert results[2][0].text == "original" and results[2][1] is False
+    assert [r[0].text for r in (results[0], results[3])] == ["one", "two"]
+    page, _ = await stores.messages.page(conv.id, before=None, after=None, limit=10)
+    assert [m.text for m in page] == ["original", "one", "two"]
+    await batcher.close()
+
+
+async def test_an_outage_fails_the_whole_batch_unacknowledged_and_the_next_batch_works():
+    stores, conv, inner, batcher = await setup()
+    inner.down = True
+    results = await asyncio.gather(
+        *(batcher.add(new_message(conv.id, "a", f"m{i}", client_id=f"k{i}")) for i in range(3)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, StorageUnavailable) for r in results)
+    inner.down = False
+    retried = await asyncio.gather(
+        *(batcher.add(new_message(conv.id, "a", f"m{i}", client_id=f"k{i}")) for i in range(3))
+    )
+    assert [m.seq for m, created in retried if created] == [1, 2, 3]
+    await batcher.close()
+
+
+async def test_shutdown_writes_everything_queued_and_then_refuses():
+    stores, conv, inner, batcher = await setup(delay=0.05)
+    pending = [
+        asyncio.ensure_future(batcher.add(new_message(conv.id, "a", f"m{i}"))) for i in range(5)
+    ]
+    await asyncio.sleep(0)  # queued, not yet written
+    await batcher.close()
+    assert all(p.done() and not p.exception() for p in pending)
+    assert (await stores.conversations.get(conv.id)).last_seq == 5
+    with pytest.raises(StorageUnavailable):
+        await batcher.add(new_message(conv.id, "a", "late"))
