@@ -69,6 +69,8 @@ class NxServer:
             return ""
 
     def stop(self) -> None:
+        if self._log.closed:
+            return
         if self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -11,6 +11,7 @@ from tornado.httpserver import HTTPServer
 from tornado.web import Application
 
 from ezchat.config import Config, ConfigError, load_config
+from ezchat.domain.errors import StorageUnavailable
 from ezchat.entry.app import make_app
 
 log = logging.getLogger("ezchat")
@@ -31,7 +32,13 @@ def make_server(config: Config, application: Application) -> HTTPServer:
 
 async def serve(config: Config) -> None:
     app = make_app(config)
-    await app.start()
+    try:
+        await app.start()
+    except StorageUnavailable as exc:
+        await app.close()
+        raise SystemExit(
+            f"ezchat: cannot open the {config.storage} storage: {exc.message}"
+        ) from None
     server = make_server(config, app.application)
     server.listen(config.port, address=config.bind_host)
     log.info(

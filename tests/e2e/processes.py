@@ -1,0 +1,88 @@
+"""Running the real server, `python main.py`, as a subprocess on a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    def __init__(self, data_dir: Path, **env: str) -> None:
+        self.port = int(env.pop("PORT", free_port()))
+        environ = {
+            **os.environ,
+            "DATA_DIR": str(data_dir),
+            "PASSWORD_HASH_N": "16",
+            "PORT": str(self.port),
+            "LOG_LEVEL": "WARNING",
+            **env,
+        }
+        self.proc = subprocess.Popen(
+            [sys.executable, "main.py"],
+            cwd=ROOT,
+            env=environ,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, deadline_s: float = 20) -> dict[str, Any]:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"server exited early: {self.output()}")
+            try:
+                with urllib.request.urlopen(f"{self.base}/health", timeout=1) as resp:
+                    return json.loads(resp.read())
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError("server did not answer /health in time")
+
+    def output(self) -> str:
+        if self.proc.poll() is None or self.proc.stdout is None or self.proc.stdout.closed:
+            return ""
+        out, _ = self.proc.communicate()
+        return out or ""
+
+    def stop(self) -> None:
+        """Kill it if it still runs, and release its pipe, whatever the test did; again is
+        harmless."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc.stdout is not None and not self.proc.stdout.closed:
+            self.proc.communicate()
+
+
+def call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:
+    """A blocking JSON call, for the set-up steps of process tests."""
+    req = urllib.request.Request(
+        base + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Authorization": f"Bearer {token}"} if token else {},
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return json.loads(resp.read() or b"null")
+    except urllib.error.HTTPError as exc:
+        raise AssertionError(f"{method} {path}: {exc.code} {exc.read()[:300]!r}") from None
