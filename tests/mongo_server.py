@@ -20,7 +20,7 @@ def free_port() -> int:
 
 
 class NxServer:
-    def __init__(self) -> None:
+    def __init__(self, db_path: str = "memory") -> None:
         self.port = free_port()
         self._dir = tempfile.mkdtemp(prefix="ezchat-nx-")
         exe = Path(sys.executable).with_name("nx-27017")

@@ -79,6 +79,9 @@ class ChatSocket(WebSocketHandler):
             self._auth_error = exc.message
 
     async def open(self, *args: str, **kwargs: str) -> None:
+        # Small frames, often two in a row (an event, then an ack): without this, Nagle's
+        # algorithm holds the second until the peer's delayed ACK, about 40 ms later.
+        self.set_nodelay(True)
         if self.user is None:
             self._refuse(CLOSE_UNAUTHORIZED, "unauthorized", self._auth_error)
             return

@@ -1,0 +1,1 @@
+"""Benchmarks: run on purpose (not part of `make test`), each reporting its conditions."""
