@@ -27,13 +27,17 @@ from tests.mongo_server import NxServer
 LIMITS = {"MESSAGE_RATE_PER_SEC": "1000000", "MESSAGE_BURST": "1000000", "LOG_LEVEL": "ERROR"}
 
 
-async def load(base: str, port: int, connections: int, duration: float, warmup: float) -> dict[str, Any]:
+async def load(
+    base: str, port: int, connections: int, duration: float, warmup: float
+) -> dict[str, Any]:
     rooms = []
     for i in range(connections):
-        token = call(base, "POST", "/api/auth/register",
-                     {"username": f"bench{i}", "password": "password-1"})["token"]
-        cid = call(base, "POST", "/api/conversations", {"type": "group", "name": f"r{i}"},
-                   token=token)["id"]
+        token = call(
+            base, "POST", "/api/auth/register", {"username": f"bench{i}", "password": "password-1"}
+        )["token"]
+        cid = call(
+            base, "POST", "/api/conversations", {"type": "group", "name": f"r{i}"}, token=token
+        )["id"]
         rooms.append((token, cid))
     latencies: list[float] = []
     acked = 0
@@ -43,12 +47,21 @@ async def load(base: str, port: int, connections: int, duration: float, warmup: 
 
     async def client(n: int, token: str, cid: str) -> None:
         nonlocal acked
-        conn = await websocket_connect(f"ws://127.0.0.1:{port}/ws?token={token}", ping_interval=None)
+        conn = await websocket_connect(
+            f"ws://127.0.0.1:{port}/ws?token={token}", ping_interval=None
+        )
         await conn.read_message()  # hello
         i = 0
         while loop.time() < stop_at:
-            frame = {"type": "message.send", "id": i, "payload": {
-                "conversation_id": cid, "client_id": f"{n}-{i}", "text": f"message {i} from {n}"}}
+            frame = {
+                "type": "message.send",
+                "id": i,
+                "payload": {
+                    "conversation_id": cid,
+                    "client_id": f"{n}-{i}",
+                    "text": f"message {i} from {n}",
+                },
+            }
             sent = loop.time()
             await conn.write_message(json.dumps(frame))
             while True:  # skip our own message.new; wait for the ack of this frame
@@ -72,7 +85,9 @@ def run_case(name: str, env: dict[str, str], args: argparse.Namespace) -> dict[s
         server = ServerProcess(Path(tmp), **LIMITS, **env)
         try:
             server.wait_ready()
-            result = asyncio.run(load(server.base, server.port, args.connections, args.duration, args.warmup))
+            result = asyncio.run(
+                load(server.base, server.port, args.connections, args.duration, args.warmup)
+            )
         finally:
             server.stop()
     print(f"  {name}: {result}", flush=True)
@@ -89,6 +104,7 @@ def main() -> None:
     single = {"MESSAGE_BATCH_SIZE": "1", "MESSAGE_BATCH_DELAY_MS": "0"}
     rows = []
     started = time.time()
+    before = conditions()
     print(f"send-to-ack: {args.connections} connections, {args.duration:.0f} s each", flush=True)
     rows.append(run_case("sqlite group-commit", {"STORAGE": "sqlite", **group}, args))
     rows.append(run_case("sqlite one-write-per-message", {"STORAGE": "sqlite", **single}, args))
@@ -96,17 +112,26 @@ def main() -> None:
         nx = NxServer(db_path=str(Path(nxdir) / "bench.db"))
         try:
             mongo = {"STORAGE": "mongo", "MONGODB_URL": nx.url}
-            rows.append(run_case("nx-27017 group-commit", {**mongo, "MONGODB_DB": "g", **group}, args))
-            rows.append(run_case("nx-27017 one-write-per-message", {**mongo, "MONGODB_DB": "s", **single}, args))
+            rows.append(
+                run_case("nx-27017 group-commit", {**mongo, "MONGODB_DB": "g", **group}, args)
+            )
+            rows.append(
+                run_case(
+                    "nx-27017 one-write-per-message", {**mongo, "MONGODB_DB": "s", **single}, args
+                )
+            )
         finally:
             nx.stop()
     columns = ["case", "acked_per_s", "p50_ms", "p99_ms", "mean_ms", "acked"]
     print(table(rows, columns))
-    path = save("send_ack", {
-        "benchmark": "send_ack", "conditions": {**conditions(), **vars(args),
-                                                "seconds_total": round(time.time() - started)},
-        "results": rows,
-    })
+    path = save(
+        "send_ack",
+        {
+            "benchmark": "send_ack",
+            "conditions": {**before, **vars(args), "seconds_total": round(time.time() - started)},
+            "results": rows,
+        },
+    )
     print(f"written to {path}")
 
 
