@@ -62,6 +62,9 @@ class Config:
     user_cache_ttl: float = 300.0
     message_cache_size: int = 5000
     message_cache_ttl: float = 60.0
+    query_cache_size: int = 10_000
+    query_cache_ttl: float = 60.0
+    pointer_flush_ms: float = 250.0
 
     secret_key: str | None = None
     token_ttl_s: float = 2_592_000.0
@@ -124,6 +127,9 @@ _MINIMUM: dict[str, float] = {
     "user_cache_ttl": 0,
     "message_cache_size": 0,
     "message_cache_ttl": 0,
+    "query_cache_size": 0,
+    "query_cache_ttl": 0,
+    "pointer_flush_ms": 1,
     "token_ttl_s": 1,
     "password_hash_n": 2,
     "login_max_failures": 1,

@@ -7,7 +7,6 @@ from typing import Any
 
 import tornado.web
 
-from ezchat.adapters.batching import GroupCommitMessageStore
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
 from ezchat.adapters.scrypt import ScryptPasswordHasher
@@ -26,7 +25,7 @@ from ezchat.entry.context import Services
 from ezchat.entry.handlers import accounts, conversations, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.realtime.hub import Hub
-from ezchat.entry.storage import backend_stores, wrap_stores
+from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
@@ -42,23 +41,20 @@ class EzChatApp:
     services: Services
     bus: EventBus
     hub: Hub
-    stores: Stores
-    _batcher: GroupCommitMessageStore
+    storage: StorageStack
     _hasher: PasswordHasher
 
     async def start(self) -> None:
         """Open the storage (schema, indexes), forget the presence a previous run left behind
         (this process has no connection yet), and start the message writer."""
-        await self.stores.open()
-        await self.stores.users.clear_presence()
-        self._batcher.start()
+        await self.storage.start()
+        await self.storage.stores.users.clear_presence()
 
     async def close(self) -> None:
-        """In order: WebSocket clients get 1001, queued messages are written, storage closes,
-        the hasher's threads stop."""
+        """In order: WebSocket clients get 1001, queued messages and pointers are written,
+        storage closes, the hasher's threads stop."""
         await self.hub.close()
-        await self._batcher.close()
-        await self.stores.close()
+        await self.storage.close()
         close = getattr(self._hasher, "close", None)
         if close is not None:
             close()
@@ -77,7 +73,8 @@ def make_app(
     clock = clock or SystemClock()
     bus = bus or InProcessEventBus()
     hasher = hasher or ScryptPasswordHasher(n=config.password_hash_n)
-    wrapped, batcher = wrap_stores(config, stores or backend_stores(config))
+    storage = wrap_stores(config, stores or backend_stores(config))
+    wrapped = storage.stores
     user_store = wrapped.users
     contact_store = wrapped.contacts
     conversation_store = wrapped.conversations
@@ -157,8 +154,7 @@ def make_app(
         services=services,
         bus=bus,
         hub=hub,
-        stores=wrapped,
-        _batcher=batcher,
+        storage=storage,
         _hasher=hasher,
     )
 

@@ -1,11 +1,26 @@
-"""Builds the stores named by the config, wrapped in the guard and group commit."""
+"""Builds the stores named by the config, wrapped in the order that keeps each layer honest:
+
+    messages:       group commit -> cache -> guard -> adapter
+    conversations:  pointer buffer -> cache -> guard -> adapter
+    users:          cache -> guard -> adapter
+    contacts:       guard -> adapter
+
+A cache hit never takes the guard's semaphore; group commit writes through the cache so that
+what it stores is what the cache shows."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from ezchat.adapters.batching import GroupCommitMessageStore
+from ezchat.adapters.caching import (
+    CachedConversationStore,
+    CachedMessageStore,
+    CachedUserStore,
+    Caches,
+)
 from ezchat.adapters.memory import memory_stores
+from ezchat.adapters.receipts import BufferedPointerStore
 from ezchat.adapters.resilience import Policy, StoreGuard, guard
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
@@ -24,9 +39,27 @@ def backend_stores(config: Config) -> Stores:
     return memory_stores()
 
 
-def wrap_stores(config: Config, raw: Stores) -> tuple[Stores, GroupCommitMessageStore]:
-    """Every store behind one guard (concurrency limit, retries, slow log, own errors), and
-    message sends behind group commit."""
+@dataclass
+class StorageStack:
+    stores: Stores
+    guard: StoreGuard
+    caches: Caches
+    batcher: GroupCommitMessageStore
+    pointers: BufferedPointerStore
+
+    async def start(self) -> None:
+        await self.stores.open()
+        self.batcher.start()
+        self.pointers.start()
+
+    async def close(self) -> None:
+        """Queued messages and pending pointers are written before the store closes."""
+        await self.batcher.close()
+        await self.pointers.close()
+        await self.stores.close()
+
+
+def wrap_stores(config: Config, raw: Stores) -> StorageStack:
     shared = StoreGuard(
         limit=config.db_concurrency_limit,
         policy=Policy(
@@ -35,16 +68,28 @@ def wrap_stores(config: Config, raw: Stores) -> tuple[Stores, GroupCommitMessage
             slow_s=config.slow_db_ms / 1000,
         ),
     )
+    caches = Caches(
+        user_size=config.user_cache_size,
+        user_ttl=config.user_cache_ttl,
+        query_size=config.query_cache_size,
+        query_ttl=config.query_cache_ttl,
+        message_size=config.message_cache_size,
+        message_ttl=config.message_cache_ttl,
+    )
     batcher = GroupCommitMessageStore(
-        guard(raw.messages, shared, "messages"),
+        CachedMessageStore(guard(raw.messages, shared, "messages"), caches),
         max_batch=config.message_batch_size,
         max_delay_s=config.message_batch_delay_ms / 1000,
     )
+    pointers = BufferedPointerStore(
+        CachedConversationStore(guard(raw.conversations, shared, "conversations"), caches),
+        flush_s=config.pointer_flush_ms / 1000,
+    )
     wrapped = replace(
         raw,
-        users=guard(raw.users, shared, "users"),
+        users=CachedUserStore(guard(raw.users, shared, "users"), caches),
         contacts=guard(raw.contacts, shared, "contacts"),
-        conversations=guard(raw.conversations, shared, "conversations"),
+        conversations=pointers,
         messages=batcher,
     )
-    return wrapped, batcher
+    return StorageStack(wrapped, shared, caches, batcher, pointers)

@@ -21,6 +21,14 @@ from ezchat.domain.model import (
 )
 
 
+@dataclass(frozen=True)
+class PointerUpdate:
+    conversation_id: str
+    user_id: str
+    read_seq: int
+    delivered_seq: int
+
+
 class UserStore(Protocol):
     async def add(self, user: User, credentials: Credentials) -> None:
         """Store a new user. Raises ``Conflict`` when the username is taken."""
@@ -100,6 +108,10 @@ class ConversationStore(Protocol):
     ) -> Member:
         """Move the member's pointers forward only (each becomes the max of old and new);
         returns the member as stored."""
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        """``advance_pointers`` for many members in one bulk write; members that are gone are
+        skipped."""
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         """Every conversation ``user_id`` is a member of, in no set order."""

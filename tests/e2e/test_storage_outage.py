@@ -38,8 +38,10 @@ async def test_requests_get_503_while_mongodb_is_down_and_health_says_so(start_s
             token=token,
         )
         assert r.status == 503 and r.error == "unavailable"
-        r = await api.call("GET", "/api/users/me", token=token)
+        r = await api.call("GET", "/api/users?q=ali", token=token)  # never cached
         assert r.status == 503 and r.error == "unavailable"
+        r = await api.call("GET", "/api/users/me", token=token)  # the user cache still answers
+        assert r.status == 200
         api.http.close()
     finally:
         mongo.stop()

@@ -20,7 +20,7 @@ from ezchat.domain.model import (
     Presence,
     User,
 )
-from ezchat.ports.storage import Stores
+from ezchat.ports.storage import PointerUpdate, Stores
 
 
 @dataclass
@@ -219,6 +219,15 @@ class MemoryConversationStore:
         members = tuple(new if m.user_id == user_id else m for m in conv.members)
         self._put(replace(conv, members=members))
         return new
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        for u in updates:
+            try:
+                await self.advance_pointers(
+                    u.conversation_id, u.user_id, read_seq=u.read_seq, delivered_seq=u.delivered_seq
+                )
+            except NotFound:
+                continue
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         convs = self._db.conversations

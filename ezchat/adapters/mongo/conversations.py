@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import Conversation, ConversationType, Member, Role
+from ezchat.ports.storage import PointerUpdate
 
 
 def member_doc(conversation_id: str, m: Member) -> dict[str, Any]:
@@ -198,6 +200,26 @@ class MongoConversationStore:
         if doc is None:
             raise NotFound("user is not a member")
         return member_from(doc)
+
+    @translated
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        if not updates:
+            return
+        await self._members.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": f"{u.conversation_id}|{u.user_id}"},
+                    {
+                        "$max": {
+                            "read_seq": u.read_seq,
+                            "delivered_seq": max(u.delivered_seq, u.read_seq),
+                        }
+                    },
+                )
+                for u in updates
+            ],
+            ordered=False,
+        )
 
     @translated
     async def list_for_user(self, user_id: str) -> list[Conversation]:

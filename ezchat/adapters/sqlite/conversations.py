@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import Conversation, ConversationType, Member, Role
+from ezchat.ports.storage import PointerUpdate
 
 
 def member_from_row(row: sqlite3.Row) -> Member:
@@ -223,6 +225,24 @@ class SqliteConversationStore:
             return member_from_row(row)
 
         return await self._db.run(write)
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        rows = [
+            (u.read_seq, max(u.delivered_seq, u.read_seq), u.conversation_id, u.user_id)
+            for u in updates
+        ]
+
+        def write(conn: sqlite3.Connection) -> None:
+            with transaction(conn):
+                conn.executemany(
+                    "UPDATE members SET read_seq = max(read_seq, ?),"
+                    " delivered_seq = max(delivered_seq, ?)"
+                    " WHERE conversation_id = ? AND user_id = ?",
+                    rows,
+                )
+
+        if rows:
+            await self._db.run(write)
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         def read(conn: sqlite3.Connection) -> list[Conversation]:

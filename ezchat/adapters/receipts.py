@@ -1,0 +1,156 @@
+"""Read and delivered pointers, coalesced in memory and written in bulk.
+
+A wrapper implementing ``ConversationStore``: ``advance_pointers`` answers at once with the
+merged pointers and remembers them; every ``flush_s`` (and at shutdown) the newest pointer of
+each member goes to the store in one ``advance_pointers_many``. Every read through this wrapper
+overlays what is pending, so clients always see the newest pointer. What a crash loses is at
+most ``flush_s`` of pointer moves, never a message."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ezchat.domain.errors import NotFound
+from ezchat.domain.model import Conversation, Member
+from ezchat.ports.storage import ConversationStore, PointerUpdate
+
+log = logging.getLogger(__name__)
+
+
+class BufferedPointerStore:
+    def __init__(
+        self, inner: ConversationStore, *, flush_s: float, max_pending: int = 50_000
+    ) -> None:
+        self._inner = inner
+        self._flush_s = flush_s
+        self._max_pending = max_pending
+        self._pending: dict[tuple[str, str], PointerUpdate] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
+        self.flushes = 0
+        self.flushed_pointers = 0
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="pointer-flush")
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._kick.wait(), self._flush_s)
+            except TimeoutError:
+                pass
+            self._kick.clear()
+            await self.flush()
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
+        batch, self._pending = list(self._pending.values()), {}
+        try:
+            await self._inner.advance_pointers_many(batch)
+            self.flushes += 1
+            self.flushed_pointers += len(batch)
+        except Exception:
+            log.exception(
+                "writing %d read pointers failed; keeping them for the next flush", len(batch)
+            )
+            for u in batch:  # merge back, newer moves win
+                self._merge(u)
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        await self.flush()
+
+    def _merge(self, u: PointerUpdate) -> PointerUpdate:
+        key = (u.conversation_id, u.user_id)
+        old = self._pending.get(key)
+        if old is not None:
+            u = replace(
+                u,
+                read_seq=max(u.read_seq, old.read_seq),
+                delivered_seq=max(u.delivered_seq, old.delivered_seq),
+            )
+        self._pending[key] = u
+        return u
+
+    def _overlay(self, conv: Conversation) -> Conversation:
+        if not self._pending:
+            return conv
+        members = []
+        changed = False
+        for m in conv.members:
+            u = self._pending.get((conv.id, m.user_id))
+            if u is not None and (u.read_seq > m.read_seq or u.delivered_seq > m.delivered_seq):
+                m = replace(
+                    m,
+                    read_seq=max(m.read_seq, u.read_seq),
+                    delivered_seq=max(m.delivered_seq, u.delivered_seq),
+                )
+                changed = True
+            members.append(m)
+        return replace(conv, members=tuple(members)) if changed else conv
+
+    async def advance_pointers(
+        self,
+        conversation_id: str,
+        user_id: str,
+        *,
+        read_seq: int | None = None,
+        delivered_seq: int | None = None,
+    ) -> Member:
+        conv = await self.get(conversation_id)
+        member = conv.member(user_id) if conv else None
+        if member is None:
+            raise NotFound("user is not a member")
+        read = max(member.read_seq, read_seq or 0)
+        delivered = max(member.delivered_seq, delivered_seq or 0, read)
+        self._merge(PointerUpdate(conversation_id, user_id, read, delivered))
+        if len(self._pending) >= self._max_pending:
+            self._kick.set()
+        return replace(member, read_seq=read, delivered_seq=delivered)
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        for u in updates:
+            self._merge(u)
+
+    # Reads overlay what is pending; other writes go straight through.
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        conv = await self._inner.get(conversation_id)
+        return self._overlay(conv) if conv else None
+
+    async def get_direct(self, direct_key: str) -> Conversation | None:
+        conv = await self._inner.get_direct(direct_key)
+        return self._overlay(conv) if conv else None
+
+    async def list_for_user(self, user_id: str) -> list[Conversation]:
+        return [self._overlay(c) for c in await self._inner.list_for_user(user_id)]
+
+    async def add(self, conversation: Conversation) -> None:
+        await self._inner.add(conversation)
+
+    async def update_info(self, conversation: Conversation) -> Conversation:
+        return self._overlay(await self._inner.update_info(conversation))
+
+    async def delete(self, conversation_id: str) -> None:
+        for key in [k for k in self._pending if k[0] == conversation_id]:
+            del self._pending[key]
+        await self._inner.delete(conversation_id)
+
+    async def add_member(self, conversation_id: str, member: Member) -> Conversation:
+        self._pending.pop((conversation_id, member.user_id), None)
+        return self._overlay(await self._inner.add_member(conversation_id, member))
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
+        self._pending.pop((conversation_id, user_id), None)
+        return self._overlay(await self._inner.remove_member(conversation_id, user_id))
+
+    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
+        return self._overlay(await self._inner.update_member(conversation_id, member))

@@ -1,0 +1,144 @@
+"""The caches never serve a stale membership, page, pointer or profile, and they do serve."""
+
+import pytest
+
+from ezchat.domain.errors import NotFound
+from ezchat.domain.model import Attachment
+
+pytestmark = pytest.mark.gen_test
+
+
+async def room(world, *names):
+    users = [await world.user(n) for n in names]
+    view = await world.conversations.create_group(
+        users[0].id, name="r", member_ids=[u.id for u in users[1:]]
+    )
+    return users, view.conversation.id
+
+
+async def newest(world, user, cid, limit=50):
+    msgs, more = await world.messages.history(user.id, cid, before=None, after=None, limit=limit)
+    return [m.text for m in msgs], more
+
+
+async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
+    (a, b, c), cid = await room(world, "alice", "bob", "carol")
+    await world.messages.send(b.id, cid, client_id="1", text="warm the cache")
+    await world.conversations.remove_member(a.id, cid, b.id)
+    with pytest.raises(NotFound):
+        await world.messages.send(b.id, cid, client_id="2", text="still in?")
+    with pytest.raises(NotFound):
+        await world.messages.history(b.id, cid, before=None, after=None, limit=10)
+    assert [
+        v.conversation.id
+        for v in (await world.conversations.listing(b.id, limit=10, cursor=None))[0]
+    ] == []
+    await world.conversations.add_member(a.id, cid, b.id)
+    msg, _ = await world.messages.send(b.id, cid, client_id="3", text="back")
+    assert msg.seq == 2
+    assert [
+        v.conversation.id
+        for v in (await world.conversations.listing(b.id, limit=10, cursor=None))[0]
+    ] == [cid]
+
+
+async def test_the_newest_page_follows_sends_edits_deletes_and_reactions(world):
+    (a, b), cid = await room(world, "alice", "bob")
+    for i in range(3):
+        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+    assert await newest(world, b, cid) == (["m0", "m1", "m2"], False)  # now cached
+    m3, _ = await world.messages.send(a.id, cid, client_id="m3", text="m3")
+    await world.messages.edit(a.id, cid, m3.id, "m3 edited")
+    page, _ = await world.messages.history(b.id, cid, before=None, after=None, limit=50)
+    first = page[0]
+    await world.messages.delete(a.id, cid, first.id)
+    await world.messages.react(b.id, cid, page[1].id, "👍", add=True)
+    msgs, _ = await world.messages.history(b.id, cid, before=None, after=None, limit=50)
+    assert [m.text for m in msgs] == ["", "m1", "m2", "m3 edited"]
+    assert msgs[0].deleted and msgs[1].reactions_dict() == {"👍": [b.id]}
+    assert [m.seq for m in msgs] == [1, 2, 3, 4]
+    assert await newest(world, b, cid, limit=2) == (["m2", "m3 edited"], True)
+    stats = world.app.storage.caches.stats["pages"]
+    assert stats.hits >= 3 and stats.misses == 1
+
+
+async def test_the_page_stays_right_past_a_hundred_messages(world):
+    (a, b), cid = await room(world, "alice", "bob")
+    await newest(world, b, cid)
+    for i in range(105):
+        world.clock.advance(0.2)  # within the sender's rate limit
+        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+    texts, more = await newest(world, b, cid, limit=100)
+    assert texts == [f"m{i}" for i in range(5, 105)] and more
+    older, more = await world.messages.history(b.id, cid, before=6, after=None, limit=100)
+    assert [m.text for m in older] == [f"m{i}" for i in range(5)] and not more
+
+
+async def test_unread_counts_and_read_pointers_are_never_stale(world):
+    (a, b), cid = await room(world, "alice", "bob")
+    for i in range(4):
+        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+    assert (await world.conversations.get(b.id, cid)).unread_count == 4
+    await world.messages.mark_read(b.id, cid, 3)
+    view = await world.conversations.get(b.id, cid)
+    assert (view.unread_count, view.member.read_seq) == (1, 3)
+    receipts = {r.user_id: r.read_seq for r in await world.messages.receipts(a.id, cid)}
+    assert receipts[b.id] == 3
+    await world.messages.send(a.id, cid, client_id="m4", text="m4")
+    assert (await world.conversations.get(b.id, cid)).unread_count == 2
+
+
+async def test_pointers_reach_the_store_in_bulk_and_at_shutdown(world):
+    (a, b, c), cid = await room(world, "alice", "bob", "carol")
+    for i in range(3):
+        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+    pointers = world.app.storage.pointers
+    await world.messages.mark_read(b.id, cid, 1)
+    await world.messages.mark_read(b.id, cid, 2)
+    await world.messages.mark_delivered(c.id, cid, 3)
+    raw = pointers._inner
+    stored = (await raw.get(cid)).member(b.id)  # the cache below the buffer: not written yet
+    assert stored.read_seq == 0
+    await pointers.flush()
+    assert pointers.flushes == 1 and pointers.flushed_pointers == 2
+    assert (await raw.get(cid)).member(b.id).read_seq == 2
+    await world.messages.mark_read(c.id, cid, 3)
+    await world.app.close()  # flushes what is pending
+    assert (await raw.get(cid)).member(c.id).read_seq == 3
+
+
+async def test_profile_and_presence_changes_replace_the_cached_user(world):
+    a = await world.user("alice")
+    assert (await world.users.get(a.id)).display_name == "alice"
+    await world.users.update_profile(a.id, display_name="Alice", avatar_url=None)
+    assert (await world.users.get(a.id)).display_name == "Alice"
+    await world.app.services.presence.connected(a.id)
+    assert (await world.users.get(a.id)).status.value == "online"
+    assert world.app.storage.caches.stats["users"].hits > 0
+
+
+async def test_a_deleted_group_leaves_nothing_cached(world):
+    (a, b), cid = await room(world, "alice", "bob")
+    files = [Attachment("https://x/y.png", "y.png", "image/png", 1)]
+    await world.messages.send(a.id, cid, client_id="m", text="x", attachments=files)
+    await newest(world, b, cid)
+    await world.conversations.delete(a.id, cid)
+    with pytest.raises(NotFound):
+        await world.messages.history(b.id, cid, before=None, after=None, limit=10)
+    assert cid not in world.app.storage.caches.pages
+    assert cid not in world.app.storage.caches.conversations
+
+
+async def test_caches_of_size_zero_are_off(tmp_path):
+    from tests.support import World
+
+    w = World(tmp_path, user_cache_size=0, query_cache_size=0, message_cache_size=0)
+    await w.app.start()
+    try:
+        a = await w.user("alice")
+        await w.users.get(a.id)
+        await w.users.get(a.id)
+        assert len(w.app.storage.caches.users) == 0
+        assert w.app.storage.caches.stats["users"].hits == 0
+    finally:
+        await w.app.close()
