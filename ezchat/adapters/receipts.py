@@ -9,6 +9,7 @@ most ``flush_s`` of pointer moves, never a message."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
@@ -39,10 +40,8 @@ class BufferedPointerStore:
 
     async def _run(self) -> None:
         while True:
-            try:
+            with contextlib.suppress(TimeoutError):  # the interval passed: flush anyway
                 await asyncio.wait_for(self._kick.wait(), self._flush_s)
-            except TimeoutError:
-                pass
             self._kick.clear()
             await self.flush()
 
