@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import psutil
 import tornado.web
 
 from ezchat.adapters.clock import SystemClock
@@ -24,6 +25,7 @@ from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
 from ezchat.entry.handlers import accounts, conversations, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
+from ezchat.entry.metrics import Metrics
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
@@ -49,6 +51,7 @@ class EzChatApp:
         (this process has no connection yet), and start the message writer."""
         await self.storage.start()
         await self.storage.stores.users.clear_presence()
+        psutil.cpu_percent(interval=None)  # the first reading only starts the measurement
 
     async def close(self) -> None:
         """In order: WebSocket clients get 1001, queued messages and pointers are written,
@@ -73,7 +76,8 @@ def make_app(
     clock = clock or SystemClock()
     bus = bus or InProcessEventBus()
     hasher = hasher or ScryptPasswordHasher(n=config.password_hash_n)
-    storage = wrap_stores(config, stores or backend_stores(config))
+    metrics = Metrics()
+    storage = wrap_stores(config, stores or backend_stores(config), metrics)
     wrapped = storage.stores
     user_store = wrapped.users
     contact_store = wrapped.contacts
@@ -139,7 +143,10 @@ def make_app(
         typing=typing,
         clock=clock,
         stores=wrapped,
+        metrics=metrics,
+        snapshot=lambda: snapshot(hub, storage, config),
     )
+    metrics.add_collector(services.snapshot)
     return EzChatApp(
         application=tornado.web.Application(
             routes(services, hub),
@@ -159,6 +166,18 @@ def make_app(
     )
 
 
+def snapshot(hub: Hub, storage: StorageStack, config: Config) -> dict[str, Any]:
+    return {
+        "connections": hub.connection_count,
+        "online_users": hub.online_users,
+        "messages_posted": hub.messages_posted,
+        "deliveries": hub.deliveries,
+        "slow_closed": hub.slow_closed,
+        "storage": config.storage,
+        **storage.figures(),
+    }
+
+
 def pong_wait(config: Config) -> float:
     """How long Tornado waits for a pong after each ping. A silent peer is closed at most
     HEARTBEAT_TIMEOUT after its last pong; Tornado allows no wait longer than the interval."""
@@ -170,6 +189,8 @@ def routes(services: Services, hub: Hub) -> list[Any]:
     c = f"/api/conversations/{ID}"
     return [
         (r"/health", ops.HealthHandler, a),
+        (r"/metrics", ops.MetricsHandler, a),
+        (r"/api/system", ops.SystemHandler, a),
         (r"/ws", ChatSocket, {"services": services, "hub": hub}),
         (r"/api/auth/register", accounts.RegisterHandler, a),
         (r"/api/auth/login", accounts.LoginHandler, a),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ezchat.config import Config
 from ezchat.domain.services.auth import AuthService
@@ -12,6 +14,7 @@ from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
+from ezchat.entry.metrics import Metrics
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import Stores
 
@@ -28,3 +31,5 @@ class Services:
     typing: TypingService
     clock: Clock
     stores: Stores
+    metrics: Metrics
+    snapshot: Callable[[], dict[str, Any]]  # the app's own figures, for /api/system and /metrics

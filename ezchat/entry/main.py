@@ -72,5 +72,17 @@ def main() -> int:
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    asyncio.run(serve(config))
+    if config.event_loop == "uvloop":
+        try:
+            import uvloop
+        except ImportError:
+            print(
+                "ezchat: configuration error: EVENT_LOOP=uvloop but uvloop is not installed "
+                "(pip install '.[perf]')",
+                file=sys.stderr,
+            )
+            return 2
+        uvloop.run(serve(config))
+    else:
+        asyncio.run(serve(config))
     return 0

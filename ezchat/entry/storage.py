@@ -11,6 +11,7 @@ what it stores is what the cache shows."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from ezchat.adapters.batching import GroupCommitMessageStore
 from ezchat.adapters.caching import (
@@ -23,6 +24,7 @@ from ezchat.adapters.memory import memory_stores
 from ezchat.adapters.receipts import BufferedPointerStore
 from ezchat.adapters.resilience import Policy, StoreGuard, guard
 from ezchat.config import Config
+from ezchat.entry.metrics import Metrics
 from ezchat.ports.storage import Stores
 
 
@@ -52,6 +54,29 @@ class StorageStack:
         self.batcher.start()
         self.pointers.start()
 
+    def figures(self) -> dict[str, Any]:
+        c = self.caches
+        sizes = c.sizes()
+        batches = self.batcher.batches
+        return {
+            "caches": {
+                name: {
+                    "size": sizes[name],
+                    "hits": st.hits,
+                    "misses": st.misses,
+                    "hit_ratio": st.ratio,
+                }
+                for name, st in c.stats.items()
+            },
+            "write_batches": {
+                "batches": batches,
+                "messages": self.batcher.batched_messages,
+                "mean_size": round(self.batcher.batched_messages / batches, 2) if batches else None,
+            },
+            "pointer_flushes": self.pointers.flushes,
+            "pointers_flushed": self.pointers.flushed_pointers,
+        }
+
     async def close(self) -> None:
         """Queued messages and pending pointers are written before the store closes."""
         await self.batcher.close()
@@ -59,8 +84,9 @@ class StorageStack:
         await self.stores.close()
 
 
-def wrap_stores(config: Config, raw: Stores) -> StorageStack:
+def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> StorageStack:
     shared = StoreGuard(
+        on_call=metrics.on_storage_call if metrics else None,
         limit=config.db_concurrency_limit,
         policy=Policy(
             attempts=config.db_retry_attempts,
@@ -80,6 +106,7 @@ def wrap_stores(config: Config, raw: Stores) -> StorageStack:
         CachedMessageStore(guard(raw.messages, shared, "messages"), caches),
         max_batch=config.message_batch_size,
         max_delay_s=config.message_batch_delay_ms / 1000,
+        on_batch=metrics.on_batch if metrics else None,
     )
     pointers = BufferedPointerStore(
         CachedConversationStore(guard(raw.conversations, shared, "conversations"), caches),

@@ -96,7 +96,7 @@ class ChatSocket(WebSocketHandler):
             session_id=uuid.uuid4().hex,
             max_frames=config.outbox_max_frames,
             max_bytes=config.outbox_max_bytes,
-            on_overflow=self.hub.remove,
+            on_overflow=self.hub.drop_slow,
         )
         await self.hub.add(self.conn)
         user = await self.services.users.get(self.user.id)

@@ -93,3 +93,15 @@ def test_storage_mongo_runs_against_a_wire_protocol_server(tmp_path, nx_server):
         assert sent["seq"] == 1
     finally:
         server.stop()
+
+
+def test_the_server_runs_on_uvloop_when_asked(tmp_path):
+    server = ServerProcess(tmp_path, EVENT_LOOP="uvloop", LOG_LEVEL="INFO")
+    try:
+        assert server.wait_ready()["status"] == "ok"
+        token = call(server.base, "POST", "/api/auth/register",
+                     {"username": "alice", "password": "password-1"})["token"]
+        report = call(server.base, "GET", "/api/system", token=token)
+        assert report["ezchat"]["event_loop"] == "uvloop"
+    finally:
+        server.stop()

@@ -80,3 +80,9 @@ def test_a_generated_secret_is_kept_in_the_data_dir_across_starts(tmp_path):
     assert secret_key(load_config(environ={"DATA_DIR": str(tmp_path)})) == first
     assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
     assert secret_key(load_config(environ={"SECRET_KEY": "given"})) == "given"
+
+
+def test_the_event_loop_is_asyncio_or_uvloop():
+    assert load_config(environ={"EVENT_LOOP": "uvloop"}).event_loop == "uvloop"
+    with pytest.raises(ConfigError, match="EVENT_LOOP"):
+        load_config(environ={"EVENT_LOOP": "trio"})

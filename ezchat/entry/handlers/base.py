@@ -110,7 +110,12 @@ class ApiHandler(RequestHandler):
         return super().finish(chunk)
 
     def on_finish(self) -> None:
-        elapsed_ms = self.request.request_time() * 1000
+        elapsed = self.request.request_time()
+        status = self.get_status()
+        self.services.metrics.request_seconds.labels(
+            self.request.method or "", type(self).__name__, f"{status // 100}xx"
+        ).observe(elapsed)
+        elapsed_ms = elapsed * 1000
         if elapsed_ms > self.services.config.slow_request_ms:
             log.warning(
                 "slow request: %s %s -> %d in %.1f ms",

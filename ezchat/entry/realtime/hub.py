@@ -17,6 +17,7 @@ from ezchat.domain.events import (
     ConversationDeleted,
     ConversationUpdated,
     Event,
+    MessagePosted,
     ReceiptMoved,
 )
 from ezchat.domain.model import Conversation, Message
@@ -68,6 +69,8 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._all_closed: asyncio.Event | None = None
         self.deliveries = 0
+        self.messages_posted = 0
+        self.slow_closed = 0
 
     # -- connections -------------------------------------------------------------------------
 
@@ -114,6 +117,11 @@ class Hub:
                 self._grace, self._expire_presence, conn.user_id
             )
 
+    def drop_slow(self, conn: Connection) -> None:
+        """A client too slow to keep up was closed: forget it like any closed connection."""
+        self.slow_closed += 1
+        self.remove(conn)
+
     def _expire_presence(self, user_id: str) -> None:
         self._offline_timers.pop(user_id, None)
         self.spawn(self.presence.expire(user_id), f"presence-expire-{user_id}")
@@ -129,6 +137,8 @@ class Hub:
             else:
                 self._schedule_receipts()
             return
+        if isinstance(event, MessagePosted):
+            self.messages_posted += 1
         kind = CONVERSATION_EVENTS.get(type(event))
         if kind is not None:
             conv: Conversation = event.conversation  # type: ignore[attr-defined]

@@ -1,0 +1,82 @@
+"""/metrics, /api/system, X-Process-Time and the slow-request log."""
+
+import logging
+
+import pytest
+
+from tests.e2e.conftest import Api
+from tests.e2e.wsclient import Ws
+
+pytestmark = pytest.mark.gen_test
+
+
+async def test_metrics_report_connections_messages_deliveries_caches_and_latency(start_server):
+    running = await start_server()
+    api = Api(running.base)
+    alice, ta = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, ta)
+    conv = await api.call("POST", "/api/conversations", {"type": "group", "name": "m"}, token=ta)
+    await ws.request(
+        "message.send", {"conversation_id": conv.body["id"], "client_id": "1", "text": "x"}
+    )
+    await api.call("GET", f"/api/conversations/{conv.body['id']}/messages", token=ta)
+    r = await api.http.fetch(running.base + "/metrics", raise_error=False)
+    assert r.code == 200 and r.headers["Content-Type"].startswith("text/plain")
+    text = r.body.decode()
+    for needle in [
+        "ezchat_ws_connections 1.0",
+        "ezchat_messages_sent_total 1.0",
+        "ezchat_fanout_deliveries_total",
+        'ezchat_http_request_duration_seconds_bucket{handler="MessagesHandler"',
+        'ezchat_cache_hits_total{cache="pages"}',
+        "ezchat_storage_operation_seconds_count",
+        "ezchat_message_batch_size_count 1.0",
+    ]:
+        assert needle in text, needle
+    api.http.close()
+
+
+async def test_api_system_reports_every_field_of_the_product_readme(start_server):
+    running = await start_server(debug=True)
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    r = await api.call("GET", "/api/system", token=token)
+    assert r.status == 200
+    assert set(r.body["system"]) == {
+        "cpu_percent",
+        "memory_percent",
+        "memory_used_gb",
+        "memory_total_gb",
+        "disk_percent",
+        "disk_free_gb",
+        "disk_total_gb",
+        "platform",
+        "python_version",
+        "uptime_seconds",
+    }
+    assert set(r.body["process"]) == {"memory_mb", "connections", "threads", "pid"}
+    assert r.body["timestamp"]
+    ez = r.body["ezchat"]
+    assert {"connections", "online_users", "caches", "write_batches", "uptime_seconds"} <= set(ez)
+    assert {"hits", "misses", "hit_ratio", "size"} <= set(ez["caches"]["users"])
+    assert (await api.call("GET", "/api/system")).status == 401
+    api.http.close()
+
+
+async def test_api_system_does_not_exist_in_production(start_server):
+    running = await start_server(debug=False, host="127.0.0.1")
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    r = await api.call("GET", "/api/system", token=token)
+    assert r.status == 404 and r.error == "not_found"
+    api.http.close()
+
+
+async def test_slow_requests_are_logged_with_method_path_status_and_time(start_server, caplog):
+    running = await start_server(slow_request_ms=0)
+    api = Api(running.base)
+    with caplog.at_level(logging.WARNING, logger="ezchat.http"):
+        r = await api.call("GET", "/health")
+    assert r.status == 200
+    assert any("slow request: GET /health -> 200 in" in rec.message for rec in caplog.records)
+    api.http.close()
