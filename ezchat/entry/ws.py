@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from asyncio import Future
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from tornado.iostream import StreamClosedError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
@@ -27,6 +29,7 @@ from ezchat.entry.realtime.connection import (
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Connection,
+    wire,
 )
 from ezchat.entry.realtime.hub import Hub
 
@@ -106,7 +109,21 @@ class ChatSocket(WebSocketHandler):
             "heartbeat_interval": config.heartbeat_interval,
             "server_time": serialize.iso(self.services.clock.now()),
         }
-        self.conn.send(frames.frame("hello", hello))
+        self.conn.send(wire(frames.frame("hello", hello)))
+
+    def write_frame(self, data: bytes) -> Future[None] | None:
+        """Write complete wire frames straight to the stream: the frame was built once for all
+        recipients, so Tornado's per-message framing (and the task it starts) is skipped. No
+        compression is negotiated, so the frames need no per-connection work."""
+        protocol = self.ws_connection
+        stream = getattr(protocol, "stream", None)
+        if protocol is None or stream is None or protocol.is_closing():
+            return None
+        try:
+            flushed: Future[None] = stream.write(data)
+        except StreamClosedError:
+            return None
+        return flushed
 
     def _refuse(self, close_code: int, code: str, message: str) -> None:
         self.write_message(frames.error(code, message))
@@ -138,11 +155,11 @@ class ChatSocket(WebSocketHandler):
             payload = fields.object("payload", required=False) or parse.Fields({}, "payload.")
             result = await handler(self, payload)
             if kind == "ping":
-                conn.send(frames.frame("pong", result, frame_id))
+                conn.send(wire(frames.frame("pong", result, frame_id)))
             else:
-                conn.send(frames.frame("ack", result if result is not None else {}, frame_id))
+                conn.send(wire(frames.frame("ack", result if result is not None else {}, frame_id)))
         except EzChatError as exc:
-            conn.send(frames.error(exc.code, exc.message, frame_id, **exc.extra()))
+            conn.send(wire(frames.error(exc.code, exc.message, frame_id, **exc.extra())))
             if isinstance(exc, RateLimited) and self._flood.refused(
                 now=self.services.clock.monotonic()
             ):
@@ -150,7 +167,7 @@ class ChatSocket(WebSocketHandler):
                 conn.close(CLOSE_FLOODING, "flooding past the rate limit")
         except Exception:
             log.exception("frame from user %s failed", conn.user_id)
-            conn.send(frames.error("internal", "internal server error", frame_id))
+            conn.send(wire(frames.error("internal", "internal server error", frame_id)))
 
     # -- frame handlers ----------------------------------------------------------------------
 

@@ -18,11 +18,12 @@ class FakeSocket:
         self.written: list[bytes] = []
         self.closed_with: int | None = None
 
-    def write_message(self, message: bytes) -> "asyncio.Future[None]":
-        self.written.append(message)
+    def write_frame(self, data: bytes) -> "asyncio.Future[None]":
+        self.written.append(data)
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if not self.stuck:
             fut.set_result(None)
+        self.pending = fut
         return fut
 
     def close(self, code=None, reason=None) -> None:
@@ -63,7 +64,6 @@ async def test_the_byte_bound_closes_a_slow_client_too():
     sock = FakeSocket(stuck=True)
     conn = Connection(sock, user_id="u", session_id="s", max_frames=1000, max_bytes=100)
     conn.send(b"first")
-    await settle()
     assert conn.send(b"a" * 60) and not conn.send(b"b" * 60)
     assert sock.closed_with == CLOSE_TOO_SLOW
 
@@ -79,4 +79,5 @@ async def test_a_stuck_client_does_not_delay_the_others():
         fast_conn.send(frame)
         await settle()
     assert len(fast.written) == 50 and fast.closed_with is None
+    assert len(stuck.written) == 1
     assert stuck.closed_with == CLOSE_TOO_SLOW and slow_conn.queued == (0, 0)

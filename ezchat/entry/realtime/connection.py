@@ -1,12 +1,17 @@
-"""One client connection's outbox: bounded in frames and bytes, drained by its own writer, so
-that a slow client never delays anyone else and never grows memory without bound."""
+"""One client connection's outbox: bounded in frames and bytes, so that a slow client never
+delays anyone else and never grows memory without bound.
+
+Frames arrive as complete WebSocket wire frames (built once per event, shared by every
+recipient). While the socket keeps up, a frame is written at once with no task and no copy;
+once a write is pending (the kernel buffer is full), later frames wait in the outbox and are
+written together when that write completes."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
+import struct
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -18,10 +23,31 @@ CLOSE_FLOODING = 4429
 CLOSE_LIMIT = 4503
 
 
+def wire(payload: bytes) -> bytes:
+    """A final, unmasked WebSocket text frame carrying ``payload`` (RFC 6455 5.2)."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + payload
+
+
+class Flushed(Protocol):
+    """What a socket write returns: done once the bytes reached the kernel."""
+
+    def done(self) -> bool: ...
+
+    def add_done_callback(self, fn: Callable[[Flushed], object], /) -> None: ...
+
+
 class Socket(Protocol):
     """What the outbox needs of a WebSocket handler."""
 
-    def write_message(self, message: bytes) -> Awaitable[None]: ...
+    def write_frame(self, data: bytes) -> Flushed | None:
+        """Write complete wire frames; None when the connection is already gone."""
 
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
@@ -43,7 +69,7 @@ class Connection:
         self._max_frames, self._max_bytes = max_frames, max_bytes
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._writer: asyncio.Task[None] | None = None
+        self._writing = False
         self._on_overflow = on_overflow
         self.closed = False
 
@@ -52,10 +78,13 @@ class Connection:
         return len(self._queue), self._queued_bytes
 
     def send(self, data: bytes) -> bool:
-        """Queue a frame without waiting. A client that has fallen too far behind is closed
-        with 4408 and its queue dropped; returns False then, or when already closed."""
+        """Queue or write one wire frame without waiting. A client that has fallen too far
+        behind is closed with 4408 and its queue dropped; returns False then, or when closed."""
         if self.closed:
             return False
+        if not self._writing:
+            self._write(data)
+            return not self.closed
         if len(self._queue) >= self._max_frames or self._queued_bytes + len(data) > self._max_bytes:
             log.warning("closing %s of user %s: too slow to keep up", self.session_id, self.user_id)
             self.close(CLOSE_TOO_SLOW, "too slow to keep up")
@@ -64,29 +93,28 @@ class Connection:
             return False
         self._queue.append(data)
         self._queued_bytes += len(data)
-        if self._writer is None:
-            self._writer = asyncio.get_running_loop().create_task(
-                self._drain(), name=f"ws-writer-{self.session_id}"
-            )
         return True
 
-    async def _drain(self) -> None:
-        """Hand everything queued to the socket, then wait until it is flushed to the kernel
-        before taking more: at most one batch sits in the socket's buffer at a time."""
+    def _write(self, data: bytes) -> None:
         try:
-            while self._queue and not self.closed:
-                last: Awaitable[None] | None = None
-                while self._queue:
-                    data = self._queue.popleft()
-                    self._queued_bytes -= len(data)
-                    last = self.socket.write_message(data)
-                if last is not None:
-                    await last
+            flushed = self.socket.write_frame(data)
         except Exception as exc:  # the socket closed under us: nothing left to deliver
-            log.debug("writer of %s stopped: %r", self.session_id, exc)
+            log.debug("write to %s failed: %r", self.session_id, exc)
+            flushed = None
+        if flushed is None:
             self._drop()
-        finally:
-            self._writer = None
+            return
+        if not flushed.done():
+            self._writing = True
+            flushed.add_done_callback(self._flushed)
+
+    def _flushed(self, _: Flushed) -> None:
+        self._writing = False
+        if self._queue and not self.closed:
+            data = b"".join(self._queue)
+            self._queue.clear()
+            self._queued_bytes = 0
+            self._write(data)
 
     def close(self, code: int, reason: str) -> None:
         if self.closed:
@@ -103,8 +131,5 @@ class Connection:
         self._queued_bytes = 0
 
     def abandon(self) -> None:
-        """The socket is gone: release the queue and stop the writer."""
+        """The socket is gone: release the queue."""
         self._drop()
-        if self._writer is not None:
-            self._writer.cancel()
-            self._writer = None

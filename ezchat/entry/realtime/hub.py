@@ -26,7 +26,7 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.entry import serialize
 from ezchat.entry.realtime import frames
-from ezchat.entry.realtime.connection import CLOSE_GOING_AWAY, Connection
+from ezchat.entry.realtime.connection import CLOSE_GOING_AWAY, Connection, wire
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import MessageStore
 
@@ -152,9 +152,10 @@ class Hub:
         if data is not None:
             self.deliver(event.recipients, data)
 
-    def deliver(self, user_ids: frozenset[str] | set[str], data: bytes) -> int:
-        """Queue one frame on every connection of these users; returns how many took it."""
+    def deliver(self, user_ids: frozenset[str] | set[str], payload: bytes) -> int:
+        """One frame, framed once, to every connection of these users; how many took it."""
         sent = 0
+        data = wire(payload)
         by_user = self._by_user
         for user_id in user_ids:
             for conn in by_user.get(user_id, ()):
