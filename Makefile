@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check ezchat tests
 	$(VENV)/bin/ruff format --check ezchat tests
 	$(VENV)/bin/mypy
+
+# The benchmark suite (about 10 minutes; not part of `make test`): docs/benchmarks.md
+bench: $(STAMP)
+	$(PY) -m pip install --quiet -e '.[bench]'
+	$(PY) -m bench.run
 
 clean:
 	rm -rf $(VENV) build *.egg-info

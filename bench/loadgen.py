@@ -21,7 +21,9 @@ TEXT = aiohttp.WSMsgType.TEXT
 
 
 async def connect(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
-    return await session.ws_connect(url, autoping=False, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2))
+    return await session.ws_connect(
+        url, autoping=False, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2)
+    )
 
 
 def stamp_of(raw: str) -> float | None:
@@ -40,8 +42,17 @@ RUN = uuid.uuid4().hex[:8]  # client ids must be new in every run, or sends are 
 def frame(kind: str, text: str, p: dict[str, Any], n: int) -> str:
     if p["target"] == "baseline":
         return ("ack:" if kind == "ack" else "") + json.dumps({"text": text})
-    return json.dumps({"type": "message.send", "id": n, "payload": {
-        "conversation_id": p["conversation_id"], "client_id": f"{RUN}-{p['tag']}-{n}", "text": text}})
+    return json.dumps(
+        {
+            "type": "message.send",
+            "id": n,
+            "payload": {
+                "conversation_id": p["conversation_id"],
+                "client_id": f"{RUN}-{p['tag']}-{n}",
+                "text": text,
+            },
+        }
+    )
 
 
 async def paced(rate: float, duration: float, send) -> int:
@@ -107,7 +118,9 @@ async def fanout(p: dict[str, Any]) -> dict[str, Any]:
 
         async def one(n: int) -> None:
             nonlocal sent
-            await c.send_str(frame("send", f"t={time.perf_counter():.6f} m{i}-{n}", {**p, "tag": f"s{i}"}, n))
+            await c.send_str(
+                frame("send", f"t={time.perf_counter():.6f} m{i}-{n}", {**p, "tag": f"s{i}"}, n)
+            )
             sent += 1
 
         try:
@@ -130,7 +143,9 @@ async def fanout(p: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(*readers, return_exceptions=True)
     await session.close()
     lat = sorted(latencies)
-    pick = lambda q: round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None  # noqa: E731
+    pick = lambda q: (
+        round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None
+    )  # noqa: E731
     return {
         "sent": sent,
         "delivered": delivered,
@@ -159,8 +174,11 @@ async def ack(p: dict[str, Any]) -> dict[str, Any]:
                 raw = msg.data if msg.type == TEXT else ""
                 if '"ack"' in raw:
                     msg = json.loads(raw)
-                    sent_at = pending.pop(msg.get("id", -1), None) if p["target"] == "ezchat" else (
-                        pending.pop(min(pending), None) if pending else None)
+                    sent_at = (
+                        pending.pop(msg.get("id", -1), None)
+                        if p["target"] == "ezchat"
+                        else (pending.pop(min(pending), None) if pending else None)
+                    )
                     if sent_at is not None:
                         latencies.append(time.perf_counter() - sent_at)
 
@@ -168,7 +186,14 @@ async def ack(p: dict[str, Any]) -> dict[str, Any]:
 
         async def one(n: int) -> None:
             pending[n] = time.perf_counter()
-            await c.send_str(frame("ack", f"t={pending[n]:.6f}", {**p, "conversation_id": conversation_id, "tag": f"a{i}"}, n))
+            await c.send_str(
+                frame(
+                    "ack",
+                    f"t={pending[n]:.6f}",
+                    {**p, "conversation_id": conversation_id, "tag": f"a{i}"},
+                    n,
+                )
+            )
 
         n = await paced(p["rate"] / len(conns), p["duration"], one)
         await asyncio.sleep(1.0)
@@ -176,11 +201,17 @@ async def ack(p: dict[str, Any]) -> dict[str, Any]:
         return n
 
     cids = p.get("conversation_ids") or [None] * len(conns)
-    sent = sum(await asyncio.gather(*(one_conn(i, c, cid) for i, (c, cid) in enumerate(zip(conns, cids, strict=True)))))
+    sent = sum(
+        await asyncio.gather(
+            *(one_conn(i, c, cid) for i, (c, cid) in enumerate(zip(conns, cids, strict=True)))
+        )
+    )
     await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
     await session.close()
     lat = sorted(latencies)
-    pick = lambda q: round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None  # noqa: E731
+    pick = lambda q: (
+        round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None
+    )  # noqa: E731
     return {"sent": sent, "acked": len(lat), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
 
 
@@ -199,7 +230,10 @@ async def idle(p: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     await asyncio.gather(*(open_one(u) for u in p["urls"]))
-    print(json.dumps({"opened": len(conns), "seconds": round(time.perf_counter() - started, 1)}), flush=True)
+    print(
+        json.dumps({"opened": len(conns), "seconds": round(time.perf_counter() - started, 1)}),
+        flush=True,
+    )
     await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     await session.close()
     return {"closed": True}
@@ -213,6 +247,7 @@ async def http(p: dict[str, Any]) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {p['token']}"} if p.get("token") else {}
     connector = aiohttp.TCPConnector(limit=p["concurrency"])
     async with aiohttp.ClientSession(connector=connector, headers=headers) as session:
+
         async def worker() -> None:
             nonlocal done, errors
             while time.perf_counter() < stop_at:
@@ -232,5 +267,8 @@ async def http(p: dict[str, Any]) -> dict[str, Any]:
 SCENARIOS = {"fanout": fanout, "ack": ack, "idle": idle, "http": http}
 
 if __name__ == "__main__":
-    scenario, params = sys.argv[1], json.loads(sys.argv[2])
+    # Parameters come as JSON, or as @FILE holding it (10,000 URLs do not fit on a command line).
+    arg = sys.argv[2]
+    params = json.loads(open(arg[1:]).read() if arg.startswith("@") else arg)  # noqa: SIM115
+    scenario = sys.argv[1]
     print(json.dumps(asyncio.run(SCENARIOS[scenario](params))), flush=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -58,6 +59,18 @@ def message(m: Message) -> dict[str, Any]:
         "edited_at": iso(m.edited_at),
         "deleted": m.deleted,
     }
+
+
+@functools.lru_cache(maxsize=20_000)
+def message_json(m: Message) -> str:
+    """A message's JSON text. A message never changes without a new rev, so equal values give
+    equal text: history pages are served by joining these instead of serializing again."""
+    return dumps(message(m))
+
+
+def messages_page(messages: list[Message], has_more: bool) -> str:
+    body = ",".join(message_json(m) for m in messages)
+    return f'{{"messages":[{body}],"has_more":{"true" if has_more else "false"}}}'
 
 
 def conversation_base(c: Conversation) -> dict[str, Any]:

@@ -99,8 +99,12 @@ def test_the_server_runs_on_uvloop_when_asked(tmp_path):
     server = ServerProcess(tmp_path, EVENT_LOOP="uvloop", LOG_LEVEL="INFO")
     try:
         assert server.wait_ready()["status"] == "ok"
-        token = call(server.base, "POST", "/api/auth/register",
-                     {"username": "alice", "password": "password-1"})["token"]
+        token = call(
+            server.base,
+            "POST",
+            "/api/auth/register",
+            {"username": "alice", "password": "password-1"},
+        )["token"]
         report = call(server.base, "GET", "/api/system", token=token)
         assert report["ezchat"]["event_loop"] == "uvloop"
     finally:

@@ -14,7 +14,7 @@ class MessagesHandler(ApiHandler):
         messages, has_more = await self.services.messages.history(
             self.user.id, conversation_id, before=before, after=after, limit=self.limit()
         )
-        self.reply({"messages": [serialize.message(m) for m in messages], "has_more": has_more})
+        self.finish(serialize.messages_page(messages, has_more))
 
     async def post(self, conversation_id: str) -> None:
         body = self.body()
