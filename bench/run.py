@@ -164,6 +164,7 @@ def fanout_case(
         "rate": rate,
         **{k: v for k, v in result.items() if k != "per_second"},
         "server_cpu": cpu,
+        "complete": complete,
         "sustained": complete and p99 <= 50,
         "sustained_100ms": complete and p99 <= 100,
         "per_second": result["per_second"],

@@ -1,0 +1,164 @@
+"""The event bus over Redis pub/sub (redis-py's asyncio client).
+
+Each event is handed to this process's subscribers at once, then queued for one background
+publisher that sends it to Redis once; each process listens once and hands other processes'
+events to its own subscribers. So a process keeps serving its own clients while Redis is down:
+what other processes miss meanwhile, their clients recover with sync. Both directions reconnect
+with backoff on their own."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections import deque
+from collections.abc import Callable
+from typing import Any
+
+import redis.asyncio as redis
+from redis.exceptions import RedisError
+
+from ezchat.adapters.memory.bus import InProcessEventBus
+from ezchat.adapters.redis.codec import decode, encode
+from ezchat.adapters.resilience import backoff_delay
+from ezchat.domain.events import Event
+from ezchat.ports.bus import Subscriber
+
+log = logging.getLogger(__name__)
+
+
+class RedisEventBus:
+    def __init__(
+        self,
+        url: str,
+        *,
+        channel: str = "ezchat:events",
+        max_queue: int = 100_000,
+        on_remote: Callable[[Event], None] | None = None,
+    ) -> None:
+        self.origin = uuid.uuid4().hex
+        self._url = url
+        self._channel = channel
+        self._local = InProcessEventBus()
+        self._on_remote = on_remote
+        self._queue: deque[str] = deque(maxlen=max_queue)
+        self._wakeup = asyncio.Event()
+        self._client: Any = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.connected = False  # the listener is subscribed
+        self.published = 0
+        self.received = 0
+        self.dropped = 0
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        return self._local.subscribe(subscriber)
+
+    async def publish(self, event: Event) -> None:
+        await self._local.publish(event)
+        if len(self._queue) == self._queue.maxlen:
+            self.dropped += 1  # the oldest goes; clients of other processes recover by sync
+        self._queue.append(encode(self.origin, event))
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        self._client = redis.Redis.from_url(
+            self._url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
+        )
+        loop = asyncio.get_running_loop()
+        self._tasks = [
+            loop.create_task(self._publisher(), name="redis-bus-publisher"),
+            loop.create_task(self._listener(), name="redis-bus-listener"),
+        ]
+
+    async def ping(self) -> bool:
+        if self._client is None:
+            return False
+        try:
+            return bool(await asyncio.wait_for(self._client.ping(), 2)) and self.connected
+        except (RedisError, OSError, TimeoutError):
+            return False
+
+    async def _publisher(self) -> None:
+        attempt = 0
+        while True:
+            await self._wakeup.wait()
+            while self._queue:
+                batch = list(self._queue)
+                try:
+                    async with self._client.pipeline(transaction=False) as pipe:
+                        for raw in batch:
+                            pipe.publish(self._channel, raw)
+                        await pipe.execute()
+                except (RedisError, OSError) as exc:
+                    attempt += 1
+                    delay = backoff_delay(attempt=attempt, base_s=0.1, cap_s=5, rand=random.random())
+                    log.warning("publishing to redis failed (%s); retry in %.2f s", exc, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                attempt = 0
+                for _ in batch:  # only what was sent leaves the queue
+                    if self._queue:
+                        self._queue.popleft()
+                self.published += len(batch)
+            self._wakeup.clear()
+
+    async def _listener(self) -> None:
+        attempt = 0
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._channel)
+                self.connected = True
+                if attempt:
+                    log.warning("redis bus reconnected")
+                attempt = 0
+                async for message in pubsub.listen():
+                    self._received(message.get("data"))
+            except (RedisError, OSError) as exc:
+                self.connected = False
+                attempt += 1
+                delay = backoff_delay(attempt=attempt, base_s=0.1, cap_s=5, rand=random.random())
+                log.warning("redis bus listener lost (%s); reconnecting in %.2f s", exc, delay)
+                await asyncio.sleep(delay)
+            finally:
+                self.connected = False
+                try:
+                    await pubsub.aclose()
+                except (RedisError, OSError):
+                    pass
+
+    def _received(self, raw: Any) -> None:
+        if not isinstance(raw, bytes | str):
+            return
+        try:
+            origin, event = decode(raw)
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignored a malformed event from redis")
+            return
+        if origin == self.origin:
+            return  # delivered locally when published
+        self.received += 1
+        if self._on_remote is not None:
+            try:
+                self._on_remote(event)
+            except Exception:
+                log.exception("handling a remote event's cache invalidation failed")
+        for subscriber in list(self._local._subscribers):
+            try:
+                subscriber(event)
+            except Exception:
+                log.exception("event subscriber failed on a remote %s", type(event).__name__)
+
+    async def close(self) -> None:
+        """Send what is queued (briefly), then stop."""
+        if self._queue and self._client is not None:
+            for _ in range(20):
+                if not self._queue:
+                    break
+                await asyncio.sleep(0.05)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
