@@ -9,6 +9,7 @@ a schedule, never bursting past it); receivers read the timestamp the sender put
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sys
 import time
@@ -24,6 +25,13 @@ async def connect(session: aiohttp.ClientSession, url: str) -> aiohttp.ClientWeb
     return await session.ws_connect(
         url, autoping=False, max_msg_size=0, timeout=aiohttp.ClientWSTimeout(ws_close=2)
     )
+
+
+def ms_at(ordered: list[float], q: float) -> float | None:
+    """The q-quantile of sorted seconds, in milliseconds."""
+    if not ordered:
+        return None
+    return round(ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))] * 1000, 2)
 
 
 def stamp_of(raw: str) -> float | None:
@@ -130,10 +138,9 @@ async def fanout(p: dict[str, Any]) -> dict[str, Any]:
 
     started = time.perf_counter()
     sending = asyncio.gather(*(send_from(i, c) for i, c in enumerate(senders)))
-    try:  # an overloaded server stops reading: sends then block on TCP backpressure
+    # An overloaded server stops reading: sends then block on TCP backpressure.
+    with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(sending, p["duration"] + 5)
-    except TimeoutError:
-        pass
     await asyncio.sleep(p.get("drain", 1.0))
     elapsed = time.perf_counter() - started
     stop.set()
@@ -143,16 +150,13 @@ async def fanout(p: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(*readers, return_exceptions=True)
     await session.close()
     lat = sorted(latencies)
-    pick = lambda q: (
-        round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None
-    )  # noqa: E731
     return {
         "sent": sent,
         "delivered": delivered,
         "expected": sent * len(conns),
         "deliveries_per_s": round(delivered / elapsed, 1),
-        "p50_ms": pick(0.5),
-        "p99_ms": pick(0.99),
+        "p50_ms": ms_at(lat, 0.5),
+        "p99_ms": ms_at(lat, 0.99),
         "per_second": [per_second.get(s, 0) for s in range(int(elapsed) + 1)],
     }
 
@@ -209,10 +213,7 @@ async def ack(p: dict[str, Any]) -> dict[str, Any]:
     await asyncio.gather(*(c.close() for c in conns), return_exceptions=True)
     await session.close()
     lat = sorted(latencies)
-    pick = lambda q: (
-        round(lat[min(len(lat) - 1, int(q * (len(lat) - 1)))] * 1000, 2) if lat else None
-    )  # noqa: E731
-    return {"sent": sent, "acked": len(lat), "p50_ms": pick(0.5), "p99_ms": pick(0.99)}
+    return {"sent": sent, "acked": len(lat), "p50_ms": ms_at(lat, 0.5), "p99_ms": ms_at(lat, 0.99)}
 
 
 async def idle(p: dict[str, Any]) -> dict[str, Any]:

@@ -97,8 +97,7 @@ def baseline() -> Iterator[Target]:
 
 
 def params_file(params: dict[str, Any]) -> str:
-    f = tempfile.NamedTemporaryFile("w", suffix=".json", prefix="ezchat-load-", delete=False)
-    with f:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="ezchat-load-", delete=False) as f:
         json.dump(params, f)
     return "@" + f.name
 
@@ -135,10 +134,12 @@ def users(t: Target, n: int, prefix: str) -> list[tuple[str, str]]:
     return out
 
 
-def measured(t: Target, fn) -> tuple[dict[str, Any], float]:
-    """Run ``fn`` and the server CPU it cost, in cores."""
+def measured(
+    t: Target, scenario: str, params: dict[str, Any], timeout: float
+) -> tuple[dict[str, Any], float]:
+    """Run one load and the server CPU it cost, in cores."""
     c0, w0 = t.cpu(), time.perf_counter()
-    result = fn()
+    result = loadgen(scenario, params, timeout)
     return result, round((t.cpu() - c0) / (time.perf_counter() - w0), 2)
 
 
@@ -157,7 +158,7 @@ def fanout_case(
         "duration": duration,
         "conversation_id": cid,
     }
-    result, cpu = measured(t, lambda: loadgen("fanout", params, duration + 60))
+    result, cpu = measured(t, "fanout", params, duration + 60)
     complete = result["delivered"] >= 0.95 * result["expected"]
     p99 = result["p99_ms"] or 1e9
     return {
@@ -236,7 +237,7 @@ def scenario_ack(rate: float, duration: float) -> dict[str, Any]:
                 "duration": duration,
                 "conversation_ids": cids,
             }
-            result, cpu = measured(t, lambda: loadgen("ack", params, duration + 60))
+            result, cpu = measured(t, "ack", params, duration + 60)
             out[t.name] = {**result, "server_cpu": cpu, "rate": rate}
             print(
                 f"  (b) {t.name} at {rate:.0f} msg/s: ack p50 {result['p50_ms']} ms, "
@@ -310,13 +311,13 @@ def scenario_http(duration: float) -> dict[str, Any]:
                 "concurrency": 20,
                 "duration": duration,
             }
-            result, cpu = measured(t, lambda: loadgen("http", params, duration + 60))
+            result, cpu = measured(t, "http", params, duration + 60)
             name = "ezchat_cached" if cache else "ezchat_uncached"
             out[name] = {**result, "server_cpu": cpu}
             print(f"  (d) {name}: {result['per_s']} reads/s", flush=True)
     with baseline() as t:
         params = {"url": f"{t.base}/hello", "concurrency": 20, "duration": duration}
-        result, cpu = measured(t, lambda: loadgen("http", params, duration + 60))
+        result, cpu = measured(t, "http", params, duration + 60)
         out["baseline"] = {**result, "server_cpu": cpu}
         print(f"  (d) baseline hello: {result['per_s']} reads/s", flush=True)
     return out
@@ -330,12 +331,7 @@ def scenario_overload(peaks: dict[str, float], duration: float) -> dict[str, Any
             rate = 2 * peaks[t.name]
             samples: list[int] = []
             done = threading.Event()
-
-            def sample() -> None:
-                while not done.wait(1.0):
-                    samples.append(t.rss())
-
-            thread = threading.Thread(target=sample, daemon=True)
+            thread = threading.Thread(target=sample_rss, args=(t, done, samples), daemon=True)
             thread.start()
             try:
                 row = fanout_case(t, rate, duration, members, cid)
@@ -356,6 +352,12 @@ def scenario_overload(peaks: dict[str, float], duration: float) -> dict[str, Any
                 flush=True,
             )
     return out
+
+
+def sample_rss(t: Target, done: threading.Event, samples: list[int]) -> None:
+    """The server's RSS once a second until ``done``."""
+    while not done.wait(1.0):
+        samples.append(t.rss())
 
 
 def plots(results: dict[str, Any]) -> list[str]:

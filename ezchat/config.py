@@ -90,6 +90,9 @@ class Config:
 
     slow_request_ms: float = 500.0
 
+    redis_url: str | None = None
+    redis_prefix: str = "ezchat"
+
     @property
     def bind_host(self) -> str:
         if self.host:
@@ -241,11 +244,13 @@ def _check(config: Config) -> None:
         raise ConfigError("MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE")
     if config.heartbeat_timeout <= config.heartbeat_interval:
         raise ConfigError("HEARTBEAT_TIMEOUT must be longer than HEARTBEAT_INTERVAL")
-    if config.process_count > 1:
+    if config.process_count > 1 and not config.redis_url:
         raise ConfigError(
-            "WORKERS must be 1 for now: worker processes need an event broker between them "
-            "(REDIS_URL), which this build does not have yet"
+            "WORKERS > 1 needs an event broker between the processes: set REDIS_URL "
+            "(events stop at the process they were made in otherwise)"
         )
+    if config.process_count > 1 and config.storage == "memory":
+        raise ConfigError("WORKERS > 1 needs a shared store: STORAGE=sqlite or STORAGE=mongo")
 
 
 def secret_key(config: Config) -> str:

@@ -3,6 +3,7 @@ import os
 import pytest
 
 from tests.mongo_server import NxServer
+from tests.redis_server import RedisServer, answers
 from tests.support import World
 
 
@@ -30,3 +31,14 @@ def world(tmp_path, io_loop):
     io_loop.run_sync(w.app.start)
     yield w
     io_loop.run_sync(w.app.close)
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The Redis the scale-out tests share (each test keeps to its own key prefix)."""
+    if answers(6379):
+        yield "redis://127.0.0.1:6379/0"
+        return
+    server = RedisServer()
+    yield server.url
+    server.stop()

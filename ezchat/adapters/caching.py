@@ -20,6 +20,19 @@ from typing import Any
 from cachetools import TTLCache
 
 from ezchat.domain.errors import EzChatError
+from ezchat.domain.events import (
+    ConversationCreated,
+    ConversationDeleted,
+    ConversationUpdated,
+    Event,
+    MemberAdded,
+    MemberRemoved,
+    MessageChanged,
+    MessagePosted,
+    PresenceChanged,
+    ReceiptMoved,
+    UserUpdated,
+)
 from ezchat.domain.model import (
     Conversation,
     Credentials,
@@ -127,6 +140,34 @@ class Caches:
                 return
         more = page.more or len(msgs) > PAGE
         self.pages[conversation_id] = _Page(msgs[-PAGE:], more)
+
+    def apply_remote(self, event: Event) -> None:
+        """Another process changed something: update or drop what this process holds of it."""
+        if isinstance(event, MessagePosted | MessageChanged):
+            self.note_messages(event.message.conversation_id, [event.message])
+        elif isinstance(event, ReceiptMoved):
+            conv = self.conversations.get(event.conversation_id)
+            old = conv.member(event.user_id) if conv else None
+            if old is not None:
+                self.note_member(
+                    event.conversation_id,
+                    replace(
+                        old,
+                        read_seq=max(old.read_seq, event.read_seq),
+                        delivered_seq=max(old.delivered_seq, event.delivered_seq),
+                    ),
+                )
+        elif isinstance(event, ConversationDeleted):
+            self.forget_conversation(event.conversation, event.conversation.id)
+        elif isinstance(event, ConversationCreated | ConversationUpdated):
+            self.conversations.pop(event.conversation.id, None)
+            for user_id in event.recipients:
+                self.memberships.pop(user_id, None)
+        elif isinstance(event, MemberAdded | MemberRemoved):
+            self.conversations.pop(event.conversation_id, None)
+            self.memberships.pop(event.user_id, None)
+        elif isinstance(event, UserUpdated | PresenceChanged):
+            self.users.pop(event.user.id, None)
 
     def note_member(self, conversation_id: str, member: Member) -> None:
         conv = self.conversations.get(conversation_id)

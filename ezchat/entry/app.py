@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,6 +11,7 @@ import tornado.web
 
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
+from ezchat.adapters.memory.presence import LocalConnectionCounter
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import SignedValueTokenCodec
 from ezchat.config import Config, secret_key
@@ -31,6 +33,7 @@ from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import PasswordHasher
 from ezchat.ports.storage import Stores
 
@@ -44,13 +47,22 @@ class EzChatApp:
     bus: EventBus
     hub: Hub
     storage: StorageStack
+    counter: ConnectionCounter
     _hasher: PasswordHasher
 
     async def start(self) -> None:
         """Open the storage (schema, indexes), forget the presence a previous run left behind
         (this process has no connection yet), and start the message writer."""
         await self.storage.start()
-        await self.storage.stores.users.clear_presence()
+        for part in (self.bus, self.counter):
+            start = getattr(part, "start", None)
+            if start is not None:
+                result = start()
+                if asyncio.iscoroutine(result):
+                    await result
+        if self.services.config.process_count == 1 and not self.services.config.redis_url:
+            # One process, no broker: no one can be connected anywhere yet.
+            await self.storage.stores.users.clear_presence()
         psutil.cpu_percent(interval=None)  # the first reading only starts the measurement
 
     async def close(self) -> None:
@@ -58,6 +70,10 @@ class EzChatApp:
         storage closes, the hasher's threads stop."""
         await self.hub.close()
         await self.storage.close()
+        for part in (self.counter, self.bus):
+            close = getattr(part, "close", None)
+            if close is not None:
+                await close()
         close = getattr(self._hasher, "close", None)
         if close is not None:
             close()
@@ -74,10 +90,15 @@ def make_app(
     """Build the application; call ``start()`` before serving. Anything passed in is used as
     given; the rest is built from ``config``."""
     clock = clock or SystemClock()
-    bus = bus or InProcessEventBus()
     hasher = hasher or ScryptPasswordHasher(n=config.password_hash_n)
     metrics = Metrics()
     storage = wrap_stores(config, stores or backend_stores(config), metrics)
+    counter: ConnectionCounter = LocalConnectionCounter()
+    if bus is None and config.redis_url:
+        from ezchat.adapters.redis import redis_bus_and_counter
+
+        bus, counter = redis_bus_and_counter(config, on_remote=storage.caches.apply_remote)
+    bus = bus or InProcessEventBus()
     wrapped = storage.stores
     user_store = wrapped.users
     contact_store = wrapped.contacts
@@ -119,7 +140,9 @@ def make_app(
         limits=limits,
         rate_limiter=KeyedRateLimiter(rate=config.message_rate_per_sec, burst=config.message_burst),
     )
-    presence = PresenceService(users=user_store, audience=users.audience, bus=bus, clock=clock)
+    presence = PresenceService(
+        users=user_store, audience=users.audience, bus=bus, clock=clock, counter=counter
+    )
     typing = TypingService(conversations=convs, bus=bus, clock=clock)
     hub = Hub(
         presence=presence,
@@ -143,6 +166,7 @@ def make_app(
         typing=typing,
         clock=clock,
         stores=wrapped,
+        bus=bus,
         metrics=metrics,
         snapshot=lambda: snapshot(hub, storage, config),
     )
@@ -162,6 +186,7 @@ def make_app(
         bus=bus,
         hub=hub,
         storage=storage,
+        counter=counter,
         _hasher=hasher,
     )
 

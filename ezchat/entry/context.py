@@ -15,6 +15,7 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.metrics import Metrics
+from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import Stores
 
@@ -31,5 +32,6 @@ class Services:
     typing: TypingService
     clock: Clock
     stores: Stores
+    bus: EventBus
     metrics: Metrics
     snapshot: Callable[[], dict[str, Any]]  # the app's own figures, for /api/system and /metrics

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib.util
 import logging
+import os
 import signal
+import socket
 import sys
 
 from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from tornado.web import Application
 
 from ezchat.config import Config, ConfigError, load_config
@@ -30,7 +35,7 @@ def make_server(config: Config, application: Application) -> HTTPServer:
     )
 
 
-async def serve(config: Config) -> None:
+async def serve(config: Config, sockets: list[socket.socket] | None = None) -> None:
     app = make_app(config)
     try:
         await app.start()
@@ -40,7 +45,10 @@ async def serve(config: Config) -> None:
             f"ezchat: cannot open the {config.storage} storage: {exc.message}"
         ) from None
     server = make_server(config, app.application)
-    server.listen(config.port, address=config.bind_host)
+    if sockets is None:
+        server.listen(config.port, address=config.bind_host)
+    else:
+        server.add_sockets(sockets)
     log.info(
         "EZChat listening on http://%s:%d (debug=%s, storage=%s)",
         config.bind_host,
@@ -62,6 +70,75 @@ async def serve(config: Config) -> None:
     await app.close()
 
 
+def run(config: Config, sockets: list[socket.socket] | None = None) -> None:
+    if config.event_loop == "uvloop":
+        import uvloop
+
+        uvloop.run(serve(config, sockets))
+    else:
+        asyncio.run(serve(config, sockets))
+
+
+def run_workers(config: Config) -> int:
+    """Pre-fork: bind the port once, fork WORKERS processes that all accept on it (each with
+    its own event loop, connections and caches; the store and Redis are shared), and supervise
+    them: a worker that dies is replaced; SIGTERM or SIGINT stops them all."""
+    count = config.process_count
+    sockets = bind_sockets(config.port, address=config.bind_host)
+    children: dict[int, int] = {}
+    restarts = 0
+    stopping = False
+
+    def spawn(index: int) -> None:
+        pid = os.fork()
+        if pid == 0:  # the worker
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            code = 0
+            try:
+                run(config, sockets)
+            except BaseException:
+                log.exception("worker %d failed", index)
+                code = 1
+            finally:
+                logging.shutdown()
+                os._exit(code)
+        children[pid] = index
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        for pid in list(children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGTERM)
+
+    for index in range(count):
+        spawn(index)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("EZChat: %d workers on http://%s:%d", count, config.bind_host, config.port)
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        index = children.pop(pid, -1)
+        if index < 0 or stopping:
+            continue
+        restarts += 1
+        if restarts > 10 * count:
+            log.error("workers keep dying; giving up")
+            stop(signal.SIGTERM, None)
+            continue
+        log.warning(
+            "worker %d (pid %d) exited with status %d; starting another", index, pid, status
+        )
+        spawn(index)
+    for sock in sockets:
+        sock.close()
+    return 0
+
+
 def main() -> int:
     try:
         config = load_config()
@@ -70,19 +147,16 @@ def main() -> int:
         return 2
     logging.basicConfig(
         level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
     )
-    if config.event_loop == "uvloop":
-        try:
-            import uvloop
-        except ImportError:
-            print(
-                "ezchat: configuration error: EVENT_LOOP=uvloop but uvloop is not installed "
-                "(pip install '.[perf]')",
-                file=sys.stderr,
-            )
-            return 2
-        uvloop.run(serve(config))
-    else:
-        asyncio.run(serve(config))
+    if config.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
+        print(
+            "ezchat: configuration error: EVENT_LOOP=uvloop but uvloop is not installed "
+            "(pip install '.[perf]')",
+            file=sys.stderr,
+        )
+        return 2
+    if config.process_count > 1:
+        return run_workers(config)
+    run(config)
     return 0

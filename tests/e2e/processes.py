@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -33,6 +35,8 @@ class ServerProcess:
             "LOG_LEVEL": "WARNING",
             **env,
         }
+        # A session of its own: stop() ends the server and any workers it forked together,
+        # without touching the test runner's process group.
         self.proc = subprocess.Popen(
             [sys.executable, "main.py"],
             cwd=ROOT,
@@ -40,6 +44,7 @@ class ServerProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
+            start_new_session=True,
         )
 
     @property
@@ -65,12 +70,19 @@ class ServerProcess:
         return out or ""
 
     def stop(self) -> None:
-        """Kill it if it still runs, and release its pipe, whatever the test did; again is
-        harmless."""
-        if self.proc.poll() is None:
-            self.proc.kill()
+        """End the server and everything it forked, and release its pipe, whatever the test
+        did; again is harmless."""
+        # SIGKILL, not SIGTERM: a graceful stop waits for WebSocket clients that may live on the
+        # very event loop this call blocks (graceful shutdown has a test of its own).
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(10)
         if self.proc.stdout is not None and not self.proc.stdout.closed:
-            self.proc.communicate()
+            try:
+                self.proc.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.stdout.close()
 
 
 def call(base: str, method: str, path: str, body: Any = None, token: str | None = None) -> Any:

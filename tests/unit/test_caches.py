@@ -112,7 +112,7 @@ async def test_profile_and_presence_changes_replace_the_cached_user(world):
     assert (await world.users.get(a.id)).display_name == "alice"
     await world.users.update_profile(a.id, display_name="Alice", avatar_url=None)
     assert (await world.users.get(a.id)).display_name == "Alice"
-    await world.app.services.presence.connected(a.id)
+    await world.app.services.presence.connected(a.id, "conn-1")
     assert (await world.users.get(a.id)).status.value == "online"
     assert world.app.storage.caches.stats["users"].hits > 0
 

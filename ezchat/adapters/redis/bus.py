@@ -9,6 +9,7 @@ with backoff on their own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -92,7 +93,9 @@ class RedisEventBus:
                         await pipe.execute()
                 except (RedisError, OSError) as exc:
                     attempt += 1
-                    delay = backoff_delay(attempt=attempt, base_s=0.1, cap_s=5, rand=random.random())
+                    delay = backoff_delay(
+                        attempt=attempt, base_s=0.1, cap_s=5, rand=random.random()
+                    )
                     log.warning("publishing to redis failed (%s); retry in %.2f s", exc, delay)
                     await asyncio.sleep(delay)
                     continue
@@ -123,10 +126,8 @@ class RedisEventBus:
                 await asyncio.sleep(delay)
             finally:
                 self.connected = False
-                try:
+                with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()
-                except (RedisError, OSError):
-                    pass
 
     def _received(self, raw: Any) -> None:
         if not isinstance(raw, bytes | str):

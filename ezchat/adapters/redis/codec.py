@@ -18,15 +18,19 @@ ALLOWED: dict[str, type] = {
     cls.__name__: cls
     for module in (events, model)
     for cls in vars(module).values()
-    if isinstance(cls, type) and cls.__module__ == module.__name__ and cls.__name__ != "Credentials"
+    if isinstance(cls, type)
+    and cls.__module__ == module.__name__
+    and cls.__name__ != "Credentials"
     and (dataclasses.is_dataclass(cls) or issubclass(cls, Enum))
 }
 
 
 def _out(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"__t": type(value).__name__,
-                **{f.name: _out(getattr(value, f.name)) for f in dataclasses.fields(value)}}
+        return {
+            "__t": type(value).__name__,
+            **{f.name: _out(getattr(value, f.name)) for f in dataclasses.fields(value)},
+        }
     if isinstance(value, Enum):
         return {"__e": type(value).__name__, "v": value.value}
     if isinstance(value, datetime):

@@ -33,13 +33,16 @@ class RedisConnectionCounter:
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._refresh(), name="presence-refresh")
+            self._task = asyncio.get_running_loop().create_task(
+                self._refresh(), name="presence-refresh"
+            )
 
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        await self._redis.aclose()
 
     async def _live(self, pipe: Any, user_id: str) -> None:
         key = self._key(user_id)

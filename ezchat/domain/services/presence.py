@@ -10,48 +10,49 @@ from ezchat.domain.events import PresenceChanged
 from ezchat.domain.model import Presence, User
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.storage import UserStore
 
 Audience = Callable[[str], Awaitable[frozenset[str]]]
 
 
 class PresenceService:
-    """Counts this process's connections per user. The status itself, and last_seen, are kept
-    on the user record, so every read of a user shows them."""
+    """Connections are counted by the counter port (this process, or every process through
+    Redis). The status itself, and last_seen, are kept on the user record, so every read of a
+    user, in any process, shows them."""
 
     def __init__(
-        self, *, users: UserStore, audience: Audience, bus: EventBus, clock: Clock
+        self,
+        *,
+        users: UserStore,
+        audience: Audience,
+        bus: EventBus,
+        clock: Clock,
+        counter: ConnectionCounter,
     ) -> None:
         self._users = users
         self._audience = audience
         self._bus = bus
         self._clock = clock
-        self._connections: dict[str, int] = {}
+        self._counter = counter
 
-    def connections(self, user_id: str) -> int:
-        return self._connections.get(user_id, 0)
-
-    async def connected(self, user_id: str) -> User | None:
+    async def connected(self, user_id: str, connection_id: str) -> User | None:
         """A connection opened; the first makes the user online. Returns the user as stored."""
-        self._connections[user_id] = self.connections(user_id) + 1
+        await self._counter.opened(user_id, connection_id)
         user = await self._users.get(user_id)
         if user is not None and user.status is Presence.OFFLINE:
             user = await self._set(user, Presence.ONLINE)
         return user
 
-    def disconnected(self, user_id: str) -> bool:
-        """A connection closed. True when it was the user's last: call ``expire`` after the
-        grace period."""
-        left = self.connections(user_id) - 1
-        if left > 0:
-            self._connections[user_id] = left
-            return False
-        self._connections.pop(user_id, None)
-        return True
+    async def disconnected(self, user_id: str, connection_id: str) -> bool:
+        """A connection closed. True when the user has no connection left anywhere: call
+        ``expire`` after the grace period."""
+        return await self._counter.closed(user_id, connection_id) == 0
 
     async def expire(self, user_id: str) -> None:
-        """The grace period ended: offline, unless the user came back meanwhile."""
-        if self.connections(user_id):
+        """The grace period ended: offline, unless the user came back meanwhile, here or in
+        another process."""
+        if await self._counter.count(user_id):
             return
         user = await self._users.get(user_id)
         if user is not None and user.status is not Presence.OFFLINE:

@@ -30,6 +30,9 @@ class HealthHandler(ApiHandler):
         except StorageUnavailable as exc:
             log.warning("health: storage unavailable: %s", exc)
             checks["storage"] = "unavailable"
+        broker_ping = getattr(self.services.bus, "ping", None)
+        if broker_ping is not None:
+            checks["broker"] = "ok" if await broker_ping() else "unavailable"
         ok = all(v in ("ok", "disabled") for v in checks.values())
         self.reply({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
 

@@ -96,7 +96,7 @@ class Hub:
         timer = self._offline_timers.pop(conn.user_id, None)
         if timer is not None:
             timer.cancel()
-        await self.presence.connected(conn.user_id)
+        await self.presence.connected(conn.user_id, conn.session_id)
 
     def remove(self, conn: Connection) -> None:
         """Forget a closed connection and everything it held."""
@@ -110,12 +110,22 @@ class Hub:
             del self._by_user[conn.user_id]
         if self._count == 0 and self._all_closed is not None:
             self._all_closed.set()
-        if self.presence.disconnected(conn.user_id):
-            self.spawn(self._typing.stop_all(conn.user_id), f"typing-stop-{conn.user_id}")
-            loop = asyncio.get_running_loop()
-            self._offline_timers[conn.user_id] = loop.call_later(
-                self._grace, self._expire_presence, conn.user_id
-            )
+        self.spawn(self._closed(conn), f"closed-{conn.session_id}")
+
+    async def _closed(self, conn: Connection) -> None:
+        """The user's last connection anywhere: stop their typing, and go offline after the
+        grace period unless they come back."""
+        if not await self.presence.disconnected(conn.user_id, conn.session_id):
+            return
+        if conn.user_id in self._by_user:  # reconnected here while we were counting
+            return
+        await self._typing.stop_all(conn.user_id)
+        old = self._offline_timers.pop(conn.user_id, None)
+        if old is not None:
+            old.cancel()
+        self._offline_timers[conn.user_id] = asyncio.get_running_loop().call_later(
+            self._grace, self._expire_presence, conn.user_id
+        )
 
     def drop_slow(self, conn: Connection) -> None:
         """A client too slow to keep up was closed: forget it like any closed connection."""

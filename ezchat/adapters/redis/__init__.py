@@ -1,0 +1,28 @@
+"""Redis adapters (redis-py's asyncio client): the event bus across processes and nodes, and
+connection counts for presence."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import redis.asyncio as redis
+
+from ezchat.adapters.redis.bus import RedisEventBus
+from ezchat.adapters.redis.presence import RedisConnectionCounter
+from ezchat.config import Config
+from ezchat.domain.events import Event
+
+__all__ = ["RedisConnectionCounter", "RedisEventBus", "redis_bus_and_counter"]
+
+
+def redis_bus_and_counter(
+    config: Config, *, on_remote: Callable[[Event], None]
+) -> tuple[RedisEventBus, RedisConnectionCounter]:
+    """The bus and the presence counter over REDIS_URL, each with its own client; nothing
+    connects before ``start()``."""
+    assert config.redis_url
+    bus = RedisEventBus(
+        config.redis_url, channel=f"{config.redis_prefix}:events", on_remote=on_remote
+    )
+    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    return bus, RedisConnectionCounter(client, prefix=config.redis_prefix)
