@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench clean redis-server
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py
 
+# The scale-out tests need Redis: they use the one on 127.0.0.1:6379 when it answers and start
+# their own redis-server otherwise, so the binary must be there.
 test: $(STAMP)
+	@command -v redis-server >/dev/null 2>&1 || $(MAKE) --no-print-directory redis-server
 	$(PY) -m pytest
+
+redis-server:
+	@echo "installing redis-server (needed by the scale-out tests)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'

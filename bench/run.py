@@ -53,8 +53,16 @@ class Target:
         return f"http://127.0.0.1:{self.port}"
 
     def cpu(self) -> float:
-        t = psutil.Process(self.pid).cpu_times()
-        return t.user + t.system
+        """CPU seconds of the server and every worker it forked (live ones)."""
+        root = psutil.Process(self.pid)
+        total = 0.0
+        for p in [root, *root.children(recursive=True)]:
+            try:
+                t = p.cpu_times()
+            except psutil.Error:
+                continue
+            total += t.user + t.system
+        return total
 
     def rss(self) -> int:
         return psutil.Process(self.pid).memory_info().rss

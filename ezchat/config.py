@@ -260,15 +260,25 @@ def secret_key(config: Config) -> str:
         return config.secret_key
     path = Path(config.data_dir) / "secret_key"
     try:
-        if path.exists():
-            key = path.read_text().strip()
-            if key:
-                return key
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = secrets.token_urlsafe(48)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w") as f:
-            f.write(key)
+        # Written whole under a temporary name, then linked in only if no key is there yet:
+        # processes starting together (workers, nodes on one disk) all end up with one key.
+        if not path.exists():
+            tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(48))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process was first: use its key
+            finally:
+                tmp.unlink()
+        key = path.read_text().strip()
+        if not key:
+            raise ConfigError(f"DATA_DIR: {path} is empty; delete it or set SECRET_KEY")
         return key
     except OSError as exc:
         raise ConfigError(f"DATA_DIR: cannot keep the secret key in {path}: {exc}") from exc

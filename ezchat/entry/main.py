@@ -15,7 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 from tornado.web import Application
 
-from ezchat.config import Config, ConfigError, load_config
+from ezchat.config import Config, ConfigError, load_config, secret_key
 from ezchat.domain.errors import StorageUnavailable
 from ezchat.entry.app import make_app
 
@@ -157,6 +157,7 @@ def main() -> int:
         )
         return 2
     if config.process_count > 1:
+        secret_key(config)  # made once, here, before the workers read it
         return run_workers(config)
     run(config)
     return 0

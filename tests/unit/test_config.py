@@ -86,3 +86,13 @@ def test_the_event_loop_is_asyncio_or_uvloop():
     assert load_config(environ={"EVENT_LOOP": "uvloop"}).event_loop == "uvloop"
     with pytest.raises(ConfigError, match="EVENT_LOOP"):
         load_config(environ={"EVENT_LOOP": "trio"})
+
+
+def test_processes_starting_together_end_up_with_one_secret(tmp_path):
+    import concurrent.futures
+
+    config = load_config(environ={"DATA_DIR": str(tmp_path)})
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: secret_key(config), range(32)))
+    assert len(keys) == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
