@@ -98,3 +98,19 @@ def call(base: str, method: str, path: str, body: Any = None, token: str | None 
             return json.loads(resp.read() or b"null")
     except urllib.error.HTTPError as exc:
         raise AssertionError(f"{method} {path}: {exc.code} {exc.read()[:300]!r}") from None
+
+
+def register(base: str, name: str) -> tuple[dict[str, Any], str]:
+    """A new user: (user, token)."""
+    r = call(base, "POST", "/api/auth/register", {"username": name, "password": "password-1"})
+    return r["user"], r["token"]
+
+
+def new_group(base: str, token: str, *members: dict[str, Any], name: str = "g") -> str:
+    body = {"type": "group", "name": name, "member_ids": [m["id"] for m in members]}
+    return str(call(base, "POST", "/api/conversations", body, token=token)["id"])
+
+
+def post(base: str, token: str, cid: str, client_id: str, text: str) -> dict[str, Any]:
+    body = {"client_id": client_id, "text": text}
+    return call(base, "POST", f"/api/conversations/{cid}/messages", body, token=token)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 
-from tests.e2e.processes import ServerProcess, call
+from tests.e2e.processes import ServerProcess, call, new_group, post, register
 
 
 def test_main_serves_the_api_and_stops_cleanly_on_sigterm(tmp_path):
@@ -32,29 +32,16 @@ def test_data_survives_a_restart(tmp_path):
     first = ServerProcess(tmp_path)
     try:
         first.wait_ready()
-        token = call(
-            first.base,
-            "POST",
-            "/api/auth/register",
-            {"username": "alice", "password": "password-1"},
-        )["token"]
-        conv = call(
-            first.base, "POST", "/api/conversations", {"type": "group", "name": "keep"}, token=token
-        )
-        call(
-            first.base,
-            "POST",
-            f"/api/conversations/{conv['id']}/messages",
-            {"client_id": "c1", "text": "still here?"},
-            token=token,
-        )
+        _, token = register(first.base, "alice")
+        cid = new_group(first.base, token, name="keep")
+        post(first.base, token, cid, "c1", "still here?")
     finally:
         first.stop()
     second = ServerProcess(tmp_path)
     try:
         second.wait_ready()
         # The token outlives the restart: the generated secret was kept in DATA_DIR.
-        page = call(second.base, "GET", f"/api/conversations/{conv['id']}/messages", token=token)
+        page = call(second.base, "GET", f"/api/conversations/{cid}/messages", token=token)
         assert [m["text"] for m in page["messages"]] == ["still here?"]
     finally:
         second.stop()
@@ -74,22 +61,9 @@ def test_storage_mongo_runs_against_a_wire_protocol_server(tmp_path, nx_server):
     server = ServerProcess(tmp_path, STORAGE="mongo", MONGODB_URL=nx_server.url, MONGODB_DB="run")
     try:
         assert server.wait_ready()["checks"]["storage"] == "ok"
-        token = call(
-            server.base,
-            "POST",
-            "/api/auth/register",
-            {"username": "alice", "password": "password-1"},
-        )["token"]
-        conv = call(
-            server.base, "POST", "/api/conversations", {"type": "group", "name": "m"}, token=token
-        )
-        sent = call(
-            server.base,
-            "POST",
-            f"/api/conversations/{conv['id']}/messages",
-            {"client_id": "c1", "text": "over mongo"},
-            token=token,
-        )
+        _, token = register(server.base, "alice")
+        cid = new_group(server.base, token, name="m")
+        sent = post(server.base, token, cid, "c1", "over mongo")
         assert sent["seq"] == 1
     finally:
         server.stop()
@@ -99,12 +73,7 @@ def test_the_server_runs_on_uvloop_when_asked(tmp_path):
     server = ServerProcess(tmp_path, EVENT_LOOP="uvloop", LOG_LEVEL="INFO")
     try:
         assert server.wait_ready()["status"] == "ok"
-        token = call(
-            server.base,
-            "POST",
-            "/api/auth/register",
-            {"username": "alice", "password": "password-1"},
-        )["token"]
+        _, token = register(server.base, "alice")
         report = call(server.base, "GET", "/api/system", token=token)
         assert report["ezchat"]["event_loop"] == "uvloop"
     finally:

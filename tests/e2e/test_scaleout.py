@@ -11,7 +11,7 @@ import uuid
 
 import pytest
 
-from tests.e2e.processes import ServerProcess, call
+from tests.e2e.processes import ServerProcess, call, new_group, post, register
 from tests.e2e.wsclient import Ws
 from tests.redis_server import RedisServer
 
@@ -38,27 +38,12 @@ def ws_url(server: ServerProcess) -> str:
     return f"ws://127.0.0.1:{server.port}/ws"
 
 
-def register(base: str, name: str) -> tuple[dict, str]:
-    r = call(base, "POST", "/api/auth/register", {"username": name, "password": "password-1"})
-    return r["user"], r["token"]
-
-
-def group(base: str, token: str, *members: dict) -> str:
-    return call(
-        base,
-        "POST",
-        "/api/conversations",
-        {"type": "group", "name": "g", "member_ids": [m["id"] for m in members]},
-        token=token,
-    )["id"]
-
-
 async def test_a_message_sent_through_one_process_reaches_a_user_on_another(tmp_path, redis_url):
     a, b = cluster(tmp_path, redis_url)
     try:
         alice, ta = register(a.base, "alice")
         bob, tb = register(a.base, "bob")
-        cid = group(a.base, ta, bob)
+        cid = new_group(a.base, ta, bob)
         bob_on_a = await Ws.connect(ws_url(a), tb)
         alice_on_b = await Ws.connect(ws_url(b), ta)
         ack = await alice_on_b.request(
@@ -68,13 +53,7 @@ async def test_a_message_sent_through_one_process_reaches_a_user_on_another(tmp_
         got = await bob_on_a.expect("message.new")
         assert got["payload"]["message"]["text"] == "across"
         # And back, over REST this time.
-        call(
-            a.base,
-            "POST",
-            f"/api/conversations/{cid}/messages",
-            {"client_id": "2", "text": "back"},
-            token=tb,
-        )
+        post(a.base, tb, cid, "2", "back")
         got = await alice_on_b.expect(
             "message.new", lambda f: f["payload"]["message"]["text"] == "back"
         )
@@ -92,7 +71,7 @@ async def test_a_member_removed_through_one_process_stops_receiving_and_sending_
         alice, ta = register(a.base, "alice")
         carol, tc = register(a.base, "carol")
         dave, td = register(a.base, "dave")
-        cid = group(a.base, ta, carol, dave)
+        cid = new_group(a.base, ta, carol, dave)
         carol_on_b = await Ws.connect(ws_url(b), tc)
         dave_on_b = await Ws.connect(ws_url(b), td)
         # Carol is active on B, so B caches the conversation and her membership.
@@ -103,13 +82,7 @@ async def test_a_member_removed_through_one_process_stops_receiving_and_sending_
         call(a.base, "DELETE", f"/api/conversations/{cid}/members/{carol['id']}", token=ta)
         removed = await carol_on_b.expect("member.removed")
         assert removed["payload"]["user_id"] == carol["id"]
-        call(
-            a.base,
-            "POST",
-            f"/api/conversations/{cid}/messages",
-            {"client_id": "a1", "text": "after"},
-            token=ta,
-        )
+        post(a.base, ta, cid, "a1", "after")
         await dave_on_b.expect("message.new", lambda f: f["payload"]["message"]["text"] == "after")
         await carol_on_b.barrier()
         assert [
@@ -129,7 +102,7 @@ async def test_presence_crosses_processes_without_flapping(tmp_path, redis_url):
     try:
         alice, ta = register(a.base, "alice")
         bob, tb = register(a.base, "bob")
-        group(a.base, ta, bob)
+        new_group(a.base, ta, bob)
         alice_on_b = await Ws.connect(ws_url(b), ta)
         bob_on_a = await Ws.connect(ws_url(a), tb)
         online = await alice_on_b.expect("presence", lambda f: f["payload"]["user_id"] == bob["id"])
@@ -160,7 +133,7 @@ async def test_a_redis_restart_is_survived_and_reported(tmp_path):
         try:
             alice, ta = register(a.base, "alice")
             bob, tb = register(a.base, "bob")
-            cid = group(a.base, ta, bob)
+            cid = new_group(a.base, ta, bob)
             bob_on_a = await Ws.connect(ws_url(a), tb)
             bob_on_b = await Ws.connect(ws_url(b), tb)
             redis.stop()
@@ -172,13 +145,7 @@ async def test_a_redis_restart_is_survived_and_reported(tmp_path):
                 status, health = exc.code, json.loads(exc.read())
             assert status == 503 and health["checks"]["broker"] == "unavailable"
             # The process keeps serving its own clients, and the message is stored.
-            call(
-                a.base,
-                "POST",
-                f"/api/conversations/{cid}/messages",
-                {"client_id": "d1", "text": "during"},
-                token=ta,
-            )
+            post(a.base, ta, cid, "d1", "during")
             await bob_on_a.expect(
                 "message.new", lambda f: f["payload"]["message"]["text"] == "during"
             )
@@ -194,13 +161,7 @@ async def test_a_redis_restart_is_survived_and_reported(tmp_path):
                     await asyncio.sleep(0.2)
             else:
                 raise AssertionError("the bus did not reconnect")
-            call(
-                a.base,
-                "POST",
-                f"/api/conversations/{cid}/messages",
-                {"client_id": "d2", "text": "after"},
-                token=ta,
-            )
+            post(a.base, ta, cid, "d2", "after")
             got = await bob_on_b.expect(
                 "message.new", lambda f: f["payload"]["message"]["text"] == "after", timeout=10
             )
@@ -230,7 +191,7 @@ async def test_workers_pre_fork_and_every_worker_serves_and_delivers(tmp_path, r
         server.wait_ready()
         alice, ta = register(server.base, "alice")
         bob, tb = register(server.base, "bob")
-        cid = group(server.base, ta, bob)
+        cid = new_group(server.base, ta, bob)
 
         def connections_by_worker() -> dict[int, int]:
             seen: dict[int, int] = {}
@@ -250,13 +211,7 @@ async def test_workers_pre_fork_and_every_worker_serves_and_delivers(tmp_path, r
                     break
         seen = connections_by_worker()
         assert len(seen) == 2 and all(seen.values()), seen
-        call(
-            server.base,
-            "POST",
-            f"/api/conversations/{cid}/messages",
-            {"client_id": "w1", "text": "to all"},
-            token=ta,
-        )
+        post(server.base, ta, cid, "w1", "to all")
         for ws in bobs:
             got = await ws.expect("message.new")
             assert got["payload"]["message"]["text"] == "to all"
