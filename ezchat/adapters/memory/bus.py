@@ -16,6 +16,10 @@ class InProcessEventBus:
         self._subscribers: list[Subscriber] = []
 
     async def publish(self, event: Event) -> None:
+        self.deliver(event)
+
+    def deliver(self, event: Event) -> None:
+        """Hand ``event`` to every subscriber now; one failing subscriber stops no other."""
         for subscriber in list(self._subscribers):
             try:
                 subscriber(event)

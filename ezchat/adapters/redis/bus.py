@@ -145,11 +145,7 @@ class RedisEventBus:
                 self._on_remote(event)
             except Exception:
                 log.exception("handling a remote event's cache invalidation failed")
-        for subscriber in list(self._local._subscribers):
-            try:
-                subscriber(event)
-            except Exception:
-                log.exception("event subscriber failed on a remote %s", type(event).__name__)
+        self._local.deliver(event)
 
     async def close(self) -> None:
         """Send what is queued (briefly), then stop."""
