@@ -50,11 +50,13 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
     else:
         server.add_sockets(sockets)
     log.info(
-        "EZChat listening on http://%s:%d (debug=%s, storage=%s)",
+        "EZChat listening on http://%s:%d (debug=%s, storage=%s, loop=%s, broker=%s)",
         config.bind_host,
         config.port,
         config.debug,
         config.storage,
+        type(asyncio.get_running_loop()).__module__.split(".")[0],
+        "redis" if config.redis_url else "none",
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
