@@ -64,12 +64,12 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     log.info("shutting down")
-    server.stop()
+    server.stop()  # no new connections
+    await app.close()  # WebSocket clients get 1001, queued messages and pointers are written
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=5)
     except TimeoutError:
         log.warning("connections still open after 5 s; closing anyway")
-    await app.close()
 
 
 def run(config: Config, sockets: list[socket.socket] | None = None) -> None:

@@ -78,3 +78,48 @@ def test_the_server_runs_on_uvloop_when_asked(tmp_path):
         assert report["ezchat"]["event_loop"] == "uvloop"
     finally:
         server.stop()
+
+
+async def _hello_then_close_code(url: str) -> int | None:
+    from tornado.websocket import websocket_connect
+
+    conn = await websocket_connect(url, ping_interval=None)
+    await conn.read_message()  # hello
+    while await conn.read_message() is not None:
+        pass
+    code = conn.close_code
+    conn.close()
+    return code
+
+
+def test_sigterm_closes_websocket_clients_with_1001(tmp_path):
+    import asyncio
+    import threading
+
+    server = ServerProcess(tmp_path)
+    try:
+        server.wait_ready()
+        _, token = register(server.base, "alice")
+        result: dict[str, int | None] = {}
+
+        def client() -> None:
+            url = f"ws://127.0.0.1:{server.port}/ws?token={token}"
+            result["code"] = asyncio.run(_hello_then_close_code(url))
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        import time
+
+        end = time.monotonic() + 10
+        while time.monotonic() < end:  # until the connection is open on the server
+            report = call(server.base, "GET", "/api/system", token=token)
+            if report["ezchat"]["connections"] == 1:
+                break
+            time.sleep(0.05)
+        server.proc.send_signal(signal.SIGTERM)
+        thread.join(15)
+        assert result.get("code") == 1001
+        out, _ = server.proc.communicate(timeout=15)
+        assert server.proc.returncode == 0
+    finally:
+        server.stop()
