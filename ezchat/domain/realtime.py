@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
 
@@ -82,3 +83,63 @@ class Coalescer(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._pending)
+
+
+class SeqOrderer(Generic[V]):
+    """Puts each conversation's messages back in seq order before delivery.
+
+    The first message seen of a conversation sets where it starts. A message right after the
+    last delivered one goes at once, with any held ones it unblocks; one further ahead waits,
+    at most ``hold_s``: a message that never comes (lost while the broker was down) must not
+    stall the conversation. At most ``max_conversations`` are tracked, the least recent out."""
+
+    def __init__(self, *, hold_s: float, max_conversations: int = 100_000) -> None:
+        self._hold = hold_s
+        self._max = max_conversations
+        self._next: OrderedDict[str, int] = OrderedDict()  # conversation -> seq expected next
+        self._held: dict[str, dict[int, tuple[float, V]]] = {}
+
+    def offer(self, conversation_id: str, seq: int, item: V, *, now: float) -> list[V]:
+        """What may be delivered now, in order."""
+        expected = self._next.get(conversation_id)
+        if expected is None or seq < expected:
+            if expected is None:
+                self._track(conversation_id, seq + 1)
+            return [item]
+        self._next.move_to_end(conversation_id)
+        if seq > expected:
+            self._held.setdefault(conversation_id, {})[seq] = (now, item)
+            return []
+        out = [item]
+        expected = seq + 1
+        held = self._held.get(conversation_id, {})
+        while expected in held:
+            out.append(held.pop(expected)[1])
+            expected += 1
+        if not held:
+            self._held.pop(conversation_id, None)
+        self._next[conversation_id] = expected
+        return out
+
+    def due(self, *, now: float) -> list[V]:
+        """Held messages whose wait is over, with those after them, in order."""
+        out: list[V] = []
+        for conversation_id in list(self._held):
+            held = self._held[conversation_id]
+            if min(t for t, _ in held.values()) + self._hold > now:
+                continue
+            for seq in sorted(held):
+                out.append(held[seq][1])
+                self._next[conversation_id] = seq + 1
+            del self._held[conversation_id]
+        return out
+
+    def next_due(self) -> float | None:
+        times = [t for held in self._held.values() for t, _ in held.values()]
+        return min(times) + self._hold if times else None
+
+    def _track(self, conversation_id: str, expected: int) -> None:
+        self._next[conversation_id] = expected
+        while len(self._next) > self._max:
+            old, _ = self._next.popitem(last=False)
+            self._held.pop(old, None)

@@ -66,3 +66,46 @@ def test_the_coalescer_sends_the_first_at_once_and_only_the_newest_after_the_win
     assert c.due(now=1.0) == [("k", 4)]
     assert c.due(now=2.0) == [] and c.next_due() is None
     assert c.offer("k", 5, now=2.0) is True
+
+
+def test_messages_in_order_go_at_once():
+    from ezchat.domain.realtime import SeqOrderer
+
+    o: SeqOrderer[str] = SeqOrderer(hold_s=0.5)
+    assert o.offer("c", 7, "m7", now=0) == ["m7"]  # the first seen sets the start
+    assert o.offer("c", 8, "m8", now=0) == ["m8"]
+    assert o.offer("other", 1, "o1", now=0) == ["o1"]
+
+
+def test_a_message_ahead_of_a_gap_waits_for_it_and_both_go_in_order():
+    from ezchat.domain.realtime import SeqOrderer
+
+    o: SeqOrderer[str] = SeqOrderer(hold_s=0.5)
+    o.offer("c", 1, "m1", now=0)
+    assert o.offer("c", 3, "m3", now=0.1) == []
+    assert o.offer("c", 4, "m4", now=0.1) == []
+    assert o.offer("c", 2, "m2", now=0.2) == ["m2", "m3", "m4"]
+    assert o.due(now=10) == [] and o.next_due() is None
+
+
+def test_a_gap_that_never_fills_stalls_nothing_past_the_hold():
+    from ezchat.domain.realtime import SeqOrderer
+
+    o: SeqOrderer[str] = SeqOrderer(hold_s=0.5)
+    o.offer("c", 1, "m1", now=0)
+    o.offer("c", 4, "m4", now=1.0)
+    o.offer("c", 3, "m3", now=1.2)
+    assert o.next_due() == 1.5
+    assert o.due(now=1.4) == []
+    assert o.due(now=1.5) == ["m3", "m4"]
+    assert o.offer("c", 5, "m5", now=2) == ["m5"]
+    assert o.offer("c", 2, "m2 late", now=2) == ["m2 late"]  # late, delivered rather than lost
+
+
+def test_tracked_conversations_are_bounded():
+    from ezchat.domain.realtime import SeqOrderer
+
+    o: SeqOrderer[str] = SeqOrderer(hold_s=0.5, max_conversations=10)
+    for i in range(100):
+        o.offer(f"c{i}", 1, "x", now=0)
+    assert len(o._next) == 10

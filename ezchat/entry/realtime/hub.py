@@ -21,7 +21,7 @@ from ezchat.domain.events import (
     ReceiptMoved,
 )
 from ezchat.domain.model import Conversation, Message
-from ezchat.domain.realtime import Coalescer
+from ezchat.domain.realtime import Coalescer, SeqOrderer
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.entry import serialize
@@ -51,6 +51,7 @@ class Hub:
         max_connections_per_user: int,
         receipt_window_s: float,
         presence_grace_s: float,
+        order_hold_s: float = 0.5,
     ) -> None:
         self.presence = presence
         self._typing = typing
@@ -65,6 +66,9 @@ class Hub:
             window_s=receipt_window_s
         )
         self._receipt_timer: asyncio.TimerHandle | None = None
+        # message.new in seq order per conversation, whatever order events arrive in.
+        self._order: SeqOrderer[tuple[frozenset[str], bytes]] = SeqOrderer(hold_s=order_hold_s)
+        self._order_timer: asyncio.TimerHandle | None = None
         self._offline_timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self._all_closed: asyncio.Event | None = None
@@ -149,6 +153,14 @@ class Hub:
             return
         if isinstance(event, MessagePosted):
             self.messages_posted += 1
+            m = event.message
+            item = (event.recipients, frames.for_event(event) or b"")
+            for recipients, payload in self._order.offer(
+                m.conversation_id, m.seq, item, now=self._clock.monotonic()
+            ):
+                self.deliver(recipients, payload)
+            self._schedule_order_flush()
+            return
         kind = CONVERSATION_EVENTS.get(type(event))
         if kind is not None:
             conv: Conversation = event.conversation  # type: ignore[attr-defined]
@@ -173,6 +185,22 @@ class Hub:
                     sent += 1
         self.deliveries += sent
         return sent
+
+    def _schedule_order_flush(self) -> None:
+        if self._order_timer is not None:
+            return
+        due = self._order.next_due()
+        if due is None:
+            return
+        delay = max(0.0, due - self._clock.monotonic())
+        self._order_timer = asyncio.get_running_loop().call_later(delay, self._flush_order)
+
+    def _flush_order(self) -> None:
+        """A gap did not fill in time: deliver what waited behind it, in order."""
+        self._order_timer = None
+        for recipients, payload in self._order.due(now=self._clock.monotonic()):
+            self.deliver(recipients, payload)
+        self._schedule_order_flush()
 
     def _schedule_receipts(self) -> None:
         if self._receipt_timer is not None:
@@ -255,11 +283,12 @@ class Hub:
                 await asyncio.wait_for(self._all_closed.wait(), timeout_s)
             except TimeoutError:
                 log.warning("%d connections did not close in %.0f s", self._count, timeout_s)
-        for timer in [self._receipt_timer, *self._offline_timers.values()]:
+        for timer in [self._receipt_timer, self._order_timer, *self._offline_timers.values()]:
             if timer is not None:
                 timer.cancel()
         self._offline_timers.clear()
         self._receipt_timer = None
+        self._order_timer = None
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:

@@ -1,0 +1,65 @@
+"""The hub delivers message.new in seq order per conversation, whatever order events come in
+(from several processes through Redis, or overtaking one another after a slow store read)."""
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from ezchat.domain.events import MessagePosted
+from ezchat.domain.model import Message
+from ezchat.entry.realtime.connection import Connection
+from tests.unit.test_outbox import FakeSocket
+
+pytestmark = pytest.mark.gen_test
+
+
+def posted(seq: int, recipients: frozenset[str]) -> MessagePosted:
+    m = Message(
+        id=f"m{seq}",
+        conversation_id="c",
+        seq=seq,
+        rev=seq,
+        client_id=f"k{seq}",
+        sender_id="x",
+        text=f"text {seq}",
+        created_at=datetime.now(UTC),
+    )
+    return MessagePosted(recipients=recipients, message=m)
+
+
+def seqs_written(sock: FakeSocket) -> list[int]:
+    out = []
+    for frame in sock.written:
+        body = json.loads(frame[2:].decode()) if frame[1] < 126 else json.loads(frame[4:].decode())
+        out.append(body["payload"]["message"]["seq"])
+    return out
+
+
+async def test_message_events_arriving_out_of_order_are_delivered_in_seq_order(world):
+    hub = world.app.hub
+    sock = FakeSocket()
+    conn = Connection(sock, user_id="u", session_id="s", max_frames=100, max_bytes=10**6)
+    await hub.add(conn)
+    to_u = frozenset({"u"})
+    for seq in (1, 3, 4, 2, 5):
+        hub(posted(seq, to_u))
+    assert seqs_written(sock) == [1, 2, 3, 4, 5]
+    hub.remove(conn)
+
+
+async def test_a_gap_that_never_fills_is_skipped_after_the_hold(world):
+    hub = world.app.hub
+    hub._order._hold = 0.05
+    sock = FakeSocket()
+    conn = Connection(sock, user_id="u", session_id="s", max_frames=100, max_bytes=10**6)
+    await hub.add(conn)
+    to_u = frozenset({"u"})
+    hub(posted(1, to_u))
+    hub(posted(3, to_u))
+    assert seqs_written(sock) == [1]
+    world.clock.advance(0.1)
+    await asyncio.sleep(0.1)  # the hub's hold timer runs on the loop's own clock
+    assert seqs_written(sock) == [1, 3]
+    hub.remove(conn)
