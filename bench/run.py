@@ -429,11 +429,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="EZChat benchmark suite")
     parser.add_argument("--quick", action="store_true", help="shorter runs, fewer rates")
     parser.add_argument("--only", default="fanout,ack,idle,http,overload")
+    parser.add_argument(
+        "--loop",
+        choices=["asyncio", "uvloop"],
+        default="asyncio",
+        help="EZChat's event loop (EVENT_LOOP); the baseline stays on asyncio",
+    )
     args = parser.parse_args()
+    EZCHAT_ENV["EVENT_LOOP"] = args.loop
     only = set(args.only.split(","))
     q = args.quick
     started = time.time()
-    info = {**conditions(), "quick": q}
+    info = {**conditions(), "quick": q, "ezchat_event_loop": args.loop}
     results: dict[str, Any] = {}
     summary = []
     if "fanout" in only or "overload" in only:
@@ -517,7 +524,8 @@ def main() -> None:
     print()
     print(table(summary, ["scenario", "ezchat", "baseline", "ratio", "target"]))
     info["seconds_total"] = round(time.time() - started)
-    path = save("suite", {"conditions": info, "summary": summary, "results": results})
+    name = "suite" if args.loop == "asyncio" else f"suite-{args.loop}"
+    path = save(name, {"conditions": info, "summary": summary, "results": results})
     print(f"\nresults: {path}")
     for p in plots(results):
         print(f"plot: {p}")
