@@ -81,3 +81,14 @@ async def test_a_stuck_client_does_not_delay_the_others():
     assert len(fast.written) == 50 and fast.closed_with is None
     assert len(stuck.written) == 1
     assert stuck.closed_with == CLOSE_TOO_SLOW and slow_conn.queued == (0, 0)
+
+
+async def test_a_write_that_fails_releases_the_queue():
+    sock = FakeSocket(stuck=True)
+    conn = Connection(sock, user_id="u", session_id="s", max_frames=10, max_bytes=1000)
+    conn.send(b"a")
+    conn.send(b"b")
+    sock.pending.set_exception(ConnectionResetError("peer gone"))
+    await settle()
+    assert conn.closed and conn.queued == (0, 0)
+    assert sock.written == [b"a"]

@@ -40,6 +40,10 @@ class Flushed(Protocol):
 
     def done(self) -> bool: ...
 
+    def cancelled(self) -> bool: ...
+
+    def exception(self) -> BaseException | None: ...
+
     def add_done_callback(self, fn: Callable[[Flushed], object], /) -> None: ...
 
 
@@ -108,8 +112,11 @@ class Connection:
             self._writing = True
             flushed.add_done_callback(self._flushed)
 
-    def _flushed(self, _: Flushed) -> None:
+    def _flushed(self, flushed: Flushed) -> None:
         self._writing = False
+        if not flushed.cancelled() and flushed.exception() is not None:
+            self._drop()  # the stream closed under the write: nothing more will go out
+            return
         if self._queue and not self.closed:
             data = b"".join(self._queue)
             self._queue.clear()
