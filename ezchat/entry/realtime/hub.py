@@ -132,9 +132,11 @@ class Hub:
         )
 
     def drop_slow(self, conn: Connection) -> None:
-        """A client too slow to keep up was closed: forget it like any closed connection."""
+        """A client too slow to keep up was closed: forget it like any closed connection, on
+        the next turn of the loop, as this is called from inside a fan-out over the very set
+        of connections it would change. Until then it is closed and takes nothing."""
         self.slow_closed += 1
-        self.remove(conn)
+        asyncio.get_running_loop().call_soon(self.remove, conn)
 
     def _expire_presence(self, user_id: str) -> None:
         self._offline_timers.pop(user_id, None)
