@@ -81,9 +81,6 @@ class Coalescer(Generic[K, V]):
         times = [self._sent_at[k] + self._window for k in self._pending]
         return min(times) if times else None
 
-    def __len__(self) -> int:
-        return len(self._pending)
-
 
 class SeqOrderer(Generic[V]):
     """Puts each conversation's messages back in seq order before delivery.

@@ -4,65 +4,14 @@ and a normal client in the same conversation receives every message meanwhile.""
 from __future__ import annotations
 
 import asyncio
-import base64
-import os
-import socket
-import struct
 
 import pytest
 
 from tests.e2e.conftest import Api
+from tests.e2e.rawws import frames_until_close, handshake
 from tests.e2e.wsclient import Ws
 
 pytestmark = pytest.mark.gen_test(timeout=60)
-
-
-def _stalled_client(port: int, token: str) -> socket.socket:
-    """Handshake, read the hello, then read nothing more (a tiny receive window)."""
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    sock.settimeout(10)
-    sock.connect(("127.0.0.1", port))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws?token={token} HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert b" 101 " in head
-    return sock
-
-
-def _close_code_after_draining(sock: socket.socket) -> int | None:
-    """Read every frame the server had queued; the close code at the end, if it came."""
-    buf = b""
-    while True:
-        try:
-            chunk = sock.recv(1 << 20)
-        except (TimeoutError, ConnectionResetError):
-            return None
-        if not chunk:
-            return None
-        buf += chunk
-        while len(buf) >= 2:
-            n, h = buf[1] & 0x7F, 2
-            if n == 126:
-                if len(buf) < 4:
-                    break
-                n, h = struct.unpack(">H", buf[2:4])[0], 4
-            elif n == 127:
-                if len(buf) < 10:
-                    break
-                n, h = struct.unpack(">Q", buf[2:10])[0], 10
-            if len(buf) < h + n:
-                break
-            opcode, payload, buf = buf[0] & 0x0F, buf[h : h + n], buf[h + n :]
-            if opcode == 0x8:
-                return struct.unpack(">H", payload[:2])[0] if len(payload) >= 2 else None
 
 
 async def test_a_client_that_stops_reading_is_closed_with_4408_and_others_get_everything(
@@ -87,7 +36,8 @@ async def test_a_client_that_stops_reading_is_closed_with_4408_and_others_get_ev
     cid = conv.body["id"]
     port = int(running.base.rsplit(":", 1)[1])
     loop = asyncio.get_running_loop()
-    stalled = await loop.run_in_executor(None, _stalled_client, port, tc)
+    # Carol connects with a tiny receive window and never reads.
+    stalled = await loop.run_in_executor(None, lambda: handshake(port, tc, receive_buffer=4096))
     sender = await Ws.connect(running.ws_base, ta)
     reader = await Ws.connect(running.ws_base, tb)
     hub = running.app.hub
@@ -123,7 +73,7 @@ async def test_a_client_that_stops_reading_is_closed_with_4408_and_others_get_ev
             await asyncio.sleep(0.05)
         assert seqs == list(range(1, sent + 1))
         assert hub.connection_count == 2
-        code = await loop.run_in_executor(None, _close_code_after_draining, stalled)
+        _, code = await loop.run_in_executor(None, frames_until_close, stalled)
         assert code in (4408, None)  # None: the server gave up waiting for the handshake
     finally:
         reading.cancel()

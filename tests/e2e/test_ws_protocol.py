@@ -1,15 +1,12 @@
 """The /ws protocol: auth, hello, replies by id, bad frames, limits, heartbeats, shutdown."""
 
 import asyncio
-import base64
 import json
-import os
-import socket
-import struct
 
 import pytest
 
 from tests.e2e.conftest import Api
+from tests.e2e.rawws import frames_until_close, handshake
 from tests.e2e.wsclient import Ws
 
 pytestmark = pytest.mark.gen_test
@@ -143,49 +140,6 @@ async def test_shutdown_closes_clients_with_1001(start_server):
     api.http.close()
 
 
-def _raw_handshake(port: int, token: str) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-            f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
-        ).encode()
-    )
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert b" 101 " in head.split(b"\r\n")[0]
-    return sock
-
-
-def _read_frames_until_close(sock: socket.socket) -> tuple[list[int], int | None]:
-    """Read server frames, answering nothing; the opcodes seen and the close code."""
-    opcodes: list[int] = []
-
-    def exact(n: int) -> bytes:
-        buf = b""
-        while len(buf) < n:
-            chunk = sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError("closed")
-            buf += chunk
-        return buf
-
-    while True:
-        b1, b2 = exact(2)
-        length = b2 & 0x7F
-        if length == 126:
-            (length,) = struct.unpack(">H", exact(2))
-        elif length == 127:
-            (length,) = struct.unpack(">Q", exact(8))
-        data = exact(length)
-        opcode = b1 & 0x0F
-        opcodes.append(opcode)
-        if opcode == 0x8:
-            return opcodes, struct.unpack(">H", data[:2])[0] if len(data) >= 2 else None
-
-
 async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
     running = await start_server(heartbeat_interval=0.2, heartbeat_timeout=0.4)
     api = Api(running.base)
@@ -193,9 +147,9 @@ async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
     port = int(running.base.rsplit(":", 1)[1])
 
     def silent_client() -> tuple[list[int], int | None]:
-        sock = _raw_handshake(port, token)
+        sock = handshake(port, token)
         try:
-            return _read_frames_until_close(sock)
+            return frames_until_close(sock)
         finally:
             sock.close()
 
