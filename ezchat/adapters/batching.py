@@ -11,13 +11,23 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 
-from ezchat.domain.errors import EzChatError, StorageUnavailable
+from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.domain.model import Message, NewMessage
 from ezchat.ports.storage import MessageStore
 
 log = logging.getLogger(__name__)
 
 Pending = tuple[NewMessage, "asyncio.Future[tuple[Message, bool]]"]
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the store is out of reach (after the guard's retries), rather than
+    that something in the request was wrong."""
+    while exc is not None:
+        if isinstance(exc, TransientStorageError):
+            return True
+        exc = exc.__cause__  # type: ignore[assignment]
+    return False
 
 
 class GroupCommitMessageStore:
@@ -76,7 +86,7 @@ class GroupCommitMessageStore:
         loop = asyncio.get_running_loop()
         started = loop.time()
         try:
-            results = await self._inner.add_many([new for new, _ in batch])
+            results = await self._add_many([new for new, _ in batch])
         except Exception as exc:  # the whole write failed: every sender learns it, none is acked
             error = exc if isinstance(exc, EzChatError) else StorageUnavailable(str(exc))
             if not isinstance(exc, EzChatError):
@@ -96,6 +106,27 @@ class GroupCommitMessageStore:
                 future.set_exception(result)
             else:
                 future.set_result(result)
+
+    async def _add_many(self, news: list[NewMessage]) -> list[tuple[Message, bool] | EzChatError]:
+        """The batch in one write; when that write fails for any reason but the store being
+        out of reach, each message is written alone, so that one sender's bad message fails
+        that sender only and never the others sharing its batch."""
+        try:
+            return await self._inner.add_many(news)
+        except Exception as exc:
+            if len(news) == 1 or is_outage(exc):
+                raise
+            log.warning("a batch of %d messages failed (%r); writing each alone", len(news), exc)
+        out: list[tuple[Message, bool] | EzChatError] = []
+        for new in news:
+            try:
+                out.extend(await self._inner.add_many([new]))
+            except EzChatError as exc:
+                out.append(exc)
+            except Exception as exc:
+                log.exception("writing one message failed")
+                out.append(StorageUnavailable(f"storage error: {type(exc).__name__}"))
+        return out
 
     async def close(self) -> None:
         """Write everything queued, then stop."""

@@ -29,13 +29,30 @@ def time_req(value: str) -> datetime:
     return out
 
 
+def clean_text(value: str) -> str:
+    """``value`` with any lone UTF-16 surrogate replaced by U+FFFD. The API refuses them, but
+    a database written before that rule may hold some, and no read may fail on them."""
+    if value.isascii():
+        return value
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+    return value
+
+
 def attachments_out(items: tuple[Attachment, ...]) -> list[dict[str, Any]]:
     return [{"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size} for a in items]
 
 
 def attachments_in(items: list[dict[str, Any]] | None) -> tuple[Attachment, ...]:
     return tuple(
-        Attachment(url=a["url"], name=a["name"], mime_type=a["mime_type"], size=a["size"])
+        Attachment(
+            url=clean_text(a["url"]),
+            name=clean_text(a["name"]),
+            mime_type=clean_text(a["mime_type"]),
+            size=a["size"],
+        )
         for a in items or []
     )
 
@@ -46,4 +63,6 @@ def reactions_out(reactions: tuple[tuple[str, tuple[str, ...]], ...]) -> list[li
 
 
 def reactions_in(items: list[list[Any]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    return tuple((emoji, tuple(users)) for emoji, users in items or [])
+    return tuple(
+        (clean_text(emoji), tuple(clean_text(u) for u in users)) for emoji, users in items or []
+    )

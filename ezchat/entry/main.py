@@ -81,11 +81,27 @@ def run(config: Config, sockets: list[socket.socket] | None = None) -> None:
         asyncio.run(serve(config, sockets))
 
 
+async def prepare_sqlite(config: Config) -> None:
+    """Create (or upgrade) the database once, before any worker opens it."""
+    from ezchat.adapters.sqlite import sqlite_stores
+
+    stores = sqlite_stores(config.database_path, synchronous=config.sqlite_synchronous.upper())
+    try:
+        await stores.open()
+    finally:
+        await stores.close()
+
+
 def run_workers(config: Config) -> int:
     """Pre-fork: bind the port once, fork WORKERS processes that all accept on it (each with
     its own event loop, connections and caches; the store and Redis are shared), and supervise
     them: a worker that dies is replaced; SIGTERM or SIGINT stops them all."""
     count = config.process_count
+    if config.storage == "sqlite":
+        try:
+            asyncio.run(prepare_sqlite(config))  # the workers then find the schema made
+        except StorageUnavailable as exc:
+            raise SystemExit(f"ezchat: cannot open the sqlite storage: {exc.message}") from None
     sockets = bind_sockets(config.port, address=config.bind_host)
     children: dict[int, int] = {}
     restarts = 0

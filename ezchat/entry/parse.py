@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from ezchat.domain.errors import InvalidRequest
@@ -11,14 +12,77 @@ from ezchat.domain.model import Attachment
 from ezchat.domain.unset import UNSET, Unset
 
 MAX_INT = 2**53  # exact in every JSON reader and every store
+# JSON's escape for a UTF-16 surrogate. Only text holding one can decode to an unpaired
+# surrogate, so the walk below runs only then.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def json_object(raw: bytes | str, *, what: str = "body") -> Fields:
-    """Parse ``raw`` as one JSON object."""
+def has_lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds a UTF-16 surrogate that is not part of a character: JSON allows
+    ``"\\ud800"``, but no store, log or client can encode it as UTF-8."""
+    if text.isascii():
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def printable(text: str) -> str:
+    """``text`` safe to put in an error message: lone surrogates escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def not_text(field: str) -> InvalidRequest:
+    return InvalidRequest(
+        f"{field} holds an unpaired UTF-16 surrogate, which is not text", field=field
+    )
+
+
+def check_text(value: str, field: str) -> str:
+    """Refuse a string holding a lone surrogate, naming the field (query and path values)."""
+    if has_lone_surrogate(value):
+        raise not_text(field)
+    return value
+
+
+def _find_lone_surrogate(value: object) -> str | None:
+    """The path of the first string (or key) in ``value`` holding a lone surrogate. Iterative:
+    the nesting may be as deep as the JSON reader allowed."""
+    stack: list[tuple[object, str]] = [(value, "")]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, str):
+            if has_lone_surrogate(item):
+                return where
+        elif isinstance(item, dict):
+            for key, inner in reversed(item.items()):
+                path = f"{where}.{printable(key)}" if where else printable(key)
+                if has_lone_surrogate(key):
+                    return path
+                stack.append((inner, path))
+        elif isinstance(item, list):
+            stack.extend((inner, f"{where}[{i}]") for i, inner in reversed(list(enumerate(item))))
+    return None
+
+
+def reject_lone_surrogates(data: object, text: str) -> None:
+    """Raise ``InvalidRequest`` naming the first field of ``data`` (parsed from ``text``) that
+    holds a lone surrogate."""
+    if _SURROGATE_ESCAPE.search(text):
+        where = _find_lone_surrogate(data)
+        if where is not None:
+            raise not_text(where)
+
+
+def json_object(raw: bytes | str, *, what: str = "body", text_only: bool = True) -> Fields:
+    """Parse ``raw`` as one JSON object whose strings are all text (no lone surrogates);
+    ``text_only=False`` leaves that check to the caller (``reject_lone_surrogates``)."""
     if not raw.strip():
         raise InvalidRequest(f"{what} must be a JSON object")
     try:
@@ -30,6 +94,8 @@ def json_object(raw: bytes | str, *, what: str = "body") -> Fields:
         raise InvalidRequest(f"{what} is not valid JSON: {str(exc)[:100]}") from None
     if not isinstance(data, dict):
         raise InvalidRequest(f"{what} must be a JSON object")
+    if text_only:
+        reject_lone_surrogates(data, text)
     return Fields(data)
 
 

@@ -20,7 +20,16 @@ def iso(value: datetime | None) -> str | None:
 
 
 def dumps(obj: Any) -> str:
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON text that always encodes as UTF-8: the edge refuses lone surrogates, and
+    should one come from a store anyway it goes out escaped (``\\ud800``) instead of failing
+    the answer."""
+    text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return json.dumps(obj, separators=(",", ":"))
+    return text
 
 
 def user(u: User) -> dict[str, Any]:

@@ -141,13 +141,20 @@ class ChatSocket(WebSocketHandler):
         try:
             if isinstance(message, bytes):
                 raise InvalidRequest("frames must be JSON text, not binary")
-            fields = parse.json_object(message, what="frame")
+            fields = parse.json_object(message, what="frame", text_only=False)
             frame_id = fields.data.get("id")
             if frame_id is not None and (
-                isinstance(frame_id, bool) or not isinstance(frame_id, str | int)
+                isinstance(frame_id, bool)
+                or not isinstance(frame_id, str | int)
+                or (isinstance(frame_id, str) and parse.has_lone_surrogate(frame_id))
+                or (isinstance(frame_id, int) and not -parse.MAX_INT <= frame_id <= parse.MAX_INT)
             ):
                 frame_id = None
-                raise InvalidRequest("id must be a string or a number", field="id")
+                raise InvalidRequest(
+                    f"id must be a string or a whole number within ±{parse.MAX_INT}", field="id"
+                )
+            # The id is known (the error can carry it) before the rest is checked.
+            parse.reject_lone_surrogates(fields.data, message)
             kind = fields.text("type")
             handler = HANDLERS.get(kind)
             if handler is None:

@@ -175,3 +175,23 @@ async def test_errors_are_the_projects_own(stores, conv):
         )
     except Exception as exc:
         assert isinstance(exc, EzChatError)
+
+
+async def test_an_item_the_store_cannot_hold_fails_alone_and_its_batch_mates_are_written(
+    stores, conv
+):
+    # The edge refuses lone surrogates; the store must still never let one poison a batch.
+    bad_file = (Attachment("https://x/f", "f\ud800", "t/p", 1),)
+    results = await stores.messages.add_many(
+        [
+            new_message(conv.id, "a", "one"),
+            new_message(conv.id, "a", "bad \ud800"),
+            new_message(conv.id, "b", "attached", attachments=bad_file),
+            new_message(conv.id, "b", "two"),
+        ]
+    )
+    assert [r[0].text for r in (results[0], results[3])] == ["one", "two"]
+    for r in results[1:3]:  # refused, or (the memory store) kept as given
+        assert isinstance(r, EzChatError) or r[1]
+    page, _ = await stores.messages.page(conv.id, before=None, after=None, limit=10)
+    assert {"one", "two"} <= {m.text for m in page}

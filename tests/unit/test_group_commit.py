@@ -6,7 +6,7 @@ import pytest
 
 from ezchat.adapters.batching import GroupCommitMessageStore
 from ezchat.adapters.memory import memory_stores
-from ezchat.domain.errors import NotFound, StorageUnavailable
+from ezchat.domain.errors import NotFound, StorageUnavailable, TransientStorageError
 from tests.contract.builders import group, new_message
 
 pytestmark = pytest.mark.gen_test
@@ -103,3 +103,47 @@ async def test_shutdown_writes_everything_queued_and_then_refuses():
     assert (await stores.conversations.get(conv.id)).last_seq == 5
     with pytest.raises(StorageUnavailable):
         await batcher.add(new_message(conv.id, "a", "late"))
+
+
+class Poisoned(Recording):
+    """A store whose whole write fails when any message of it is 'poison' (a driver that
+    refuses the batch for one document, as BSON encoding does)."""
+
+    async def add_many(self, news):
+        self.calls.append(len(news))
+        if any(n.text == "poison" for n in news):
+            raise ValueError("cannot encode")
+        return await self.inner.add_many(news)
+
+
+async def test_one_senders_poison_never_fails_the_others_sharing_its_batch():
+    stores = memory_stores()
+    conv = group("a", "b")
+    await stores.conversations.add(conv)
+    inner = Poisoned(stores.messages)
+    batcher = GroupCommitMessageStore(inner, max_batch=64, max_delay_s=0.005)
+    batcher.start()
+    sends = [batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(3)]
+    sends.insert(1, batcher.add(new_message(conv.id, "b", "poison")))
+    results = await asyncio.gather(*sends, return_exceptions=True)
+    assert isinstance(results[1], StorageUnavailable)
+    assert [r[0].text for i, r in enumerate(results) if i != 1] == ["m0", "m1", "m2"]
+    assert inner.calls == [4, 1, 1, 1, 1]
+    await batcher.close()
+
+
+async def test_an_outage_is_not_retried_message_by_message():
+    stores, conv, inner, batcher = await setup()
+
+    async def unreachable(news):
+        inner.calls.append(len(news))
+        raise StorageUnavailable("down") from TransientStorageError("connection refused")
+
+    inner.add_many = unreachable
+    results = await asyncio.gather(
+        *(batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(3)),
+        return_exceptions=True,
+    )
+    assert all(isinstance(r, StorageUnavailable) for r in results)
+    assert inner.calls == [3]
+    await batcher.close()

@@ -66,6 +66,9 @@ def client_options(
         "retryWrites": True,
         "retryReads": True,
         "appname": "ezchat",
+        # A string another writer stored as invalid UTF-8 reads as U+FFFD instead of failing
+        # every read of its document.
+        "unicode_decode_error_handler": "replace",
     }
 
 

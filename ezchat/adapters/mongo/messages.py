@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+import bson
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
@@ -79,6 +80,28 @@ def message_from(doc: dict[str, Any]) -> Message:
     )
 
 
+def unstorable(new: NewMessage) -> InvalidRequest | None:
+    """Why BSON cannot hold this message (a lone surrogate, a value out of range), or None.
+    Checked per item before a batch is written: one such item would fail the whole insert."""
+    probe = Message(
+        id=new_id(),
+        conversation_id=new.conversation_id,
+        seq=1,
+        rev=1,
+        client_id=new.client_id,
+        sender_id=new.sender_id,
+        text=new.text,
+        attachments=new.attachments,
+        reply_to=new.reply_to,
+        created_at=new.created_at,
+    )
+    try:
+        bson.encode(message_doc(probe))
+    except Exception as exc:  # InvalidDocument, InvalidStringData, OverflowError, ...
+        return InvalidRequest(f"message refused by the store: {type(exc).__name__}")
+    return None
+
+
 class MongoMessageStore:
     def __init__(self, db: MongoDatabase) -> None:
         self._messages = db["messages"]
@@ -114,10 +137,13 @@ class MongoMessageStore:
 
     @translated
     async def add_many(self, news: Sequence[NewMessage]) -> list[Result]:
-        results: list[Result | None] = [None] * len(news)
-        existing = await self._originals({(n.sender_id, n.client_id) for n in news})
+        results: list[Result | None] = [unstorable(n) for n in news]
+        good = [n for n, r in zip(news, results, strict=True) if r is None]
+        existing = await self._originals({(n.sender_id, n.client_id) for n in good})
         todo: dict[str, list[int]] = {}
         for i, n in enumerate(news):
+            if results[i] is not None:
+                continue
             if (n.sender_id, n.client_id) in existing:
                 results[i] = (existing[(n.sender_id, n.client_id)], False)
             else:

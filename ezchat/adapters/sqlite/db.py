@@ -4,14 +4,19 @@ translation of sqlite3 errors into the project's own."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import os
+import random
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from ezchat.adapters.codec import clean_text
 from ezchat.domain.errors import StorageUnavailable, TransientStorageError
 
 log = logging.getLogger(__name__)
@@ -85,6 +90,13 @@ CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (conversation_id, rev);
 TRANSIENT = ("locked", "busy", "disk i/o error", "unable to open")
 
 
+# PRAGMA user_version: what has been done to this file beyond CREATE IF NOT EXISTS.
+#   1: lone surrogates in stored JSON (attachments, reactions) replaced with U+FFFD.
+SCHEMA_VERSION = 1
+# How long opening may wait for another process that is opening the same new file.
+OPEN_TIMEOUT_S = 30.0
+
+
 def casefold(value: str | None) -> str | None:
     return value.casefold() if value is not None else None
 
@@ -101,18 +113,40 @@ class SqliteDatabase:
 
     async def open(self) -> None:
         if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            prepare_path(Path(self.path))
         await self.run(lambda _: None)
 
     def _connect(self) -> sqlite3.Connection:
+        """Open, switch to WAL and bring the schema up to date, retrying while another process
+        holds the lock (two processes opening a new file at once both switch it to WAL)."""
+        deadline = time.monotonic() + OPEN_TIMEOUT_S
+        attempt = 0
+        while True:
+            try:
+                return self._connect_once()
+            except sqlite3.OperationalError as exc:
+                transient = any(t in str(exc).lower() for t in TRANSIENT)
+                if not transient or time.monotonic() > deadline:
+                    raise
+                attempt += 1
+                delay = min(0.5, 0.01 * 2**attempt) * random.random()
+                log.info("opening %s: %s; retrying in %.3f s", self.path, exc, delay)
+                time.sleep(delay)  # on the database thread, never the event loop
+
+    def _connect_once(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute(f"PRAGMA synchronous = {self._synchronous}")
-        conn.execute("PRAGMA foreign_keys = OFF")
-        conn.create_function("casefold", 1, casefold, deterministic=True)
-        conn.executescript(SCHEMA)
+        try:
+            conn.row_factory = sqlite3.Row
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute(f"PRAGMA synchronous = {self._synchronous}")
+            conn.execute("PRAGMA foreign_keys = OFF")
+            conn.create_function("casefold", 1, casefold, deterministic=True)
+            conn.executescript(SCHEMA)
+            upgrade(conn)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
@@ -155,3 +189,62 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
         raise
     else:
         conn.execute("COMMIT")
+
+
+def prepare_path(path: Path) -> None:
+    """The database's directory (created 0700) and file (0600): messages and password hashes
+    are for the server's user alone. SQLite gives its -wal and -shm files the file's mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(fd)
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if name.stat().st_mode & 0o077:
+                name.chmod(0o600)
+        except FileNotFoundError:
+            pass
+
+
+def upgrade(conn: sqlite3.Connection) -> None:
+    """Bring a database written by an older version up to ``SCHEMA_VERSION``, once."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version >= SCHEMA_VERSION:
+        return
+    with transaction(conn):
+        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
+            return  # another process did it while we waited for the lock
+        repaired = _repair_surrogates(conn)
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    if repaired:
+        log.warning("replaced unpaired surrogates in %d stored messages", repaired)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _repair_surrogates(conn: sqlite3.Connection) -> int:
+    """JSON columns are the only place a lone surrogate can be stored (as an escape): text
+    columns refuse it. Rewrite the rows holding one."""
+    rows = conn.execute(
+        "SELECT id, attachments, reactions FROM messages"
+        " WHERE attachments LIKE '%\\ud%' OR reactions LIKE '%\\ud%'"
+    ).fetchall()
+    repaired = 0
+    for row in rows:
+        attachments, reactions = json.loads(row[1]), json.loads(row[2])
+        clean_a, clean_r = _clean(attachments), _clean(reactions)
+        if (clean_a, clean_r) != (attachments, reactions):
+            conn.execute(
+                "UPDATE messages SET attachments = ?, reactions = ? WHERE id = ?",
+                (json.dumps(clean_a), json.dumps(clean_r), row[0]),
+            )
+            repaired += 1
+    return repaired

@@ -89,6 +89,12 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
     return message, True
 
 
+def refused(exc: Exception) -> InvalidRequest:
+    """The error of one item the store would not take; the rest of its batch goes on."""
+    detail = str(exc) if isinstance(exc, sqlite3.IntegrityError) else type(exc).__name__
+    return InvalidRequest(f"message refused by the store: {detail}")
+
+
 class SqliteMessageStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -115,9 +121,11 @@ class SqliteMessageStore:
                     except EzChatError as exc:
                         conn.execute("ROLLBACK TO item")
                         out.append(exc)
-                    except sqlite3.IntegrityError as exc:
+                    except sqlite3.OperationalError:
+                        raise  # the database (locked, I/O), not this item: the write fails
+                    except Exception as exc:  # this item alone: unencodable, constraint...
                         conn.execute("ROLLBACK TO item")
-                        out.append(InvalidRequest(f"message refused by the store: {exc}"))
+                        out.append(refused(exc))
                     conn.execute("RELEASE item")
             return out
 

@@ -1,0 +1,89 @@
+"""Opening a SQLite database: several openers at once, file modes, and the repair of values
+an older version could store."""
+
+import asyncio
+import json
+import sqlite3
+import stat
+
+import pytest
+
+from ezchat.adapters.sqlite import open_sqlite_stores, sqlite_stores
+from ezchat.entry import serialize
+
+pytestmark = pytest.mark.gen_test
+
+
+async def test_openers_racing_on_a_new_file_all_start(tmp_path):
+    # Each opener has its own connection, as separate processes do; switching a new file to
+    # WAL while another connection does the same used to fail with "database is locked".
+    for round_ in range(15):
+        path = tmp_path / f"race-{round_}.db"
+        stores = [sqlite_stores(path) for _ in range(4)]
+        try:
+            await asyncio.gather(*(s.open() for s in stores))
+        finally:
+            await asyncio.gather(*(s.close() for s in stores))
+
+
+async def test_the_data_directory_and_database_files_are_for_the_owner_only(tmp_path):
+    path = tmp_path / "data" / "ezchat.db"
+    stores = await open_sqlite_stores(path)
+    try:
+        assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+        for f in path.parent.iterdir():
+            assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
+    finally:
+        await stores.close()
+
+
+async def test_an_existing_world_readable_database_is_tightened(tmp_path):
+    path = tmp_path / "old.db"
+    sqlite3.connect(path).close()
+    path.chmod(0o644)
+    stores = await open_sqlite_stores(path)
+    await stores.close()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+async def test_lone_surrogates_an_older_version_stored_are_repaired_and_never_fail_a_read(
+    tmp_path,
+):
+    from tests.contract.builders import group, new_message
+
+    path = tmp_path / "old.db"
+    stores = await open_sqlite_stores(path)
+    conv = group("a", "b")
+    await stores.conversations.add(conv)
+    message, _ = await stores.messages.add(new_message(conv.id, "a", "hi"))
+    await stores.close()
+    # What an older version wrote for a reaction "\ud800" and an attachment named "f\udfff".
+    conn = sqlite3.connect(path)
+    conn.execute(
+        "UPDATE messages SET reactions = ?, attachments = ? WHERE id = ?",
+        (
+            json.dumps([["\ud800", ["b"]]]),
+            json.dumps([{"url": "https://x/f", "name": "f\udfff", "mime_type": "t", "size": 1}]),
+            message.id,
+        ),
+    )
+    conn.execute("PRAGMA user_version = 0")
+    conn.commit()
+    conn.close()
+
+    stores = await open_sqlite_stores(path)
+    try:
+        stored = await stores.messages.get(conv.id, message.id)
+        assert stored.reactions == (("\ufffd", ("b",)),)
+        assert stored.attachments[0].name == "f\ufffd"
+        serialize.dumps(serialize.message(stored)).encode("utf-8")
+    finally:
+        await stores.close()
+    raw = sqlite3.connect(path).execute("SELECT reactions FROM messages").fetchone()[0]
+    assert json.loads(raw) == [["\ufffd", ["b"]]]
+
+
+def test_the_serializer_never_fails_on_a_lone_surrogate():
+    text = serialize.dumps({"emoji": "\ud800", "ok": "é"})
+    assert json.loads(text) == {"emoji": "\ud800", "ok": "é"}
+    text.encode("utf-8")
