@@ -74,6 +74,7 @@ class World:
         s = self.app.services
         self.auth, self.users, self.contacts = s.auth, s.users, s.contacts
         self.conversations, self.messages = s.conversations, s.messages
+        self.typing = s.typing
 
     async def user(self, name: str) -> User:
         user, _ = await self.auth.register(name, "password-" + name)

@@ -37,6 +37,7 @@ from ezchat.domain.model import (
     Conversation,
     Credentials,
     Member,
+    MemberChange,
     Message,
     NewMessage,
     Presence,
@@ -289,9 +290,11 @@ class CachedConversationStore:
         self._c.memberships.pop(user_id, None)
         return self._keep(conv)
 
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
         self._c.conversations.pop(conversation_id, None)
-        return self._keep(await self._inner.update_member(conversation_id, member))
+        return self._keep(await self._inner.update_member(conversation_id, user_id, change))
 
     async def advance_pointers(
         self,

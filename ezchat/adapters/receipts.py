@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ezchat.domain.errors import NotFound
-from ezchat.domain.model import Conversation, Member
+from ezchat.domain.model import Conversation, Member, MemberChange
 from ezchat.ports.storage import ConversationStore, PointerUpdate
 
 log = logging.getLogger(__name__)
@@ -151,5 +151,7 @@ class BufferedPointerStore:
         self._pending.pop((conversation_id, user_id), None)
         return self._overlay(await self._inner.remove_member(conversation_id, user_id))
 
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
-        return self._overlay(await self._inner.update_member(conversation_id, member))
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        return self._overlay(await self._inner.update_member(conversation_id, user_id, change))

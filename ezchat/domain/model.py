@@ -60,6 +60,15 @@ class Contact:
 
 
 @dataclass(frozen=True)
+class ContactPair:
+    """Both sides of one relation, read or written together: ``mine`` is the owner's view of
+    the other user, ``theirs`` the other user's view of the owner; None where there is none."""
+
+    mine: Contact | None = None
+    theirs: Contact | None = None
+
+
+@dataclass(frozen=True)
 class Member:
     """A member of a conversation and that member's own state in it."""
 
@@ -70,6 +79,27 @@ class Member:
     delivered_seq: int = 0
     pinned: bool = False
     muted: bool = False
+
+
+@dataclass(frozen=True)
+class MemberChange:
+    """The fields of a member that one write changes; None leaves a field as it is, so that
+    writers changing different fields (an admin the role, the member its settings) never undo
+    each other."""
+
+    role: Role | None = None
+    pinned: bool | None = None
+    muted: bool | None = None
+
+    def fields(self) -> dict[str, object]:
+        return {
+            k: v
+            for k, v in (("role", self.role), ("pinned", self.pinned), ("muted", self.muted))
+            if v is not None
+        }
+
+    def applied(self, member: Member) -> Member:
+        return replace(member, **self.fields())  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from ezchat.domain.model import Attachment
 USERNAME_RE = re.compile(r"[a-z0-9_.\-]{3,32}")
 MAX_URL_LENGTH = 2048
 MAX_ATTACHMENTS = 10
+# Different emoji on one message: each change sends the whole message to every member.
+MAX_REACTIONS = 50
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from typing import Protocol
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
     Contact,
+    ContactPair,
     Conversation,
     Credentials,
     Member,
+    MemberChange,
     Message,
     NewMessage,
     Presence,
@@ -62,13 +64,19 @@ class UserStore(Protocol):
 
 
 class ContactStore(Protocol):
+    """Relations are written a pair at a time, both sides at once, so that no two requests
+    racing on one pair (a block and a contact request, two requests crossing) can interleave."""
+
     async def get(self, owner_id: str, user_id: str) -> Contact | None: ...
 
-    async def put(self, contact: Contact) -> None:
-        """Insert or replace ``owner_id``'s view of ``user_id``."""
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        """Both sides of the relation of ``owner_id`` and ``user_id``, read together."""
 
-    async def remove(self, owner_id: str, user_id: str) -> None:
-        """Remove ``owner_id``'s view of ``user_id``; nothing happens when there is none."""
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        """Write both sides (None removes a side) only if they are still ``expected``, as one
+        atomic step. False, writing nothing, when either side changed since it was read."""
 
     async def list(self, owner_id: str) -> list[Contact]:
         """Every contact of ``owner_id``, oldest first."""
@@ -95,8 +103,11 @@ class ConversationStore(Protocol):
 
     async def remove_member(self, conversation_id: str, user_id: str) -> Conversation: ...
 
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
-        """Replace role, pinned and muted of an existing member (pointers are kept)."""
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        """Set the fields ``change`` names of an existing member, and only those; returns the
+        conversation as stored after the write. ``NotFound`` when the user is no member."""
 
     async def advance_pointers(
         self,

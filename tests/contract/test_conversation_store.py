@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Role
+from ezchat.domain.model import MemberChange, Role
 from tests.contract.builders import direct, group, member, new_message
 
 pytestmark = pytest.mark.gen_test
@@ -45,12 +45,18 @@ async def test_members_are_added_removed_and_updated(stores):
     with pytest.raises(NotFound):
         await stores.conversations.add_member("missing", member("c"))
     updated = await stores.conversations.update_member(
-        conv.id, replace(after.member("c"), role=Role.ADMIN, pinned=True, muted=True, read_seq=50)
+        conv.id, "c", MemberChange(role=Role.ADMIN, pinned=True)
     )
     c = updated.member("c")
-    assert (c.role, c.pinned, c.muted, c.read_seq) == (Role.ADMIN, True, True, 0)
+    assert (c.role, c.pinned, c.muted, c.read_seq) == (Role.ADMIN, True, False, 0)
+    # A write names only what it changes: the role stays, the settings move.
+    updated = await stores.conversations.update_member(conv.id, "c", MemberChange(muted=True))
+    c = updated.member("c")
+    assert (c.role, c.pinned, c.muted) == (Role.ADMIN, True, True)
     with pytest.raises(NotFound):
-        await stores.conversations.update_member(conv.id, member("zed"))
+        await stores.conversations.update_member(conv.id, "zed", MemberChange(muted=True))
+    with pytest.raises(NotFound):
+        await stores.conversations.update_member(conv.id, "zed", MemberChange())
     removed = await stores.conversations.remove_member(conv.id, "b")
     assert removed.member_ids == {"a", "c"}
     assert [x.id for x in await stores.conversations.list_for_user("b")] == []

@@ -186,6 +186,8 @@ async def test_workers_pre_fork_and_every_worker_serves_and_delivers(tmp_path, r
         REDIS_URL=redis_url,
         REDIS_PREFIX=f"w{uuid.uuid4().hex[:10]}",
         LOG_LEVEL="WARNING",
+        # The kernel may hand many connections in a row to one worker: room for all of them.
+        MAX_CONNECTIONS_PER_USER="100",
     )
     try:
         server.wait_ready()
@@ -203,7 +205,7 @@ async def test_workers_pre_fork_and_every_worker_serves_and_delivers(tmp_path, r
             return seen
 
         bobs = []
-        for _ in range(40):  # until the kernel has handed connections to both workers
+        for _ in range(80):  # until the kernel has handed connections to both workers
             bobs.append(await Ws.connect(ws_url(server), tb))
             if len(bobs) >= 4:
                 seen = connections_by_worker()

@@ -75,3 +75,45 @@ async def test_self_and_unknown_users_cannot_be_contacts(world):
         await world.contacts.request(a.id, a.id)
     with pytest.raises(NotFound):
         await world.contacts.request(a.id, "nobody")
+
+
+@pytest.mark.parametrize("blocker", ["victim", "sender"])
+async def test_a_block_silences_edits_reactions_and_typing_not_only_sends(world, blocker):
+    p, q = await world.user("pat"), await world.user("quinn")
+    view, _ = await world.conversations.open_direct(p.id, q.id)
+    cid = view.conversation.id
+    old, _ = await world.messages.send(p.id, cid, client_id="c1", text="before the block")
+    if blocker == "victim":
+        await world.contacts.block(q.id, p.id)
+    else:
+        await world.contacts.block(p.id, q.id)
+    world.events.clear()
+    for attempt in (
+        world.messages.edit(p.id, cid, old.id, "changed after the block"),
+        world.messages.react(p.id, cid, old.id, "👍", add=True),
+        world.typing.typing(p.id, cid, True),
+        world.messages.send(p.id, cid, client_id="c2", text="after"),
+    ):
+        with pytest.raises(Forbidden):
+            await attempt
+    assert world.events.events == []
+    # Taking back one's own words stays possible.
+    deleted = await world.messages.delete(p.id, cid, old.id)
+    assert deleted.deleted
+
+
+async def test_a_message_takes_a_bounded_number_of_different_reactions(world):
+    from ezchat.domain.rules import MAX_REACTIONS
+
+    a = await world.user("alice")
+    view = await world.conversations.create_group(a.id, name="g", member_ids=[])
+    cid = view.conversation.id
+    m, _ = await world.messages.send(a.id, cid, client_id="c", text="hi")
+    for i in range(MAX_REACTIONS):
+        world.clock.advance(1)  # within the sender's rate
+        await world.messages.react(a.id, cid, m.id, f"e{i}", add=True)
+    with pytest.raises(Conflict):
+        await world.messages.react(a.id, cid, m.id, "one too many", add=True)
+    # Taking one back and giving an existing one is still fine.
+    await world.messages.react(a.id, cid, m.id, "e0", add=False)
+    await world.messages.react(a.id, cid, m.id, "e1", add=True)

@@ -12,9 +12,11 @@ from ezchat.domain.errors import Conflict, EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
     Contact,
+    ContactPair,
     Conversation,
     Credentials,
     Member,
+    MemberChange,
     Message,
     NewMessage,
     Presence,
@@ -111,13 +113,20 @@ class MemoryContactStore:
     async def get(self, owner_id: str, user_id: str) -> Contact | None:
         return self._db.contacts.get(owner_id, {}).get(user_id)
 
-    async def put(self, contact: Contact) -> None:
-        mine = self._db.contacts.setdefault(contact.owner_id, {})
-        mine.pop(contact.user_id, None)
-        mine[contact.user_id] = contact
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        return ContactPair(await self.get(owner_id, user_id), await self.get(user_id, owner_id))
 
-    async def remove(self, owner_id: str, user_id: str) -> None:
-        self._db.contacts.get(owner_id, {}).pop(user_id, None)
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        if await self.pair(owner_id, user_id) != expected:
+            return False
+        for owner, user, side in ((owner_id, user_id, new.mine), (user_id, owner_id, new.theirs)):
+            contacts = self._db.contacts.setdefault(owner, {})
+            contacts.pop(user, None)
+            if side is not None:
+                contacts[user] = side
+        return True
 
     async def list(self, owner_id: str) -> list[Contact]:
         return sorted(self._db.contacts.get(owner_id, {}).values(), key=lambda c: c.since)
@@ -190,13 +199,15 @@ class MemoryConversationStore:
         self._db.memberships.get(user_id, set()).discard(conversation_id)
         return self._put(conv.without_member(user_id))
 
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
         conv = self._get(conversation_id)
-        old = conv.member(member.user_id)
+        old = conv.member(user_id)
         if old is None:
             raise NotFound("user is not a member")
-        new = replace(old, role=member.role, pinned=member.pinned, muted=member.muted)
-        members = tuple(new if m.user_id == member.user_id else m for m in conv.members)
+        new = change.applied(old)
+        members = tuple(new if m.user_id == user_id else m for m in conv.members)
         return self._put(replace(conv, members=members))
 
     async def advance_pointers(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore
+from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore, migrate_contacts
 from ezchat.adapters.mongo.conversations import MongoConversationStore
-from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client
+from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client, translated
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
@@ -40,12 +40,16 @@ def mongo_database(config: Config) -> MongoDatabase:
 
 
 def stores_over(db: MongoDatabase) -> Stores:
+    async def open_() -> None:
+        await db.open()
+        await translated(migrate_contacts)(db)
+
     return Stores(
         users=MongoUserStore(db),
         contacts=MongoContactStore(db),
         conversations=MongoConversationStore(db),
         messages=MongoMessageStore(db),
-        open=db.open,
+        open=open_,
         ping=db.ping,
         close=db.close,
     )

@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Contact, ContactState, Credentials, Presence, User
+from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
 
 NO_SECRET = {"password_hash": 0}
 
@@ -123,48 +123,130 @@ class MongoUserStore:
         return [user_from(doc) async for doc in cursor]
 
 
-def contact_from(doc: dict[str, Any]) -> Contact:
+def _side(doc: dict[str, Any] | None, owner_id: str, user_id: str) -> Contact | None:
+    """``owner_id``'s view of ``user_id`` held in a pair document."""
+    if doc is None:
+        return None
+    prefix = "lo" if doc["lo"] == owner_id else "hi"
+    state = doc.get(f"{prefix}_state")
+    if state is None:
+        return None
     return Contact(
-        owner_id=doc["owner_id"],
-        user_id=doc["user_id"],
-        state=ContactState(doc["state"]),
-        since=time_req(doc["since"]),
+        owner_id=owner_id,
+        user_id=user_id,
+        state=ContactState(state),
+        since=time_req(doc[f"{prefix}_since"]),
     )
 
 
-class MongoContactStore:
-    def __init__(self, db: MongoDatabase) -> None:
-        self._contacts = db["contacts"]
+def _side_fields(prefix: str, side: Contact | None) -> dict[str, Any]:
+    return {
+        f"{prefix}_state": side.state.value if side else None,
+        f"{prefix}_since": time_out(side.since) if side else None,
+    }
 
-    @staticmethod
-    def _id(owner_id: str, user_id: str) -> str:
-        return f"{owner_id}|{user_id}"
+
+def pair_key(a: str, b: str) -> tuple[str, str, str]:
+    """(document id, lower id, higher id) of the pair of ``a`` and ``b``."""
+    lo, hi = sorted((a, b))
+    return f"{lo}|{hi}", lo, hi
+
+
+class MongoContactStore:
+    """One document per pair of users holds both sides, so that a pair changes in one atomic
+    single-document write: ``{_id: "lo|hi", lo, hi, lo_state, lo_since, hi_state, hi_since}``,
+    where ``lo_*`` is the view of the user with the lower id."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self._pairs = db["contact_pairs"]
 
     @translated
     async def get(self, owner_id: str, user_id: str) -> Contact | None:
-        doc = await self._contacts.find_one({"_id": self._id(owner_id, user_id)})
-        return contact_from(doc) if doc else None
+        key, _, _ = pair_key(owner_id, user_id)
+        return _side(await self._pairs.find_one({"_id": key}), owner_id, user_id)
 
     @translated
-    async def put(self, contact: Contact) -> None:
-        key = self._id(contact.owner_id, contact.user_id)
-        # _id repeated in the replacement: nx-27017 does not take it from the filter on upsert.
-        doc = {
-            "_id": key,
-            "owner_id": contact.owner_id,
-            "user_id": contact.user_id,
-            "state": contact.state.value,
-            "since": time_out(contact.since),
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        key, _, _ = pair_key(owner_id, user_id)
+        doc = await self._pairs.find_one({"_id": key})
+        return ContactPair(_side(doc, owner_id, user_id), _side(doc, user_id, owner_id))
+
+    @translated
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        key, lo, hi = pair_key(owner_id, user_id)
+        mine_prefix, theirs_prefix = ("lo", "hi") if owner_id == lo else ("hi", "lo")
+        condition = {
+            **_side_fields(mine_prefix, expected.mine),
+            **_side_fields(theirs_prefix, expected.theirs),
         }
-        await self._contacts.replace_one({"_id": key}, doc, upsert=True)
-
-    @translated
-    async def remove(self, owner_id: str, user_id: str) -> None:
-        await self._contacts.delete_one({"_id": self._id(owner_id, user_id)})
+        changes = {
+            "lo": lo,
+            "hi": hi,
+            **_side_fields(mine_prefix, new.mine),
+            **_side_fields(theirs_prefix, new.theirs),
+        }
+        # A pair with no relation yet may have no document: upsert then, and a racing writer
+        # that inserted it first makes this one fail on the unique _id.
+        nothing_before = expected.mine is None and expected.theirs is None
+        try:
+            result = await self._pairs.update_one(
+                {"_id": key, **condition},
+                {"$set": changes},
+                upsert=nothing_before,
+            )
+        except DuplicateKeyError:
+            return False
+        return bool(result.matched_count or result.upserted_id is not None)
 
     @translated
     async def list(self, owner_id: str) -> list[Contact]:
-        cursor = self._contacts.find({"owner_id": owner_id}).sort(
-            [("since", ASCENDING), ("user_id", ASCENDING)]
+        cursor = self._pairs.find(
+            {
+                "$or": [
+                    {"lo": owner_id, "lo_state": {"$ne": None}},
+                    {"hi": owner_id, "hi_state": {"$ne": None}},
+                ]
+            }
         )
-        return [contact_from(doc) async for doc in cursor]
+        found = []
+        async for doc in cursor:
+            other = doc["hi"] if doc["lo"] == owner_id else doc["lo"]
+            side = _side(doc, owner_id, other)
+            if side is not None:
+                found.append(side)
+        found.sort(key=lambda c: (c.since, c.user_id))
+        return found
+
+
+async def migrate_contacts(db: MongoDatabase) -> int:
+    """Fold contacts stored one document per side (before pair documents) into pairs; safe to
+    run again after a crash. Returns how many side documents were moved."""
+    old = db["contacts"]
+    pairs = db["contact_pairs"]
+    moved = 0
+    async for doc in old.find({}):
+        key, lo, hi = pair_key(doc["owner_id"], doc["user_id"])
+        prefix = "lo" if doc["owner_id"] == lo else "hi"
+        await pairs.update_one(
+            {"_id": key},
+            {
+                "$setOnInsert": {
+                    "lo": lo,
+                    "hi": hi,
+                    "lo_state": None,
+                    "lo_since": None,
+                    "hi_state": None,
+                    "hi_since": None,
+                }
+            },
+            upsert=True,
+        )
+        await pairs.update_one(
+            {"_id": key, f"{prefix}_state": None},
+            {"$set": {f"{prefix}_state": doc["state"], f"{prefix}_since": doc["since"]}},
+        )
+        await old.delete_one({"_id": doc["_id"]})
+        moved += 1
+    return moved

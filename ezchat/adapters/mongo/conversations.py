@@ -12,7 +12,7 @@ from pymongo.errors import DuplicateKeyError
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Conversation, ConversationType, Member, Role
+from ezchat.domain.model import Conversation, ConversationType, Member, MemberChange, Role
 from ezchat.ports.storage import PointerUpdate
 
 
@@ -173,10 +173,13 @@ class MongoConversationStore:
         return await self._one(conversation_id)
 
     @translated
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        fields = {k: v.value if isinstance(v, Role) else v for k, v in change.fields().items()}
         result = await self._members.update_one(
-            {"_id": f"{conversation_id}|{member.user_id}"},
-            {"$set": {"role": member.role.value, "pinned": member.pinned, "muted": member.muted}},
+            {"_id": f"{conversation_id}|{user_id}"},
+            {"$set": fields} if fields else {"$set": {"user_id": user_id}},
         )
         if result.matched_count == 0:
             raise NotFound("user is not a member")

@@ -21,7 +21,8 @@ T = TypeVar("T")
 INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("users", [("username", ASCENDING)], {"unique": True, "name": "username"}),
     ("users", [("display_folded", ASCENDING)], {"name": "display_folded"}),
-    ("contacts", [("owner_id", ASCENDING), ("since", ASCENDING)], {"name": "owner_since"}),
+    ("contact_pairs", [("lo", ASCENDING)], {"name": "lo"}),
+    ("contact_pairs", [("hi", ASCENDING)], {"name": "hi"}),
     ("members", [("conversation_id", ASCENDING)], {"name": "conversation"}),
     ("members", [("user_id", ASCENDING)], {"name": "user"}),
     (

@@ -257,8 +257,9 @@ class MongoMessageStore:
                     raise NotFound("message not found")
                 raise StaleWrite("the message changed since it was read")
             await self._convs.update_one({"_id": m.conversation_id}, {"$max": {"rev": stored.rev}})
-            fresh = await self.get(m.conversation_id, m.id)
-            return fresh or stored
+            # What this write stored, not a re-read: a later change by another writer belongs
+            # to that writer's answer and event, never to this one's.
+            return stored
         raise TransientStorageError("too much contention on this conversation")
 
     @translated

@@ -6,9 +6,9 @@ import sqlite3
 from datetime import datetime
 
 from ezchat.adapters.codec import time_in, time_out, time_req
-from ezchat.adapters.sqlite.db import SqliteDatabase, casefold
+from ezchat.adapters.sqlite.db import SqliteDatabase, casefold, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Contact, ContactState, Credentials, Presence, User
+from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 
@@ -152,6 +152,18 @@ def contact_from_row(row: sqlite3.Row) -> Contact:
     )
 
 
+def _read_pair(conn: sqlite3.Connection, owner_id: str, user_id: str) -> ContactPair:
+    rows = {
+        (row["owner_id"], row["user_id"]): contact_from_row(row)
+        for row in conn.execute(
+            "SELECT * FROM contacts WHERE (owner_id = ? AND user_id = ?)"
+            " OR (owner_id = ? AND user_id = ?)",
+            (owner_id, user_id, user_id, owner_id),
+        )
+    }
+    return ContactPair(rows.get((owner_id, user_id)), rows.get((user_id, owner_id)))
+
+
 class SqliteContactStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -165,21 +177,33 @@ class SqliteContactStore:
 
         return await self._db.run(read)
 
-    async def put(self, contact: Contact) -> None:
-        await self._db.run(
-            lambda conn: conn.execute(
-                "INSERT OR REPLACE INTO contacts (owner_id, user_id, state, since)"
-                " VALUES (?,?,?,?)",
-                (contact.owner_id, contact.user_id, contact.state.value, time_out(contact.since)),
-            )
-        )
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        return await self._db.run(lambda conn: _read_pair(conn, owner_id, user_id))
 
-    async def remove(self, owner_id: str, user_id: str) -> None:
-        await self._db.run(
-            lambda conn: conn.execute(
-                "DELETE FROM contacts WHERE owner_id = ? AND user_id = ?", (owner_id, user_id)
-            )
-        )
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            with transaction(conn):
+                if _read_pair(conn, owner_id, user_id) != expected:
+                    return False
+                for owner, user, side in (
+                    (owner_id, user_id, new.mine),
+                    (user_id, owner_id, new.theirs),
+                ):
+                    if side is None:
+                        conn.execute(
+                            "DELETE FROM contacts WHERE owner_id = ? AND user_id = ?", (owner, user)
+                        )
+                    else:
+                        conn.execute(
+                            "INSERT OR REPLACE INTO contacts (owner_id, user_id, state, since)"
+                            " VALUES (?,?,?,?)",
+                            (owner, user, side.state.value, time_out(side.since)),
+                        )
+            return True
+
+        return await self._db.run(write)
 
     async def list(self, owner_id: str) -> list[Contact]:
         def read(conn: sqlite3.Connection) -> list[Contact]:

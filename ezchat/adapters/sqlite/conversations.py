@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Conversation, ConversationType, Member, Role
+from ezchat.domain.model import Conversation, ConversationType, Member, MemberChange, Role
 from ezchat.ports.storage import PointerUpdate
 
 
@@ -181,15 +181,21 @@ class SqliteConversationStore:
 
         return await self._db.run(write)
 
-    async def update_member(self, conversation_id: str, member: Member) -> Conversation:
-        m = member
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        values = {
+            k: v.value if isinstance(v, Role) else int(bool(v)) for k, v in change.fields().items()
+        }
+        # Only the columns named (fixed names, never input); "user_id = user_id" keeps the
+        # statement valid with none, so a missing member is still reported.
+        sets = ", ".join([*(f"{k} = ?" for k in values), "user_id = user_id"])
 
         def write(conn: sqlite3.Connection) -> Conversation:
             with transaction(conn):
                 cur = conn.execute(
-                    "UPDATE members SET role = ?, pinned = ?, muted = ?"
-                    " WHERE conversation_id = ? AND user_id = ?",
-                    (m.role.value, int(m.pinned), int(m.muted), conversation_id, m.user_id),
+                    f"UPDATE members SET {sets} WHERE conversation_id = ? AND user_id = ?",
+                    (*values.values(), conversation_id, user_id),
                 )
                 if cur.rowcount == 0:
                     raise NotFound("user is not a member")

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.events import ContactChanged
-from ezchat.domain.model import Contact, ContactState, User
+from ezchat.domain.locks import KeyedLocks
+from ezchat.domain.model import Contact, ContactPair, ContactState, User
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import ContactStore, UserStore
 
-A = ContactState
+# Attempts of one change while writers in other processes keep changing the same pair.
+MAX_ATTEMPTS = 20
 
 
 class ContactService:
@@ -20,76 +25,86 @@ class ContactService:
         self._contacts = contacts
         self._bus = bus
         self._clock = clock
+        self._locks = KeyedLocks()
 
     async def list(self, owner_id: str) -> list[tuple[Contact, User]]:
         contacts = await self._contacts.list(owner_id)
         users = await self._users.get_many([c.user_id for c in contacts])
         return [(c, users[c.user_id]) for c in contacts if c.user_id in users]
 
-    async def is_blocked(self, a: str, b: str) -> bool:
-        """Whether either of the two has blocked the other."""
-        mine = await self._contacts.get(a, b)
-        theirs = await self._contacts.get(b, a)
-        return any(c is not None and c.state is A.BLOCKED for c in (mine, theirs))
-
     async def has_blocked(self, owner_id: str, user_id: str) -> bool:
         c = await self._contacts.get(owner_id, user_id)
-        return c is not None and c.state is A.BLOCKED
+        return c is not None and c.state is ContactState.BLOCKED
+
+    async def ensure_reachable(self, caller: str, other: str) -> None:
+        """Raise ``Forbidden`` when either of the two has blocked the other: nothing the caller
+        does may then reach the other (messages, edits, reactions, typing, a new direct
+        conversation)."""
+        pair = await self._contacts.pair(caller, other)
+        if pair.theirs is not None and pair.theirs.state is ContactState.BLOCKED:
+            raise Forbidden("this user does not accept messages from you")
+        if pair.mine is not None and pair.mine.state is ContactState.BLOCKED:
+            raise Forbidden("you have blocked this user; unblock them first")
 
     async def request(self, owner_id: str, user_id: str) -> tuple[Contact, User, bool]:
         """Ask ``user_id`` to be a contact. Returns (contact, user, created): a new outgoing
         request is created; an incoming request from that user is accepted on both sides."""
         other = await self._other(owner_id, user_id)
-        mine = await self._contacts.get(owner_id, user_id)
-        if mine is not None and mine.state is A.BLOCKED:
-            raise Conflict("you have blocked this user; unblock them first")
-        if await self.has_blocked(user_id, owner_id):
-            raise Forbidden("this user does not accept contact requests from you")
-        if mine is not None and mine.state is A.INCOMING:
-            return await self._accept_both(owner_id, user_id), other, False
-        if mine is not None:  # outgoing already, or accepted: nothing changes
-            return mine, other, False
         now = self._clock.now()
-        mine = Contact(owner_id=owner_id, user_id=user_id, state=A.OUTGOING, since=now)
-        theirs = Contact(owner_id=user_id, user_id=owner_id, state=A.INCOMING, since=now)
-        await self._put(mine)
-        await self._put(theirs)
-        return mine, other, True
+        before, after = await self._change(
+            owner_id,
+            user_id,
+            lambda mine, theirs: decide_request(owner_id, user_id, mine, theirs, now),
+        )
+        assert after.mine is not None
+        created = before.mine is None and after.mine.state is ContactState.OUTGOING
+        return after.mine, other, created
 
     async def accept(self, owner_id: str, user_id: str) -> tuple[Contact, User]:
         other = await self._other(owner_id, user_id)
-        mine = await self._contacts.get(owner_id, user_id)
-        if mine is not None and mine.state is A.ACCEPTED:
-            return mine, other
-        if mine is None or mine.state is not A.INCOMING:
-            raise NotFound("no contact request from this user")
-        return await self._accept_both(owner_id, user_id), other
+        now = self._clock.now()
+        _, after = await self._change(
+            owner_id,
+            user_id,
+            lambda mine, theirs: decide_accept(owner_id, user_id, mine, theirs, now),
+        )
+        assert after.mine is not None
+        return after.mine, other
 
     async def block(self, owner_id: str, user_id: str) -> tuple[Contact, User]:
         """Block a user: the relation ends on both sides and only the block remains."""
         other = await self._other(owner_id, user_id)
-        mine = await self._contacts.get(owner_id, user_id)
-        if mine is not None and mine.state is A.BLOCKED:
-            return mine, other
-        blocked = Contact(
-            owner_id=owner_id, user_id=user_id, state=A.BLOCKED, since=self._clock.now()
+        now = self._clock.now()
+        _, after = await self._change(
+            owner_id,
+            user_id,
+            lambda mine, theirs: decide_block(owner_id, user_id, mine, theirs, now),
         )
-        await self._put(blocked)
-        theirs = await self._contacts.get(user_id, owner_id)
-        if theirs is not None and theirs.state is not A.BLOCKED:
-            await self._drop(user_id, owner_id)
-        return blocked, other
+        assert after.mine is not None
+        return after.mine, other
 
     async def remove(self, owner_id: str, user_id: str) -> None:
         """Remove a contact, cancel or decline a request, or lift a block."""
-        mine = await self._contacts.get(owner_id, user_id)
-        if mine is None:
-            raise NotFound("no contact with this user")
-        await self._drop(owner_id, user_id)
-        if mine.state is not A.BLOCKED:
-            theirs = await self._contacts.get(user_id, owner_id)
-            if theirs is not None and theirs.state is not A.BLOCKED:
-                await self._drop(user_id, owner_id)
+        await self._change(owner_id, user_id, decide_remove)
+
+    async def _change(
+        self, owner_id: str, user_id: str, decide: Decide
+    ) -> tuple[ContactPair, ContactPair]:
+        """Apply ``decide`` to the pair as one compare-and-swap, retried while another writer
+        (another process) changes the pair first. Returns the pair before and after."""
+        async with self._locks.hold(frozenset((owner_id, user_id))):
+            for _ in range(MAX_ATTEMPTS):
+                before = await self._contacts.pair(owner_id, user_id)
+                after = ContactPair(*decide(before.mine, before.theirs))
+                if after == before:
+                    return before, after
+                if await self._contacts.swap_pair(owner_id, user_id, expected=before, new=after):
+                    if after.mine != before.mine:
+                        await self._changed(owner_id, user_id, after.mine)
+                    if after.theirs != before.theirs:
+                        await self._changed(user_id, owner_id, after.theirs)
+                    return before, after
+        raise Conflict("this contact is changing too fast; try again")
 
     async def _other(self, owner_id: str, user_id: str) -> User:
         if owner_id == user_id:
@@ -99,28 +114,74 @@ class ContactService:
             raise NotFound("user not found")
         return other
 
-    async def _accept_both(self, owner_id: str, user_id: str) -> Contact:
-        now = self._clock.now()
-        mine = Contact(owner_id=owner_id, user_id=user_id, state=A.ACCEPTED, since=now)
-        await self._put(mine)
-        await self._put(Contact(owner_id=user_id, user_id=owner_id, state=A.ACCEPTED, since=now))
-        return mine
-
-    async def _put(self, contact: Contact) -> None:
-        await self._contacts.put(contact)
+    async def _changed(self, owner_id: str, user_id: str, contact: Contact | None) -> None:
         await self._bus.publish(
             ContactChanged(
-                recipients=frozenset({contact.owner_id}),
-                owner_id=contact.owner_id,
-                user_id=contact.user_id,
+                recipients=frozenset({owner_id}),
+                owner_id=owner_id,
+                user_id=user_id,
                 contact=contact,
             )
         )
 
-    async def _drop(self, owner_id: str, user_id: str) -> None:
-        await self._contacts.remove(owner_id, user_id)
-        await self._bus.publish(
-            ContactChanged(
-                recipients=frozenset({owner_id}), owner_id=owner_id, user_id=user_id, contact=None
-            )
-        )
+
+# -- the rules, as pure decisions over one pair: (mine, theirs) -> new (mine, theirs) ----------
+
+Side = Contact | None
+Decide = Callable[[Side, Side], tuple[Side, Side]]
+BLOCKED = ContactState.BLOCKED
+
+
+def _is(side: Side, state: ContactState) -> bool:
+    return side is not None and side.state is state
+
+
+def decide_request(
+    owner: str, user: str, mine: Side, theirs: Side, now: datetime
+) -> tuple[Side, Side]:
+    if _is(mine, BLOCKED):
+        raise Conflict("you have blocked this user; unblock them first")
+    if _is(theirs, BLOCKED):
+        raise Forbidden("this user does not accept contact requests from you")
+    if _is(mine, ContactState.INCOMING):
+        return _accepted(owner, user, now)
+    if mine is not None:  # outgoing already, or accepted: nothing changes
+        return mine, theirs
+    return (
+        Contact(owner_id=owner, user_id=user, state=ContactState.OUTGOING, since=now),
+        Contact(owner_id=user, user_id=owner, state=ContactState.INCOMING, since=now),
+    )
+
+
+def decide_accept(
+    owner: str, user: str, mine: Side, theirs: Side, now: datetime
+) -> tuple[Side, Side]:
+    if _is(mine, ContactState.ACCEPTED):
+        return mine, theirs
+    if not _is(mine, ContactState.INCOMING):
+        raise NotFound("no contact request from this user")
+    return _accepted(owner, user, now)
+
+
+def decide_block(
+    owner: str, user: str, mine: Side, theirs: Side, now: datetime
+) -> tuple[Side, Side]:
+    if _is(mine, BLOCKED):
+        return mine, theirs
+    blocked = Contact(owner_id=owner, user_id=user, state=BLOCKED, since=now)
+    return blocked, theirs if _is(theirs, BLOCKED) else None
+
+
+def decide_remove(mine: Side, theirs: Side) -> tuple[Side, Side]:
+    if mine is None:
+        raise NotFound("no contact with this user")
+    if _is(mine, BLOCKED):  # lifting a block leaves the other's own block alone
+        return None, theirs
+    return None, theirs if _is(theirs, BLOCKED) else None
+
+
+def _accepted(owner: str, user: str, now: datetime) -> tuple[Side, Side]:
+    return (
+        Contact(owner_id=owner, user_id=user, state=ContactState.ACCEPTED, since=now),
+        Contact(owner_id=user, user_id=owner, state=ContactState.ACCEPTED, since=now),
+    )

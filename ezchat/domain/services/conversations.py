@@ -18,7 +18,14 @@ from ezchat.domain.events import (
     MemberRemoved,
 )
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Conversation, ConversationType, Member, Message, Role
+from ezchat.domain.model import (
+    Conversation,
+    ConversationType,
+    Member,
+    MemberChange,
+    Message,
+    Role,
+)
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.unset import UNSET, Unset
 from ezchat.ports.bus import EventBus
@@ -83,6 +90,19 @@ class ConversationService:
             raise NotFound("conversation not found")
         return conv, member
 
+    async def require_speaker(
+        self, caller: str, conversation_id: str
+    ) -> tuple[Conversation, Member]:
+        """``require_member``, and for a direct conversation that neither of the two has
+        blocked the other (``Forbidden``): what the caller says (messages, edits, reactions,
+        typing) must not reach someone who blocked them."""
+        conv, member = await self.require_member(caller, conversation_id)
+        if conv.type is DIRECT:
+            other = next((m.user_id for m in conv.members if m.user_id != caller), None)
+            if other is not None:
+                await self._contacts.ensure_reachable(caller, other)
+        return conv, member
+
     async def get(self, caller: str, conversation_id: str) -> ConversationView:
         conv, member = await self.require_member(caller, conversation_id)
         return (await self._views(caller, [conv]))[0]
@@ -127,10 +147,7 @@ class ConversationService:
             raise InvalidRequest("a direct conversation needs another user", field="user_id")
         if await self._users.get(user_id) is None:
             raise InvalidRequest("user_id names no user", field="user_id")
-        if await self._contacts.has_blocked(user_id, caller):
-            raise Forbidden("this user does not accept messages from you")
-        if await self._contacts.has_blocked(caller, user_id):
-            raise Forbidden("you have blocked this user; unblock them first")
+        await self._contacts.ensure_reachable(caller, user_id)
         key = direct_key(caller, user_id)
         existing = await self._conversations.get_direct(key)
         if existing is not None:
@@ -280,10 +297,7 @@ class ConversationService:
         if not conv.members:
             await self._conversations.delete(conv.id)
             return
-        if not conv.admins():
-            heir = min(conv.members, key=lambda m: (m.joined_at, m.user_id))
-            conv = await self._conversations.update_member(conv.id, replace(heir, role=Role.ADMIN))
-            await self._updated(conv, conv.member_ids)
+        await self._keep_an_admin(conv)
 
     async def set_role(
         self, caller: str, conversation_id: str, user_id: str, role: str
@@ -296,8 +310,11 @@ class ConversationService:
         if target.role is Role.ADMIN and new_role is Role.MEMBER and len(conv.admins()) == 1:
             raise Conflict("a group needs at least one admin; promote another member first")
         if target.role is not new_role:
-            conv = await self._conversations.update_member(conv.id, replace(target, role=new_role))
+            conv = await self._conversations.update_member(
+                conv.id, user_id, MemberChange(role=new_role)
+            )
             await self._updated(conv, conv.member_ids)
+            await self._keep_an_admin(conv)
         return await self.get(caller, conversation_id)
 
     async def update_settings(
@@ -309,15 +326,32 @@ class ConversationService:
         muted: bool | None = None,
     ) -> ConversationView:
         conv, me = await self.require_member(caller, conversation_id)
-        updated = replace(
-            me,
-            pinned=me.pinned if pinned is None else pinned,
-            muted=me.muted if muted is None else muted,
+        change = MemberChange(
+            pinned=None if pinned is None or pinned == me.pinned else pinned,
+            muted=None if muted is None or muted == me.muted else muted,
         )
-        if updated != me:
-            conv = await self._conversations.update_member(conv.id, updated)
+        if change.fields():
+            conv = await self._conversations.update_member(conv.id, caller, change)
             await self._updated(conv, frozenset({caller}))
         return await self.get(caller, conversation_id)
+
+    async def _keep_an_admin(self, conv: Conversation) -> None:
+        """A group never stays without an admin. ``conv`` is the group as stored right after
+        this caller's own write: of two writes racing (an admin demoting itself while the
+        other leaves), the later one's result shows both, so its check promotes the heir."""
+        while conv.members and not conv.admins():
+            heir = min(conv.members, key=lambda m: (m.joined_at, m.user_id))
+            try:
+                conv = await self._conversations.update_member(
+                    conv.id, heir.user_id, MemberChange(role=Role.ADMIN)
+                )
+            except NotFound:  # the heir left meanwhile: look again
+                fresh = await self._conversations.get(conv.id)
+                if fresh is None:
+                    return
+                conv = fresh
+                continue
+            await self._updated(conv, conv.member_ids)
 
     async def _require_admin(self, caller: str, conversation_id: str, what: str) -> Conversation:
         conv, me = await self.require_member(caller, conversation_id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import random
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -15,6 +17,7 @@ from ezchat.domain.errors import (
     StaleWrite,
 )
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
+from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.model import (
     Attachment,
     Conversation,
@@ -32,8 +35,8 @@ from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import ConversationStore, MessageStore
 
-# Concurrent changes to one message retry this many times before giving up with a conflict.
-MAX_WRITE_ATTEMPTS = 8
+# Changes of one message by writers in other processes: attempts before giving up (409).
+MAX_WRITE_ATTEMPTS = 50
 
 Mutation = Callable[[Conversation, Message], "Message | None"]
 
@@ -59,6 +62,7 @@ class MessageService:
         self._bus = bus
         self._clock = clock
         self._limits = limits
+        self._locks = KeyedLocks()
 
     async def send(
         self,
@@ -74,16 +78,10 @@ class MessageService:
         returns the original and changes nothing. Raises ``RateLimited`` past the sender's
         message rate."""
         self._take_token(caller)
-        conv, _ = await self._conversations.require_member(caller, conversation_id)
+        conv, _ = await self._conversations.require_speaker(caller, conversation_id)
         rules.client_id(client_id)
         files = rules.attachments(attachments or [])
         body = rules.message_text(text, limits=self._limits, has_attachments=bool(files))
-        if conv.type is ConversationType.DIRECT:
-            other = next(m.user_id for m in conv.members if m.user_id != caller)
-            if await self._contacts.has_blocked(other, caller):
-                raise Forbidden("this user does not accept messages from you")
-            if await self._contacts.has_blocked(caller, other):
-                raise Forbidden("you have blocked this user; unblock them first")
         if reply_to is not None and await self._messages.get(conv.id, reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
         message, created = await self._messages.add(
@@ -157,7 +155,9 @@ class MessageService:
                 raise Forbidden("only the sender or a group admin can delete a message")
             return None if m.deleted else m.tombstone()
 
-        return await self._mutate(caller, conversation_id, message_id, change, "deleted")
+        return await self._mutate(
+            caller, conversation_id, message_id, change, "deleted", speaks=False
+        )
 
     async def react(
         self, caller: str, conversation_id: str, message_id: str, emoji: str, *, add: bool
@@ -168,6 +168,8 @@ class MessageService:
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.deleted:
                 raise Conflict("a deleted message cannot take reactions")
+            if add and len(m.reactions) >= rules.MAX_REACTIONS and emoji not in dict(m.reactions):
+                raise Conflict(f"a message takes at most {rules.MAX_REACTIONS} different reactions")
             new = m.with_reaction(emoji, caller) if add else m.without_reaction(emoji, caller)
             return None if new.reactions == m.reactions else new
 
@@ -182,26 +184,41 @@ class MessageService:
             raise RateLimited("sending too fast; slow down", retry_after=round(wait, 3))
 
     async def _mutate(
-        self, caller: str, conversation_id: str, message_id: str, change: Mutation, kind: str
+        self,
+        caller: str,
+        conversation_id: str,
+        message_id: str,
+        change: Mutation,
+        kind: str,
+        *,
+        speaks: bool = True,
     ) -> Message:
-        """Apply ``change`` with optimistic concurrency: re-read and retry when another writer
-        got there first. ``change`` returns None when there is nothing to do."""
-        for _ in range(MAX_WRITE_ATTEMPTS):
-            conv, _ = await self._conversations.require_member(caller, conversation_id)
-            current = await self._messages.get(conversation_id, message_id)
-            if current is None:
-                raise NotFound("message not found")
-            new = change(conv, current)
-            if new is None:
-                return current
-            try:
-                stored = await self._messages.replace(new, expected_rev=current.rev)
-            except StaleWrite:
-                continue
-            await self._bus.publish(
-                MessageChanged(recipients=conv.member_ids, message=stored, change=kind)
-            )
-            return stored
+        """Apply ``change`` with optimistic concurrency. Changes of one message in this process
+        take turns (no retry among them); a writer in another process that got there first
+        makes this one re-read and retry, with a jittered pause. ``change`` returns None when
+        there is nothing to do. ``speaks``: the change reaches the other side, so a block in a
+        direct conversation refuses it (deleting one's own words stays possible)."""
+        require = (
+            self._conversations.require_speaker if speaks else self._conversations.require_member
+        )
+        async with self._locks.hold((conversation_id, message_id)):
+            for attempt in range(MAX_WRITE_ATTEMPTS):
+                conv, _ = await require(caller, conversation_id)
+                current = await self._messages.get(conversation_id, message_id)
+                if current is None:
+                    raise NotFound("message not found")
+                new = change(conv, current)
+                if new is None:
+                    return current
+                try:
+                    stored = await self._messages.replace(new, expected_rev=current.rev)
+                except StaleWrite:
+                    await asyncio.sleep(min(0.05, 0.001 * 2**attempt) * random.random())
+                    continue
+                await self._bus.publish(
+                    MessageChanged(recipients=conv.member_ids, message=stored, change=kind)
+                )
+                return stored
         raise Conflict("the message is changing too fast; try again")
 
     async def mark_read(self, caller: str, conversation_id: str, seq: int) -> Member:

@@ -25,8 +25,9 @@ class TypingService:
         self._throttle = throttle or TypingThrottle()
 
     async def typing(self, user_id: str, conversation_id: str, is_typing: bool) -> None:
-        """Raises ``NotFound`` for a conversation the user is not a member of."""
-        conv, _ = await self._conversations.require_member(user_id, conversation_id)
+        """Raises ``NotFound`` for a conversation the user is not a member of, ``Forbidden``
+        in a direct conversation where either has blocked the other."""
+        conv, _ = await self._conversations.require_speaker(user_id, conversation_id)
         if self._throttle.should_forward(
             user_id, conversation_id, is_typing, now=self._clock.monotonic()
         ):

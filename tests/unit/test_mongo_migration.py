@@ -1,0 +1,42 @@
+"""Contacts written one document per side (before pair documents) are folded into pairs when
+the store opens, and keep working."""
+
+import uuid
+
+import pytest
+
+from ezchat.adapters.mongo import MongoDatabase, make_client, stores_over
+from ezchat.domain.model import ContactState
+from tests.contract.conftest import OPTIONS
+
+pytestmark = pytest.mark.gen_test
+
+
+async def test_side_documents_of_an_older_version_become_pairs_on_open(nx_server):
+    name = f"ezchat_migrate_{uuid.uuid4().hex[:10]}"
+    db = MongoDatabase(make_client(nx_server.url, "motor", OPTIONS), name)
+    try:
+        old = [
+            ("a", "b", "outgoing", "2026-01-01T00:00:00.000000Z"),
+            ("b", "a", "incoming", "2026-01-01T00:00:00.000000Z"),
+            ("c", "a", "blocked", "2026-01-02T00:00:00.000000Z"),
+        ]
+        await db["contacts"].insert_many(
+            [
+                {"_id": f"{o}|{u}", "owner_id": o, "user_id": u, "state": s, "since": t}
+                for o, u, s, t in old
+            ]
+        )
+        stores = stores_over(db)
+        await stores.open()
+        await stores.open()  # again: nothing left to move, nothing changes
+        c = stores.contacts
+        assert (await c.get("a", "b")).state is ContactState.OUTGOING
+        assert (await c.get("b", "a")).state is ContactState.INCOMING
+        assert (await c.get("c", "a")).state is ContactState.BLOCKED
+        assert await c.get("a", "c") is None
+        assert [x.user_id for x in await c.list("a")] == ["b"]
+        assert await db["contacts"].count_documents({}) == 0
+    finally:
+        await db.client.drop_database(name)
+        await db.close()
