@@ -17,8 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from cachetools import TTLCache
-
+from ezchat.adapters.keyedcache import Counter, KeyedCache
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.events import (
     ConversationCreated,
@@ -49,24 +48,14 @@ PAGE = 100  # messages kept per conversation: the largest page a client may ask 
 
 
 @dataclass
-class Counter:
-    hits: int = 0
-    misses: int = 0
-
-    @property
-    def ratio(self) -> float | None:
-        total = self.hits + self.misses
-        return round(self.hits / total, 4) if total else None
-
-
-@dataclass
 class _Page:
     messages: list[Message]
     more: bool  # whether older messages exist beyond these
 
 
 class Caches:
-    """The cached data of one process, shared by the wrappers."""
+    """The cached data of one process, shared by the wrappers. Each is a ``KeyedCache``: a
+    read that raced a change is never kept."""
 
     def __init__(
         self,
@@ -78,25 +67,23 @@ class Caches:
         message_size: int,
         message_ttl: float,
     ) -> None:
-        self.users: TTLCache[str, User] = TTLCache(max(user_size, 1), max(user_ttl, 1e-9))
-        self.conversations: TTLCache[str, Conversation] = TTLCache(
-            max(query_size, 1), max(query_ttl, 1e-9)
+        self.users: KeyedCache[str, User] = KeyedCache(size=user_size, ttl=user_ttl)
+        self.conversations: KeyedCache[str, Conversation] = KeyedCache(
+            size=query_size, ttl=query_ttl
         )
-        self.memberships: TTLCache[str, tuple[str, ...]] = TTLCache(
-            max(query_size, 1), max(query_ttl, 1e-9)
+        self.memberships: KeyedCache[str, tuple[str, ...]] = KeyedCache(
+            size=query_size, ttl=query_ttl
         )
-        self.pages: TTLCache[str, _Page] = TTLCache(
-            max(message_size, PAGE),
-            max(message_ttl, 1e-9),
+        self.pages: KeyedCache[str, _Page] = KeyedCache(
+            size=max(message_size, PAGE) if message_size > 0 else 0,
+            ttl=message_ttl,
             getsizeof=lambda p: max(len(p.messages), 1),
         )
-        self.enabled = {
-            "users": user_size > 0,
-            "query": query_size > 0,
-            "messages": message_size > 0,
-        }
-        self.stats = {
-            name: Counter() for name in ("users", "conversations", "memberships", "pages")
+        self.stats: dict[str, Counter] = {
+            "users": self.users.stats,
+            "conversations": self.conversations.stats,
+            "memberships": self.memberships.stats,
+            "pages": self.pages.stats,
         }
 
     def sizes(self) -> dict[str, int]:
@@ -109,24 +96,32 @@ class Caches:
         }
 
     def forget_conversation(self, conv: Conversation | None, conversation_id: str) -> None:
-        self.conversations.pop(conversation_id, None)
-        self.pages.pop(conversation_id, None)
+        self.conversations.pop(conversation_id)
+        self.pages.pop(conversation_id)
         for m in conv.members if conv else ():
-            self.memberships.pop(m.user_id, None)
+            self.memberships.pop(m.user_id)
 
     def note_messages(self, conversation_id: str, messages: list[Message]) -> None:
         """New or changed messages: move the cached counters, update the cached page."""
-        conv = self.conversations.get(conversation_id)
+        conv = self.conversations.peek(conversation_id)
         if conv is not None:
             activity = [m.created_at for m in messages if m.rev and m.seq > conv.last_seq]
-            self.conversations[conversation_id] = replace(
-                conv,
-                last_seq=max(conv.last_seq, *(m.seq for m in messages)),
-                rev=max(conv.rev, *(m.rev for m in messages)),
-                last_activity=max([conv.activity, *activity]) if activity else conv.last_activity,
+            self.conversations.put(
+                conversation_id,
+                replace(
+                    conv,
+                    last_seq=max(conv.last_seq, *(m.seq for m in messages)),
+                    rev=max(conv.rev, *(m.rev for m in messages)),
+                    last_activity=(
+                        max([conv.activity, *activity]) if activity else conv.last_activity
+                    ),
+                ),
             )
-        page = self.pages.get(conversation_id)
+        else:
+            self.conversations.pop(conversation_id)  # a load in flight predates these
+        page = self.pages.peek(conversation_id)
         if page is None:
+            self.pages.pop(conversation_id)  # likewise
             return
         msgs = list(page.messages)
         for m in messages:
@@ -137,17 +132,17 @@ class Caches:
                 msgs.append(m)
             elif not msgs or m.seq > msgs[-1].seq:
                 # A message this process has not seen came first: the page can't be trusted.
-                self.pages.pop(conversation_id, None)
+                self.pages.pop(conversation_id)
                 return
         more = page.more or len(msgs) > PAGE
-        self.pages[conversation_id] = _Page(msgs[-PAGE:], more)
+        self.pages.put(conversation_id, _Page(msgs[-PAGE:], more))
 
     def apply_remote(self, event: Event) -> None:
         """Another process changed something: update or drop what this process holds of it."""
         if isinstance(event, MessagePosted | MessageChanged):
             self.note_messages(event.message.conversation_id, [event.message])
         elif isinstance(event, ReceiptMoved):
-            conv = self.conversations.get(event.conversation_id)
+            conv = self.conversations.peek(event.conversation_id)
             old = conv.member(event.user_id) if conv else None
             if old is not None:
                 self.note_member(
@@ -158,56 +153,56 @@ class Caches:
                         delivered_seq=max(old.delivered_seq, event.delivered_seq),
                     ),
                 )
+            else:
+                self.conversations.pop(event.conversation_id)
         elif isinstance(event, ConversationDeleted):
             self.forget_conversation(event.conversation, event.conversation.id)
         elif isinstance(event, ConversationCreated | ConversationUpdated):
-            self.conversations.pop(event.conversation.id, None)
+            self.conversations.pop(event.conversation.id)
             for user_id in event.recipients:
-                self.memberships.pop(user_id, None)
+                self.memberships.pop(user_id)
         elif isinstance(event, MemberAdded | MemberRemoved):
-            self.conversations.pop(event.conversation_id, None)
-            self.memberships.pop(event.user_id, None)
+            self.conversations.pop(event.conversation_id)
+            self.memberships.pop(event.user_id)
         elif isinstance(event, UserUpdated | PresenceChanged):
-            self.users.pop(event.user.id, None)
+            self.users.pop(event.user.id)
 
     def note_member(self, conversation_id: str, member: Member) -> None:
-        conv = self.conversations.get(conversation_id)
+        conv = self.conversations.peek(conversation_id)
         if conv is not None and conv.member(member.user_id) is not None:
             members = tuple(member if m.user_id == member.user_id else m for m in conv.members)
-            self.conversations[conversation_id] = replace(conv, members=members)
+            self.conversations.put(conversation_id, replace(conv, members=members))
+        else:
+            self.conversations.pop(conversation_id)
 
 
 class CachedUserStore:
     def __init__(self, inner: UserStore, caches: Caches) -> None:
         self._inner = inner
-        self._c = caches
+        self._cache = caches.users
 
     async def add(self, user: User, credentials: Credentials) -> None:
         await self._inner.add(user, credentials)
-        if self._c.enabled["users"]:
-            self._c.users[user.id] = user
+        self._cache.put(user.id, user)
 
     async def get(self, user_id: str) -> User | None:
-        user = self._c.users.get(user_id)
-        stats = self._c.stats["users"]
-        if user is not None:
-            stats.hits += 1
-            return user
-        stats.misses += 1
-        user = await self._inner.get(user_id)
-        if user is not None and self._c.enabled["users"]:
-            self._c.users[user_id] = user
-        return user
+        return await self._cache.load(user_id, lambda: self._inner.get(user_id))
 
     async def get_many(self, user_ids: list[str]) -> dict[str, User]:
-        found = {u: self._c.users[u] for u in user_ids if u in self._c.users}
+        cache = self._cache
+        found = {u: v for u in user_ids if (v := cache.get(u)) is not None}
         missing = [u for u in user_ids if u not in found]
-        self._c.stats["users"].hits += len(found)
-        self._c.stats["users"].misses += len(missing)
+        cache.stats.hits += len(found)
+        cache.stats.misses += len(missing)
         if missing:
-            loaded = await self._inner.get_many(missing)
-            if self._c.enabled["users"]:
-                self._c.users.update(loaded)
+            tokens = {u: cache.begin(u) for u in dict.fromkeys(missing)}
+            try:
+                loaded = await self._inner.get_many(missing)
+            finally:
+                fresh = {u for u, token in tokens.items() if cache.end(u, token)}
+            for u, user in loaded.items():
+                if u in fresh:
+                    cache.fill(u, user)
             found.update(loaded)
         return found
 
@@ -218,21 +213,23 @@ class CachedUserStore:
         return await self._inner.credentials(user_id)
 
     async def update(self, user: User) -> None:
-        self._c.users.pop(user.id, None)
+        self._cache.pop(user.id)
         await self._inner.update(user)
-        self._c.users.pop(user.id, None)
+        self._cache.pop(user.id)
 
     async def set_presence(
         self, user_id: str, status: Presence, last_seen: datetime
     ) -> User | None:
         user = await self._inner.set_presence(user_id, status, last_seen)
-        if user is not None and self._c.enabled["users"]:
-            self._c.users[user_id] = user
+        if user is not None:
+            self._cache.put(user_id, user)
+        else:
+            self._cache.pop(user_id)
         return user
 
     async def clear_presence(self) -> None:
         await self._inner.clear_presence()
-        self._c.users.clear()
+        self._cache.clear()
 
     async def search(self, prefix: str, limit: int) -> list[User]:
         return await self._inner.search(prefix, limit)
@@ -242,32 +239,27 @@ class CachedConversationStore:
     def __init__(self, inner: ConversationStore, caches: Caches) -> None:
         self._inner = inner
         self._c = caches
+        self._convs = caches.conversations
+        self._lists = caches.memberships
 
     def _keep(self, conv: Conversation) -> Conversation:
-        if self._c.enabled["query"]:
-            self._c.conversations[conv.id] = conv
+        """The conversation as a write of this process left it."""
+        self._convs.put(conv.id, conv)
         return conv
 
     async def add(self, conversation: Conversation) -> None:
         await self._inner.add(conversation)
         for m in conversation.members:
-            self._c.memberships.pop(m.user_id, None)
+            self._lists.pop(m.user_id)
 
     async def get(self, conversation_id: str) -> Conversation | None:
-        conv = self._c.conversations.get(conversation_id)
-        stats = self._c.stats["conversations"]
-        if conv is not None:
-            stats.hits += 1
-            return conv
-        stats.misses += 1
-        conv = await self._inner.get(conversation_id)
-        return self._keep(conv) if conv is not None else None
+        return await self._convs.load(conversation_id, lambda: self._inner.get(conversation_id))
 
     async def get_direct(self, direct_key: str) -> Conversation | None:
         return await self._inner.get_direct(direct_key)
 
     async def update_info(self, conversation: Conversation) -> Conversation:
-        self._c.conversations.pop(conversation.id, None)
+        self._convs.pop(conversation.id)
         return self._keep(await self._inner.update_info(conversation))
 
     async def delete(self, conversation_id: str) -> None:
@@ -277,23 +269,23 @@ class CachedConversationStore:
         self._c.forget_conversation(conv, conversation_id)
 
     async def add_member(self, conversation_id: str, member: Member) -> Conversation:
-        self._c.conversations.pop(conversation_id, None)
-        self._c.memberships.pop(member.user_id, None)
+        self._convs.pop(conversation_id)
+        self._lists.pop(member.user_id)
         conv = await self._inner.add_member(conversation_id, member)
-        self._c.memberships.pop(member.user_id, None)
+        self._lists.pop(member.user_id)
         return self._keep(conv)
 
     async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
-        self._c.conversations.pop(conversation_id, None)
-        self._c.memberships.pop(user_id, None)
+        self._convs.pop(conversation_id)
+        self._lists.pop(user_id)
         conv = await self._inner.remove_member(conversation_id, user_id)
-        self._c.memberships.pop(user_id, None)
+        self._lists.pop(user_id)
         return self._keep(conv)
 
     async def update_member(
         self, conversation_id: str, user_id: str, change: MemberChange
     ) -> Conversation:
-        self._c.conversations.pop(conversation_id, None)
+        self._convs.pop(conversation_id)
         return self._keep(await self._inner.update_member(conversation_id, user_id, change))
 
     async def advance_pointers(
@@ -313,30 +305,37 @@ class CachedConversationStore:
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         await self._inner.advance_pointers_many(updates)
         for u in updates:
-            conv = self._c.conversations.get(u.conversation_id)
+            conv = self._convs.peek(u.conversation_id)
             old = conv.member(u.user_id) if conv else None
-            if old is not None:
-                self._c.note_member(
-                    u.conversation_id,
-                    replace(
-                        old,
-                        read_seq=max(old.read_seq, u.read_seq),
-                        delivered_seq=max(old.delivered_seq, u.delivered_seq, u.read_seq),
-                    ),
-                )
+            if old is None:
+                self._convs.pop(u.conversation_id)
+                continue
+            self._c.note_member(
+                u.conversation_id,
+                replace(
+                    old,
+                    read_seq=max(old.read_seq, u.read_seq),
+                    delivered_seq=max(old.delivered_seq, u.delivered_seq, u.read_seq),
+                ),
+            )
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
-        ids = self._c.memberships.get(user_id)
-        stats = self._c.stats["memberships"]
+        ids = self._lists.get(user_id)
         if ids is None:
-            stats.misses += 1
-            convs = await self._inner.list_for_user(user_id)
-            if self._c.enabled["query"]:
-                self._c.memberships[user_id] = tuple(c.id for c in convs)
+            self._lists.stats.misses += 1
+            changes = self._convs.changes
+            token = self._lists.begin(user_id)
+            try:
+                convs = await self._inner.list_for_user(user_id)
+            finally:
+                fresh = self._lists.end(user_id, token)
+            if fresh:
+                self._lists.put(user_id, tuple(c.id for c in convs))
+            if self._convs.changes == changes:  # no conversation changed meanwhile
                 for c in convs:
-                    self._c.conversations.setdefault(c.id, c)
-            return [self._c.conversations.get(c.id, c) for c in convs]
-        stats.hits += 1
+                    self._convs.fill(c.id, c)
+            return [self._convs.peek(c.id) or c for c in convs]
+        self._lists.stats.hits += 1
         out = []
         for cid in ids:
             conv = await self.get(cid)
@@ -371,7 +370,7 @@ class CachedMessageStore:
         return results
 
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
-        page = self._c.pages.get(conversation_id)
+        page = self._c.pages.peek(conversation_id)
         if page is not None:
             for m in reversed(page.messages):
                 if m.id == message_id:
@@ -388,18 +387,15 @@ class CachedMessageStore:
     ) -> tuple[list[Message], bool]:
         if before is not None or after is not None or limit > PAGE:
             return await self._inner.page(conversation_id, before=before, after=after, limit=limit)
-        cached = self._c.pages.get(conversation_id)
-        stats = self._c.stats["pages"]
-        if cached is None:
-            stats.misses += 1
+
+        async def newest() -> _Page:
             msgs, more = await self._inner.page(
                 conversation_id, before=None, after=None, limit=PAGE
             )
-            cached = _Page(msgs, more)
-            if self._c.enabled["messages"]:
-                self._c.pages[conversation_id] = cached
-        else:
-            stats.hits += 1
+            return _Page(msgs, more)
+
+        cached = await self._c.pages.load(conversation_id, newest)
+        assert cached is not None
         msgs = cached.messages[-limit:]
         return msgs, cached.more or len(cached.messages) > limit
 
@@ -412,7 +408,7 @@ class CachedMessageStore:
         out: dict[str, Message] = {}
         missing = []
         for cid in conversation_ids:
-            page = self._c.pages.get(cid)
+            page = self._c.pages.peek(cid)
             if page is not None and (page.messages or not page.more):
                 if page.messages:
                     out[cid] = page.messages[-1]
@@ -423,7 +419,7 @@ class CachedMessageStore:
         return out
 
     async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        page = self._c.pages.get(conversation_id)
+        page = self._c.pages.peek(conversation_id)
         if page is not None and page.messages and page.messages[0].seq <= after_seq + 1:
             return sum(
                 1

@@ -12,8 +12,12 @@ import pytest
 from ezchat.adapters.memory import memory_stores
 from ezchat.adapters.mongo import MongoDatabase, client_options, make_client, stores_over
 from ezchat.adapters.sqlite import open_sqlite_stores
+from ezchat.entry.storage import wrap_stores
+from tests.support import test_config
 
-BACKENDS = ["memory", "sqlite", "mongo-motor", "mongo-pymongo"]
+# "+stack": the adapter inside the whole wrapping the server uses (group commit, caches,
+# pointer buffer, guard), which must keep every promise of the bare adapter.
+BACKENDS = ["memory", "sqlite", "mongo-motor", "mongo-pymongo", "sqlite+stack", "mongo-motor+stack"]
 if os.environ.get("MONGODB_URL"):
     BACKENDS += ["real-mongo-motor", "real-mongo-pymongo"]
 
@@ -29,7 +33,22 @@ OPTIONS = client_options(
 
 @pytest.fixture(params=BACKENDS)
 def stores(request, io_loop, tmp_path):
-    backend = request.param
+    backend, _, stacked = request.param.partition("+")
+    if not stacked:
+        yield from _bare(request, backend, io_loop, tmp_path)
+        return
+    gen = _bare(request, backend, io_loop, tmp_path)
+    raw = next(gen)
+    stack = wrap_stores(test_config(tmp_path), raw)
+    io_loop.run_sync(stack.start)
+    yield stack.stores
+    io_loop.run_sync(stack.batcher.close)
+    io_loop.run_sync(stack.pointers.close)
+    for _ in gen:  # the bare fixture's own clean-up: closing, dropping the database
+        pass
+
+
+def _bare(request, backend, io_loop, tmp_path):
     if backend == "memory":
         opened = memory_stores()
     elif backend == "sqlite":

@@ -1,9 +1,15 @@
 """The caches never serve a stale membership, page, pointer or profile, and they do serve."""
 
+import asyncio
+
 import pytest
 
+from ezchat.adapters.caching import CachedConversationStore, CachedMessageStore, Caches
+from ezchat.adapters.memory import memory_stores
 from ezchat.domain.errors import NotFound
+from ezchat.domain.events import MemberRemoved
 from ezchat.domain.model import Attachment
+from tests.contract.builders import group, new_message
 
 pytestmark = pytest.mark.gen_test
 
@@ -142,3 +148,82 @@ async def test_caches_of_size_zero_are_off(tmp_path):
         assert w.app.storage.caches.stats["users"].hits == 0
     finally:
         await w.app.close()
+
+
+class SlowReads:
+    """A store whose next read of a conversation or page is taken now and answered only when
+    the test opens the gate: the read is in flight while other things change."""
+
+    def __init__(self, inner):
+        self.inner = inner
+        self.gate = None
+
+    def hold(self):
+        self.gate = asyncio.Event()
+        return self.gate
+
+    async def _slow(self, result):
+        gate, self.gate = self.gate, None
+        if gate is not None:
+            await gate.wait()
+        return result
+
+    async def get(self, *args):
+        return await self._slow(await self.inner.get(*args))
+
+    async def page(self, *args, **kwargs):
+        return await self._slow(await self.inner.page(*args, **kwargs))
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
+def slow_stack():
+    raw = memory_stores()
+    caches = Caches(
+        user_size=10, user_ttl=60, query_size=10, query_ttl=60, message_size=100, message_ttl=60
+    )
+    slow_convs, slow_msgs = SlowReads(raw.conversations), SlowReads(raw.messages)
+    return (
+        raw,
+        caches,
+        slow_convs,
+        slow_msgs,
+        CachedConversationStore(slow_convs, caches),
+        CachedMessageStore(slow_msgs, caches),
+    )
+
+
+@pytest.mark.parametrize("change", ["here", "remote"])
+async def test_a_read_in_flight_across_a_membership_change_is_not_kept(change):
+    raw, caches, slow, _, convs, _ = slow_stack()
+    conv = group("a", "b")
+    await raw.conversations.add(conv)
+    gate = slow.hold()
+    read = asyncio.ensure_future(convs.get(conv.id))  # reads a+b, then waits
+    await asyncio.sleep(0)
+    if change == "here":
+        await convs.remove_member(conv.id, "b")
+    else:  # another process removed b; its event arrives while the read is in flight
+        await raw.conversations.remove_member(conv.id, "b")
+        caches.apply_remote(
+            MemberRemoved(recipients=frozenset({"a", "b"}), conversation_id=conv.id, user_id="b")
+        )
+    gate.set()
+    assert (await read).member_ids == {"a", "b"}  # that read's own answer, as it was
+    assert (await convs.get(conv.id)).member_ids == {"a"}  # but it was not kept
+
+
+async def test_a_page_read_in_flight_across_a_send_is_not_kept():
+    raw, caches, _, slow, _, msgs = slow_stack()
+    conv = group("a", "b")
+    await raw.conversations.add(conv)
+    await msgs.add(new_message(conv.id, "a", "one"))
+    gate = slow.hold()
+    read = asyncio.ensure_future(msgs.page(conv.id, before=None, after=None, limit=50))
+    await asyncio.sleep(0)
+    await msgs.add(new_message(conv.id, "a", "two"))
+    gate.set()
+    assert [m.text for m in (await read)[0]] == ["one"]
+    page, _ = await msgs.page(conv.id, before=None, after=None, limit=50)
+    assert [m.text for m in page] == ["one", "two"]

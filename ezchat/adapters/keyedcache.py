@@ -1,0 +1,140 @@
+"""A TTL cache that never keeps a stale read.
+
+A miss loads from the store; the load takes time, and a change of the same key may land while
+it is in flight (a member removed during a slow read, an invalidation from another process).
+Its result then predates the change, and keeping it would serve the old value until the TTL
+ends. So every change of a key (``put``, ``pop``, ``clear``) marks the loads of that key in
+flight as stale, and a stale load's result is returned to its caller but not kept."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from cachetools import TTLCache
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+@dataclass
+class Counter:
+    hits: int = 0
+    misses: int = 0
+
+    @property
+    def ratio(self) -> float | None:
+        total = self.hits + self.misses
+        return round(self.hits / total, 4) if total else None
+
+
+class _Load:
+    __slots__ = ("stale",)
+
+    def __init__(self) -> None:
+        self.stale = False
+
+
+class KeyedCache(Generic[K, V]):
+    def __init__(
+        self,
+        *,
+        size: int,
+        ttl: float,
+        getsizeof: Callable[[V], float] | None = None,
+    ) -> None:
+        self.enabled = size > 0 and ttl > 0
+        self._data: TTLCache[K, V] = TTLCache(max(size, 1), max(ttl, 1e-9), getsizeof=getsizeof)
+        self._loads: dict[K, list[_Load]] = {}
+        # Bumped by every change: a load of many keys at once (a user's conversation list)
+        # keeps its side results only if nothing changed anywhere meanwhile.
+        self.changes = 0
+        self.stats = Counter()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def get(self, key: K) -> V | None:
+        return self._data.get(key)
+
+    def peek(self, key: K) -> V | None:
+        """``get`` that counts neither hit nor miss (for bookkeeping reads)."""
+        return self._data.get(key)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._data
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def __iter__(self) -> Iterator[K]:
+        return iter(list(self._data))
+
+    @property
+    def currsize(self) -> float:
+        return float(self._data.currsize)
+
+    async def load(self, key: K, loader: Callable[[], Awaitable[V | None]]) -> V | None:
+        """The cached value, or ``loader()``'s, kept only if no change of ``key`` landed
+        while it was in flight."""
+        value = self._data.get(key)
+        if value is not None:
+            self.stats.hits += 1
+            return value
+        self.stats.misses += 1
+        token = self.begin(key)
+        try:
+            value = await loader()
+        finally:
+            fresh = self.end(key, token)
+        if fresh and value is not None:
+            self._store(key, value)
+        return value
+
+    def begin(self, key: K) -> _Load:
+        """Start a load by hand (``load`` does this): pass the token to ``end``."""
+        token = _Load()
+        self._loads.setdefault(key, []).append(token)
+        return token
+
+    def end(self, key: K, token: _Load) -> bool:
+        """Whether the load's result may be kept."""
+        loads = self._loads.get(key)
+        if loads is not None:
+            loads.remove(token)
+            if not loads:
+                del self._loads[key]
+        return not token.stale
+
+    # -- changing ----------------------------------------------------------------------------
+
+    def put(self, key: K, value: V) -> None:
+        """A value known current (the result of a write): kept, and loads in flight are stale."""
+        self._changed(key)
+        self._store(key, value)
+
+    def pop(self, key: K) -> None:
+        self._changed(key)
+        self._data.pop(key, None)
+
+    def clear(self) -> None:
+        self.changes += 1
+        for loads in self._loads.values():
+            for token in loads:
+                token.stale = True
+        self._data.clear()
+
+    def fill(self, key: K, value: V) -> None:
+        """A side result of another load (started when ``self.changes`` was as the caller
+        checked): kept unless present already or a load of the key is in flight."""
+        if key not in self._data and key not in self._loads:
+            self._store(key, value)
+
+    def _changed(self, key: K) -> None:
+        self.changes += 1
+        for token in self._loads.get(key, ()):
+            token.stale = True
+
+    def _store(self, key: K, value: V) -> None:
+        if self.enabled:
+            self._data[key] = value
