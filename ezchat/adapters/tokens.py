@@ -7,6 +7,8 @@ import json
 from cachetools import LRUCache
 from tornado.web import create_signed_value, decode_signed_value
 
+from ezchat.ports.security import TokenClaims
+
 NAME = "ezchat-token"
 
 
@@ -21,7 +23,7 @@ class SignedValueTokenCodec:
         value = json.dumps({"uid": user_id, "exp": round(expires_at, 3)}, separators=(",", ":"))
         return create_signed_value(self._secret, NAME, value).decode()
 
-    def read(self, token: str, *, now: float) -> str | None:
+    def read(self, token: str, *, now: float) -> TokenClaims | None:
         claims = self._claims.get(token)
         if claims is None:
             claims = self._verify(token)
@@ -29,7 +31,7 @@ class SignedValueTokenCodec:
                 self._claims[token] = claims
         if claims is None or claims[1] <= now:
             return None
-        return claims[0]
+        return TokenClaims(user_id=claims[0], expires_at=claims[1])
 
     def _verify(self, token: str) -> tuple[str, float] | None:
         # Expiry is checked in read() against "exp"; the signature's own age limit is not used.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
 K = TypeVar("K", bound=Hashable)
@@ -80,6 +80,15 @@ class Coalescer(Generic[K, V]):
         """When the earliest pending value falls due, or None when nothing waits."""
         times = [self._sent_at[k] + self._window for k in self._pending]
         return min(times) if times else None
+
+    def revise(self, fn: Callable[[K, V], V | None]) -> None:
+        """Replace each pending value with ``fn(key, value)``; None drops it."""
+        for key, value in list(self._pending.items()):
+            new = fn(key, value)
+            if new is None:
+                del self._pending[key]
+            else:
+                self._pending[key] = new
 
 
 class SeqOrderer(Generic[V]):

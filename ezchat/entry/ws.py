@@ -7,6 +7,7 @@ codes do (1009 oversize, 4401 auth, 4408 slow or silent, 4429 flooding, 4503 lim
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from asyncio import Future
@@ -36,6 +37,7 @@ from ezchat.entry.realtime.hub import Hub
 log = logging.getLogger(__name__)
 
 MAX_SYNC_CONVERSATIONS = 1000
+MAX_TIMER_S = 10 * 365 * 86400.0
 # Refusals by the rate limit in this window past which a client counts as flooding.
 FLOOD_WINDOW_S = 10.0
 
@@ -58,6 +60,8 @@ class ChatSocket(WebSocketHandler):
         self.hub = hub
         self.user: User | None = None
         self.conn: Connection | None = None
+        self._expires_at = 0.0
+        self._expiry: asyncio.TimerHandle | None = None
         self._auth_error = "missing token"
         self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
 
@@ -77,7 +81,7 @@ class ChatSocket(WebSocketHandler):
             scheme, _, value = self.request.headers.get("Authorization", "").partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else None
         try:
-            self.user = await self.services.auth.authenticate(token)
+            self.user, self._expires_at = await self.services.auth.session(token)
         except Unauthorized as exc:
             self._auth_error = exc.message
 
@@ -100,16 +104,30 @@ class ChatSocket(WebSocketHandler):
             max_frames=config.outbox_max_frames,
             max_bytes=config.outbox_max_bytes,
             on_overflow=self.hub.drop_slow,
+            greeting=True,  # hello goes first; events from now on queue behind it
         )
         await self.hub.add(self.conn)
         user = await self.services.users.get(self.user.id)
+        now = self.services.clock.now()
         hello = {
             "user": serialize.user(user),
             "session_id": self.conn.session_id,
             "heartbeat_interval": config.heartbeat_interval,
-            "server_time": serialize.iso(self.services.clock.now()),
+            "server_time": serialize.iso(now),
         }
-        self.conn.send(wire(frames.frame("hello", hello)))
+        self.conn.greet(wire(frames.frame("hello", hello)))
+        if self.conn.closed:
+            return
+        # The connection lives no longer than its token.
+        left = max(0.0, min(self._expires_at - now.timestamp(), MAX_TIMER_S))
+        self._expiry = asyncio.get_running_loop().call_later(left, self._token_expired)
+
+    def _token_expired(self) -> None:
+        conn = self.conn
+        if conn is None or conn.closed:
+            return
+        conn.send(wire(frames.error("unauthorized", "token expired")))
+        conn.close(CLOSE_UNAUTHORIZED, "token expired")
 
     def write_frame(self, data: bytes) -> Future[None] | None:
         """Write complete wire frames straight to the stream: the frame was built once for all
@@ -130,6 +148,8 @@ class ChatSocket(WebSocketHandler):
         self.close(close_code, message[:120])
 
     def on_close(self) -> None:
+        if self._expiry is not None:
+            self._expiry.cancel()
         if self.conn is not None:
             self.hub.remove(self.conn)
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: str
+    expires_at: float  # epoch seconds
 
 
 class PasswordHasher(Protocol):
@@ -16,5 +23,5 @@ class TokenCodec(Protocol):
     def issue(self, user_id: str, *, expires_at: float) -> str:
         """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds)."""
 
-    def read(self, token: str, *, now: float) -> str | None:
-        """The user id of a genuine, unexpired token; None for anything else."""
+    def read(self, token: str, *, now: float) -> TokenClaims | None:
+        """What a genuine, unexpired token says; None for anything else."""

@@ -113,6 +113,9 @@ def start_server(io_loop, tmp_path):
         return Running(f"http://127.0.0.1:{port}", app)
 
     yield start
+    # Clients first, so that the server's shutdown finds them gone instead of waiting for them.
+    while Ws.opened:
+        Ws.opened.pop().close()
     for http, app in reversed(started):
         http.stop()
         io_loop.run_sync(app.close)

@@ -1,3 +1,5 @@
+import base64
+
 import pytest
 
 pytestmark = pytest.mark.gen_test
@@ -192,3 +194,27 @@ async def test_listing_pages_with_next_cursor_pinned_first(api):
     assert seen[0] == ids[0] and seen[1] == ids[2] and sorted(seen) == sorted(ids)
     r = await api.call("GET", "/api/conversations?cursor=garbage", token=ta)
     assert r.status == 400
+
+
+def _cursor(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '[0, 1e400, "x"]',
+        "[0, " + "9" * 400 + ', "x"]',
+        "[" * 5000 + "]" * 5000,
+        '[0, 1, ["x"]]',
+        '[true, 1, "x"]',
+        "{}",
+        '[0, NaN, "x"]',
+    ],
+)
+async def test_a_crafted_cursor_is_a_400_never_a_500(api, payload):
+    _, token = await api.register("alice")
+    r = await api.call("GET", f"/api/conversations?cursor={_cursor(payload)}", token=token)
+    assert (r.status, r.error) == (400, "invalid_request"), r.body
+    r = await api.call("GET", "/api/conversations?cursor=" + "A" * 10_000, token=token)
+    assert (r.status, r.error) == (400, "invalid_request")

@@ -169,3 +169,47 @@ async def test_a_client_that_answers_pings_stays_connected(start_server):
     await ws.barrier()
     ws.close()
     api.http.close()
+
+
+async def test_hello_is_always_the_first_frame_even_while_events_pour_in(start_server):
+    running = await start_server(message_rate_per_sec=100_000, message_burst=100_000)
+    api = Api(running.base)
+    alice, ta = await api.register("alice")
+    _, tb = await api.register("bob")
+    body = {"type": "group", "name": "g", "member_ids": [alice["id"]]}
+    cid = (await api.call("POST", "/api/conversations", body, token=tb)).body["id"]
+    sender = await Ws.connect(running.ws_base, tb)
+    pouring = True
+
+    async def pour():  # bob's messages: events for alice, racing her connections' start
+        n = 0
+        while pouring:
+            n += 1
+            frame = {"conversation_id": cid, "client_id": f"m{n}", "text": "x"}
+            sender.send_raw(json.dumps({"type": "message.send", "payload": frame}))
+            await asyncio.sleep(0.001)
+
+    task = asyncio.ensure_future(pour())
+    try:
+        for _ in range(20):
+            ws = await Ws.connect(running.ws_base, ta, hello=False)
+            first = await ws._read(5)
+            assert first["type"] == "hello", first
+            ws.close()
+    finally:
+        pouring = False
+        await task
+        api.http.close()
+
+
+async def test_a_connection_ends_with_4401_when_its_token_expires(start_server):
+    running = await start_server(token_ttl_s=1)
+    api = Api(running.base)
+    try:
+        _, token = await api.register("alice")
+        ws = await Ws.connect(running.ws_base, token)
+        frame = await ws.expect("error", timeout=10)
+        assert frame["payload"]["code"] == "unauthorized"
+        assert await ws.close_code(timeout=10) == 4401
+    finally:
+        api.http.close()

@@ -63,3 +63,43 @@ async def test_a_gap_that_never_fills_is_skipped_after_the_hold(world):
     await asyncio.sleep(0.1)  # the hub's hold timer runs on the loop's own clock
     assert seqs_written(sock) == [1, 3]
     hub.remove(conn)
+
+
+def types_written(sock: FakeSocket) -> list[dict]:
+    out = []
+    for frame in sock.written:
+        body = json.loads(frame[2:].decode()) if frame[1] < 126 else json.loads(frame[4:].decode())
+        out.append(body)
+    return out
+
+
+async def test_a_receipt_held_in_its_window_skips_a_member_removed_meanwhile(world):
+    from ezchat.domain.events import MemberRemoved, ReceiptMoved
+
+    hub = world.app.hub
+    socks = {u: FakeSocket() for u in ("a", "b")}
+    conns = [
+        Connection(socks[u], user_id=u, session_id=u, max_frames=100, max_bytes=10**6)
+        for u in socks
+    ]
+    for conn in conns:
+        await hub.add(conn)
+    members = frozenset({"a", "b", "r"})
+
+    def receipt(seq):
+        return ReceiptMoved(
+            recipients=members, conversation_id="c", user_id="r", read_seq=seq, delivered_seq=seq
+        )
+
+    hub(receipt(1))  # goes at once
+    hub(receipt(2))  # held for the window
+    hub(MemberRemoved(recipients=members, conversation_id="c", user_id="b"))
+    world.clock.advance(10)
+    hub._flush_receipts()
+    seen = {
+        u: [f["payload"]["read_seq"] for f in types_written(s) if f["type"] == "receipt"]
+        for u, s in socks.items()
+    }
+    assert seen == {"a": [1, 2], "b": [1]}
+    for conn in conns:
+        hub.remove(conn)

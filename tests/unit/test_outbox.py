@@ -92,3 +92,28 @@ async def test_a_write_that_fails_releases_the_queue():
     await settle()
     assert conn.closed and conn.queued == (0, 0)
     assert sock.written == [b"a"]
+
+
+async def test_a_greeting_connection_writes_nothing_before_its_first_frame():
+    sock = FakeSocket()
+    conn = Connection(
+        sock, user_id="u", session_id="s", max_frames=3, max_bytes=1000, greeting=True
+    )
+    assert conn.send(b"event-1") and conn.send(b"event-2")
+    assert sock.written == []
+    conn.greet(b"hello")
+    await settle()
+    assert b"".join(sock.written) == b"hello" + b"event-1" + b"event-2"
+    conn.send(b"event-3")
+    await settle()
+    assert b"".join(sock.written).endswith(b"event-3")
+
+
+async def test_a_greeting_connection_is_bounded_like_any_other():
+    sock = FakeSocket()
+    conn = Connection(
+        sock, user_id="u", session_id="s", max_frames=2, max_bytes=1000, greeting=True
+    )
+    assert conn.send(b"1") and conn.send(b"2")
+    assert not conn.send(b"3")
+    assert sock.closed_with == CLOSE_TOO_SLOW

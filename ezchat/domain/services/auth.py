@@ -96,15 +96,21 @@ class AuthService:
     async def authenticate(self, token: str | None) -> User:
         """The user a token speaks for. Raises ``Unauthorized`` when it is missing, forged,
         expired, or its user is gone."""
+        user, _ = await self.session(token)
+        return user
+
+    async def session(self, token: str | None) -> tuple[User, float]:
+        """``authenticate``, and when the token expires (epoch seconds): a connection opened
+        with it must end then."""
         if not token:
             raise Unauthorized("missing token")
-        user_id = self._tokens.read(token, now=self._clock.now().timestamp())
-        if user_id is None:
+        claims = self._tokens.read(token, now=self._clock.now().timestamp())
+        if claims is None:
             raise Unauthorized("invalid or expired token")
-        user = await self._users.get(user_id)
+        user = await self._users.get(claims.user_id)
         if user is None:
             raise Unauthorized("invalid or expired token")
-        return user
+        return user, claims.expires_at
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

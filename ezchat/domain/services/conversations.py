@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
@@ -369,14 +370,26 @@ def _encode_cursor(key: tuple[int, float, str]) -> str:
     return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 512
+
+
 def _decode_cursor(cursor: str) -> tuple[int, float, str]:
+    """Any cursor this server did not give (forged, truncated, nested, huge numbers) is a 400."""
     try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         pinned, activity, cid = json.loads(raw)
         if not (
-            isinstance(pinned, int) and isinstance(activity, (int, float)) and isinstance(cid, str)
+            type(pinned) is int
+            and pinned in (0, 1)
+            and type(activity) in (int, float)
+            and math.isfinite(activity)
+            and abs(activity) < 1e12
+            and isinstance(cid, str)
+            and len(cid) <= 64
         ):
             raise ValueError
         return (pinned, float(activity), cid)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise InvalidRequest("cursor is not one this server gave", field="cursor") from None

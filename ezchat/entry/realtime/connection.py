@@ -66,14 +66,19 @@ class Connection:
         max_frames: int,
         max_bytes: int,
         on_overflow: Callable[[Connection], None] | None = None,
+        greeting: bool = False,
     ) -> None:
+        """``greeting``: nothing is written before ``greet`` sends the first frame (hello);
+        frames sent until then wait behind it, within the same bounds."""
         self.socket = socket
         self.user_id = user_id
         self.session_id = session_id
         self._max_frames, self._max_bytes = max_frames, max_bytes
         self._queue: deque[bytes] = deque()
         self._queued_bytes = 0
-        self._writing = False
+        # Until greeted, frames queue as if a write were pending.
+        self._writing = greeting
+        self._greeting = greeting
         self._on_overflow = on_overflow
         self.closed = False
 
@@ -98,6 +103,17 @@ class Connection:
         self._queue.append(data)
         self._queued_bytes += len(data)
         return True
+
+    def greet(self, first: bytes) -> None:
+        """Write ``first``, then whatever queued behind it."""
+        if not self._greeting or self.closed:
+            return
+        self._greeting = False
+        self._writing = False
+        queued = b"".join(self._queue)
+        self._queue.clear()
+        self._queued_bytes = 0
+        self._write(first + queued)
 
     def _write(self, data: bytes) -> None:
         try:

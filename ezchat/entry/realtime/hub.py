@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from dataclasses import replace
 from typing import Any
 
 from ezchat.domain.events import (
@@ -17,6 +18,7 @@ from ezchat.domain.events import (
     ConversationDeleted,
     ConversationUpdated,
     Event,
+    MemberRemoved,
     MessagePosted,
     ReceiptMoved,
 )
@@ -163,6 +165,8 @@ class Hub:
                 self.deliver(recipients, payload)
             self._schedule_order_flush()
             return
+        if isinstance(event, MemberRemoved | ConversationDeleted):
+            self._revise_receipts(event)
         kind = CONVERSATION_EVENTS.get(type(event))
         if kind is not None:
             conv: Conversation = event.conversation  # type: ignore[attr-defined]
@@ -212,6 +216,18 @@ class Hub:
             return
         delay = max(0.0, due - self._clock.monotonic())
         self._receipt_timer = asyncio.get_running_loop().call_later(delay, self._flush_receipts)
+
+    def _revise_receipts(self, event: MemberRemoved | ConversationDeleted) -> None:
+        """Receipts held in their window go to whoever is a member when they go out: a member
+        removed meanwhile gets none, and a deleted conversation's are dropped."""
+        if isinstance(event, ConversationDeleted):
+            gone = event.conversation.id
+            self._receipts.revise(lambda key, e: None if key[0] == gone else e)
+            return
+        cid, removed = event.conversation_id, event.user_id
+        self._receipts.revise(
+            lambda key, e: replace(e, recipients=e.recipients - {removed}) if key[0] == cid else e
+        )
 
     def _flush_receipts(self) -> None:
         self._receipt_timer = None
