@@ -27,6 +27,7 @@ from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
 from ezchat.entry.handlers import accounts, conversations, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
+from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
@@ -178,6 +179,7 @@ def make_app(
             default_handler_args={"services": services},
             debug=False,
             compress_response=False,
+            log_function=log_request,
             websocket_ping_interval=config.heartbeat_interval,
             websocket_ping_timeout=pong_wait(config),
             websocket_max_message_size=config.max_frame_bytes,

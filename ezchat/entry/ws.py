@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
+from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
@@ -23,6 +24,8 @@ from ezchat.domain.ratelimit import FloodGuard
 from ezchat.domain.unset import Unset
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
+from ezchat.entry.handlers.base import error_json, http_error
+from ezchat.entry.logs import RedactedLogging
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.connection import (
     CLOSE_FLOODING,
@@ -54,7 +57,7 @@ class _Protocol(WebSocketProtocol13):
 Handler = Callable[["ChatSocket", parse.Fields], Awaitable[Any]]
 
 
-class ChatSocket(WebSocketHandler):
+class ChatSocket(RedactedLogging, WebSocketHandler):
     def initialize(self, services: Services, hub: Hub) -> None:
         self.services = services
         self.hub = hub
@@ -64,6 +67,39 @@ class ChatSocket(WebSocketHandler):
         self._expiry: asyncio.TimerHandle | None = None
         self._auth_error = "missing token"
         self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Tornado answers a request that is not a WebSocket upgrade with a plain-text 400:
+        answer it in the contract's error format instead."""
+        headers = self.request.headers
+        connection = {p.strip().lower() for p in headers.get("Connection", "").split(",")}
+        if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
+            self.set_status(400)
+            self._json_headers()
+            self.finish(
+                error_json(
+                    "invalid_request",
+                    "/ws takes a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)",
+                )
+            )
+            return
+        await super().get(*args, **kwargs)
+
+    def _json_headers(self) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("X-Process-Time", f"{self.request.request_time():.6f}")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        status_code, body = http_error(exc, status_code, self.request.method)
+        self.set_status(status_code)
+        self._json_headers()
+        self.finish(body)
+
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, HTTPError) and value.status_code < 500:
+            return  # the access log has its line
+        super().log_exception(typ, value, tb)
 
     def check_origin(self, origin: str) -> bool:
         # Auth is a bearer token, never a cookie, so another origin gains nothing by connecting.

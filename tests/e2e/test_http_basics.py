@@ -1,6 +1,10 @@
 """Contract conventions over real HTTP: error bodies, auth, limits, headers."""
 
+import logging
+
 import pytest
+
+from tests.e2e.wsclient import Ws
 
 pytestmark = pytest.mark.gen_test
 
@@ -142,3 +146,26 @@ async def test_register_then_login_gives_a_working_token(api):
     assert r.status == 409 and r.error == "conflict"
     r = await api.call("POST", "/api/auth/login", {"username": "alice", "password": "password-2"})
     assert r.status == 401 and r.error == "unauthorized"
+
+
+@pytest.mark.parametrize("path", ["/ws", "/ws?token=%ff"])
+async def test_ws_without_an_upgrade_answers_in_the_error_format(api, path):
+    r = await api.call("GET", path)
+    assert r.status == 400 and r.error == "invalid_request", r.body
+    assert r.headers["Content-Type"].startswith("application/json")
+    assert "X-Process-Time" in r.headers
+
+
+async def test_no_credential_reaches_a_log_line_and_a_404_is_logged_once(server, api, caplog):
+    _, token = await api.register()
+    caplog.set_level(logging.DEBUG)
+    ws = await Ws.connect(server.replace("http", "ws", 1) + "/ws", token)
+    await ws.barrier()
+    ws.close()
+    await api.call("GET", f"/api/users/me?token={token}&x=1")
+    await api.call("GET", f"/ws?access_token={token}")
+    await api.call("GET", "/nowhere-at-all")
+    lines = [r.getMessage() for r in caplog.records]
+    assert not [line for line in lines if token in line], lines
+    assert any("token=[redacted]" in line for line in lines), lines
+    assert len([line for line in lines if "/nowhere-at-all" in line]) == 1, lines

@@ -14,6 +14,7 @@ from ezchat.domain.errors import EzChatError, RateLimited, TooLarge, Unauthorize
 from ezchat.domain.model import User
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
+from ezchat.entry.logs import RedactedLogging
 
 log = logging.getLogger("ezchat.http")
 
@@ -31,8 +32,32 @@ STATUS = {
 CODE_BY_STATUS = {status: code for code, status in STATUS.items()}
 
 
+def error_json(code: str, message: str, **extra: Any) -> str:
+    """The contract's error body."""
+    return serialize.dumps({"error": {"code": code, "message": message, **extra}})
+
+
+def http_error(exc: BaseException | None, status_code: int, method: str | None) -> tuple[int, str]:
+    """The status and error body of whatever ended a request: our errors by their code,
+    Tornado's 4xx by status, anything else a 500 that says nothing of its cause."""
+    if isinstance(exc, EzChatError):
+        return STATUS.get(exc.code, 500), error_json(exc.code, exc.message, **exc.extra())
+    if isinstance(exc, HTTPError) and status_code < 500:
+        message = exc.log_message % exc.args if exc.log_message else responses.get(status_code, "")
+        if status_code == 405:
+            message = f"method {method} is not allowed here"
+        code = CODE_BY_STATUS.get(status_code, "invalid_request")
+        return status_code, error_json(code, message or "bad request")
+    if status_code < 500:
+        return status_code, error_json(
+            CODE_BY_STATUS.get(status_code, "invalid_request"),
+            responses.get(status_code, "bad request"),
+        )
+    return 500, error_json("internal", "internal server error")
+
+
 @stream_request_body
-class ApiHandler(RequestHandler):
+class ApiHandler(RedactedLogging, RequestHandler):
     """Bodies are streamed so that an oversize one is refused with 413 as soon as its
     Content-Length (or its running size) passes the limit, never buffered whole."""
 
@@ -128,33 +153,20 @@ class ApiHandler(RequestHandler):
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, EzChatError):
             return  # an answer, not a fault
+        if isinstance(value, HTTPError) and value.status_code < 500:
+            return  # the access log has its line; once is enough
         super().log_exception(typ, value, tb)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        extra: dict[str, Any] = {}
-        if isinstance(exc, EzChatError):
-            code, message = exc.code, exc.message
-            extra = exc.extra()
-            status_code = STATUS.get(code, 500)
-            if isinstance(exc, RateLimited):
-                self.set_header("Retry-After", str(max(1, math.ceil(exc.retry_after))))
-            if isinstance(exc, Unauthorized):
-                self.set_header("WWW-Authenticate", 'Bearer realm="ezchat"')
-        elif isinstance(exc, HTTPError) and status_code < 500:
-            code = CODE_BY_STATUS.get(status_code, "invalid_request")
-            message = (
-                exc.log_message % exc.args
-                if exc.log_message
-                else responses.get(status_code, "bad request")
-            )
-            if status_code == 405:
-                message = f"method {self.request.method} is not allowed here"
-        else:
-            code, message, status_code = "internal", "internal server error", 500
+        if isinstance(exc, RateLimited):
+            self.set_header("Retry-After", str(max(1, math.ceil(exc.retry_after))))
+        if isinstance(exc, Unauthorized):
+            self.set_header("WWW-Authenticate", 'Bearer realm="ezchat"')
+        status_code, body = http_error(exc, status_code, self.request.method)
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(serialize.dumps({"error": {"code": code, "message": message, **extra}}))
+        self.finish(body)
 
     def send_error(self, status_code: int = 500, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
