@@ -72,6 +72,8 @@ class Config:
     password_hash_n: int = 16384
     login_max_failures: int = 5
     login_window_s: float = 300.0
+    register_max_per_address: int = 20
+    register_window_s: float = 600.0
 
     max_message_length: int = 4000
     max_group_members: int = 1000
@@ -138,6 +140,8 @@ _MINIMUM: dict[str, float] = {
     "password_hash_n": 2,
     "login_max_failures": 1,
     "login_window_s": 1,
+    "register_max_per_address": 1,
+    "register_window_s": 1,
     "max_message_length": 1,
     "max_group_members": 2,
     "slow_request_ms": 0,

@@ -117,6 +117,8 @@ def make_app(
         token_ttl_s=config.token_ttl_s,
         login_max_failures=config.login_max_failures,
         login_window_s=config.login_window_s,
+        register_max_per_address=config.register_max_per_address,
+        register_window_s=config.register_window_s,
     )
     contacts = ContactService(users=user_store, contacts=contact_store, bus=bus, clock=clock)
     users = UserService(

@@ -31,6 +31,7 @@ class ServerProcess:
             **os.environ,
             "DATA_DIR": str(data_dir),
             "PASSWORD_HASH_N": "16",
+            "REGISTER_MAX_PER_ADDRESS": "10000",
             "PORT": str(self.port),
             "LOG_LEVEL": "WARNING",
             **env,

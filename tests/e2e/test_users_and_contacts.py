@@ -1,5 +1,8 @@
 import pytest
 
+from tests.e2e.conftest import Api
+from tests.e2e.wsclient import Ws
+
 pytestmark = pytest.mark.gen_test
 
 
@@ -86,3 +89,38 @@ async def test_contact_errors(api):
         assert r.status == status, body
     r = await api.call("POST", "/api/contacts/ghost/accept", token=ta)
     assert r.status == 404
+
+
+async def test_presence_is_shown_only_to_users_it_is_shared_with(server, api):
+    alice, ta = await api.register("alice")
+    _, tb = await api.register("bob")  # shares a group with alice
+    _, ts = await api.register("stranger")
+    body = {"type": "group", "name": "g", "member_ids": [alice["id"]]}
+    assert (await api.call("POST", "/api/conversations", body, token=tb)).status == 201
+    ws = await Ws.connect(server.replace("http", "ws", 1) + "/ws", ta)  # alice is online
+    try:
+        seen_by_bob = (await api.call("GET", f"/api/users/{alice['id']}", token=tb)).body
+        assert seen_by_bob["status"] == "online" and seen_by_bob["last_seen"]
+        for r in (
+            await api.call("GET", f"/api/users/{alice['id']}", token=ts),
+            await api.call("GET", "/api/users?q=alice", token=ts),
+            await api.call("POST", "/api/contacts", {"user_id": alice["id"]}, token=ts),
+        ):
+            shown = r.body.get("users", [r.body.get("user", r.body)])[0]
+            assert (shown["status"], shown["last_seen"]) == ("offline", None), r.body
+    finally:
+        ws.close()
+
+
+async def test_registrations_from_one_address_are_rate_limited(start_server):
+    running = await start_server(register_max_per_address=3, register_window_s=600)
+    api = Api(running.base)
+    try:
+        for i in range(3):
+            await api.register(f"user{i}")
+        r = await api.call(
+            "POST", "/api/auth/register", {"username": "one-more", "password": "password-1"}
+        )
+        assert r.status == 429 and r.error == "rate_limited" and "Retry-After" in r.headers
+    finally:
+        api.http.close()

@@ -27,6 +27,8 @@ class AuthService:
         token_ttl_s: float,
         login_max_failures: int = 5,
         login_window_s: float = 300.0,
+        register_max_per_address: int = 20,
+        register_window_s: float = 600.0,
         ids: Callable[[], str] = new_id,
     ) -> None:
         self._users = users
@@ -40,16 +42,29 @@ class AuthService:
         self._by_client = FailureLimiter(
             max_failures=login_max_failures * 4, window_s=login_window_s
         )
+        # Every registration attempt from an address counts (each costs a slow hash).
+        self._registrations = FailureLimiter(
+            max_failures=register_max_per_address, window_s=register_window_s
+        )
         self._dummy_hash: str | None = None
 
     def issue_token(self, user_id: str) -> str:
         return self._tokens.issue(user_id, expires_at=self._clock.now().timestamp() + self._ttl)
 
     async def register(
-        self, username: str, password: str, display_name: str | None = None
+        self, username: str, password: str, display_name: str | None = None, *, client: str = ""
     ) -> tuple[User, str]:
         """Create an account. Raises ``InvalidRequest`` for bad values, ``Conflict`` when the
-        username is taken."""
+        username is taken, ``RateLimited`` past the registrations allowed from ``client`` (the
+        caller's address) in the window."""
+        if client:
+            moment = self._clock.monotonic()
+            wait = self._registrations.retry_after(client, now=moment)
+            if wait > 0:
+                raise RateLimited(
+                    "too many accounts made from this address; try again later", retry_after=wait
+                )
+            self._registrations.fail(client, now=moment)
         name = rules.username(username)
         rules.password(password)
         shown = rules.text_field(

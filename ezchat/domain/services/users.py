@@ -7,7 +7,7 @@ from dataclasses import replace
 from ezchat.domain import rules
 from ezchat.domain.errors import InvalidRequest, NotFound
 from ezchat.domain.events import UserUpdated
-from ezchat.domain.model import ContactState, User
+from ezchat.domain.model import ContactState, Presence, User
 from ezchat.domain.unset import UNSET, Unset
 from ezchat.ports.bus import EventBus
 from ezchat.ports.storage import ContactStore, ConversationStore, UserStore
@@ -63,6 +63,18 @@ class UserService:
         if not 1 <= len(prefix) <= 64:
             raise InvalidRequest("q must be 1-64 characters", field="q")
         return await self._users.search(prefix, limit)
+
+    async def as_seen_by(self, viewer: str, users: list[User]) -> list[User]:
+        """``users`` as ``viewer`` may see them: presence (status, last_seen) only of users
+        whose presence events reach the viewer (the audience, which is symmetric); others show
+        ``offline`` with no last_seen, as if they never shared it."""
+        if all(u.id == viewer for u in users):
+            return users
+        related = await self.audience(viewer)
+        return [
+            u if u.id in related else replace(u, status=Presence.OFFLINE, last_seen=None)
+            for u in users
+        ]
 
     async def audience(self, user_id: str) -> frozenset[str]:
         """Who hears of this user's profile and presence: the user, accepted contacts, and

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ezchat.domain.model import Contact, User
 from ezchat.entry import serialize
 from ezchat.entry.handlers.base import ApiHandler
 
@@ -12,7 +13,10 @@ class RegisterHandler(ApiHandler):
     async def post(self) -> None:
         body = self.body()
         user, token = await self.services.auth.register(
-            body.text("username"), body.text("password"), body.optional_text("display_name")
+            body.text("username"),
+            body.text("password"),
+            body.optional_text("display_name"),
+            client=self.request.remote_ip or "",
         )
         self.reply({"user": serialize.user(user), "token": token}, 201)
 
@@ -42,39 +46,58 @@ class MeHandler(ApiHandler):
         self.reply(serialize.user(user))
 
 
-class UserHandler(ApiHandler):
+class PeopleHandler(ApiHandler):
+    """Answers that show other users: their presence only to whom it is shared with."""
+
+    async def shown(self, users: list[User]) -> list[User]:
+        return await self.services.users.as_seen_by(self.user.id, users)
+
+    async def reply_contact(self, contact: Contact, other: User, status: int = 200) -> None:
+        (shown,) = await self.shown([other])
+        self.reply(serialize.contact(contact, shown), status)
+
+
+class UserHandler(PeopleHandler):
     async def get(self, user_id: str) -> None:
-        self.reply(serialize.user(await self.services.users.get(user_id)))
+        (user,) = await self.shown([await self.services.users.get(user_id)])
+        self.reply(serialize.user(user))
 
 
-class UserSearchHandler(ApiHandler):
+class UserSearchHandler(PeopleHandler):
     async def get(self) -> None:
         q = self.get_query_argument("q", "")
-        users = await self.services.users.search(q, self.limit())
+        users = await self.shown(await self.services.users.search(q, self.limit()))
         self.reply({"users": [serialize.user(u) for u in users]})
 
 
-class ContactsHandler(ApiHandler):
+class ContactsHandler(PeopleHandler):
     async def get(self) -> None:
         contacts = await self.services.contacts.list(self.user.id)
-        self.reply({"contacts": [serialize.contact(c, u) for c, u in contacts]})
+        users = await self.shown([u for _, u in contacts])
+        self.reply(
+            {
+                "contacts": [
+                    serialize.contact(c, u) for (c, _), u in zip(contacts, users, strict=True)
+                ]
+            }
+        )
 
     async def post(self) -> None:
         user_id = self.body().text("user_id")
         contact, other, created = await self.services.contacts.request(self.user.id, user_id)
-        self.reply(serialize.contact(contact, other), 201 if created else 200)
+        await self.reply_contact(contact, other, 201 if created else 200)
 
 
-class ContactAcceptHandler(ApiHandler):
+class ContactAcceptHandler(PeopleHandler):
     async def post(self, user_id: str) -> None:
         contact, other = await self.services.contacts.accept(self.user.id, user_id)
-        self.reply(serialize.contact(contact, other))
+        await self.reply_contact(contact, other)
 
 
-class ContactBlockHandler(ApiHandler):
+class ContactBlockHandler(PeopleHandler):
     async def post(self, user_id: str) -> None:
         contact, other = await self.services.contacts.block(self.user.id, user_id)
-        self.reply(serialize.contact(contact, other))
+        await self.reply_contact(contact, other)
 
 
 class ContactHandler(ApiHandler):
