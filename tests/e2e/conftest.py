@@ -15,6 +15,7 @@ from tornado.testing import bind_unused_port
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.entry.app import EzChatApp, make_app
 from ezchat.entry.main import make_server
+from tests.e2e.processes import ServerProcess
 from tests.e2e.wsclient import Ws
 from tests.support import FAST_HASH_N, test_config
 
@@ -83,6 +84,8 @@ def _close_ws_clients(io_loop):
     yield
     while Ws.opened:
         Ws.opened.pop().close()
+    while ServerProcess.started:  # servers a test (or a helper that failed) left running
+        ServerProcess.started[-1].stop()
 
 
 @dataclass

@@ -25,6 +25,10 @@ def free_port() -> int:
 
 
 class ServerProcess:
+    # Every server started and not yet stopped: the e2e conftest stops them after each test,
+    # whatever the test did, so none outlives it.
+    started: list[ServerProcess] = []
+
     def __init__(self, data_dir: Path, **env: str) -> None:
         self.port = int(env.pop("PORT", free_port()))
         environ = {
@@ -47,6 +51,7 @@ class ServerProcess:
             text=True,
             start_new_session=True,
         )
+        ServerProcess.started.append(self)
 
     @property
     def base(self) -> str:
@@ -75,6 +80,8 @@ class ServerProcess:
         did; again is harmless."""
         # SIGKILL, not SIGTERM: a graceful stop waits for WebSocket clients that may live on the
         # very event loop this call blocks (graceful shutdown has a test of its own).
+        if self in ServerProcess.started:
+            ServerProcess.started.remove(self)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(subprocess.TimeoutExpired):

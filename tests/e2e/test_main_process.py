@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import threading
+
+from tornado.websocket import websocket_connect
 
 from tests.e2e.processes import ServerProcess, call, new_group, post, register
 
@@ -80,46 +84,40 @@ def test_the_server_runs_on_uvloop_when_asked(tmp_path):
         server.stop()
 
 
-async def _hello_then_close_code(url: str) -> int | None:
-    from tornado.websocket import websocket_connect
-
+async def _hello_then_close_code(url: str, opened: threading.Event) -> int | None:
     conn = await websocket_connect(url, ping_interval=None)
-    await conn.read_message()  # hello
-    while await conn.read_message() is not None:
-        pass
-    code = conn.close_code
-    conn.close()
-    return code
+    try:
+        await conn.read_message()  # hello
+        opened.set()
+        while await conn.read_message() is not None:
+            pass
+        return conn.close_code
+    finally:
+        conn.close()
 
 
 def test_sigterm_closes_websocket_clients_with_1001(tmp_path):
-    import asyncio
-    import threading
-
     server = ServerProcess(tmp_path)
     try:
         server.wait_ready()
         _, token = register(server.base, "alice")
         result: dict[str, int | None] = {}
+        opened = threading.Event()
 
         def client() -> None:
             url = f"ws://127.0.0.1:{server.port}/ws?token={token}"
-            result["code"] = asyncio.run(_hello_then_close_code(url))
+            # Bounded, and a daemon: whatever happens, this thread cannot outlive the test.
+            result["code"] = asyncio.run(
+                asyncio.wait_for(_hello_then_close_code(url, opened), timeout=30)
+            )
 
-        thread = threading.Thread(target=client)
+        thread = threading.Thread(target=client, daemon=True)
         thread.start()
-        import time
-
-        end = time.monotonic() + 10
-        while time.monotonic() < end:  # until the connection is open on the server
-            report = call(server.base, "GET", "/api/system", token=token)
-            if report["ezchat"]["connections"] == 1:
-                break
-            time.sleep(0.05)
+        assert opened.wait(10), "the client got no hello"
         server.proc.send_signal(signal.SIGTERM)
-        thread.join(15)
-        assert result.get("code") == 1001
+        thread.join(20)
         out, _ = server.proc.communicate(timeout=15)
-        assert server.proc.returncode == 0
+        assert result.get("code") == 1001, out
+        assert server.proc.returncode == 0, out
     finally:
         server.stop()
