@@ -163,6 +163,21 @@ class NewMessage:
     reply_to: str | None
     created_at: datetime
 
+    def stored(self, *, id: str, seq: int, rev: int) -> Message:
+        """The message as a store keeps it, with the id, seq and rev it was given."""
+        return Message(
+            id=id,
+            conversation_id=self.conversation_id,
+            seq=seq,
+            rev=rev,
+            client_id=self.client_id,
+            sender_id=self.sender_id,
+            text=self.text,
+            attachments=self.attachments,
+            reply_to=self.reply_to,
+            created_at=self.created_at,
+        )
+
 
 @dataclass(frozen=True)
 class Message:

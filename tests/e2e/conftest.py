@@ -126,8 +126,14 @@ def start_server(io_loop, tmp_path):
 
 
 @pytest.fixture
-def server(start_server, io_loop) -> str:
-    return io_loop.run_sync(start_server).base
+def running(start_server, io_loop) -> Running:
+    """The real app with the test configuration."""
+    return io_loop.run_sync(start_server)
+
+
+@pytest.fixture
+def server(running) -> str:
+    return running.base
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from ezchat.entry.handlers.base import STATUS
 from tests.e2e.conftest import Api
 from tests.e2e.wsclient import Ws
 
@@ -24,15 +25,7 @@ SETTINGS = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-ERROR_STATUS = {
-    "invalid_request": 400,
-    "unauthorized": 401,
-    "forbidden": 403,
-    "not_found": 404,
-    "conflict": 409,
-    "too_large": 413,
-    "rate_limited": 429,
-}
+ERROR_STATUS = {code: status for code, status in STATUS.items() if status < 500}
 
 # Text as hostile clients write it: any code point, and often an unpaired surrogate (two
 # adjacent surrogates written as escapes decode as one character, so they are placed apart).

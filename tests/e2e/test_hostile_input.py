@@ -5,24 +5,11 @@ import json
 
 import pytest
 
-from tests.e2e.conftest import Api
 from tests.e2e.wsclient import Ws
 
 pytestmark = pytest.mark.gen_test
 
 LONE = "\ud800"
-
-
-@pytest.fixture
-def running(start_server, io_loop):
-    return io_loop.run_sync(start_server)
-
-
-@pytest.fixture
-def api(running):
-    client = Api(running.base)
-    yield client
-    client.http.close()
 
 
 def raw(body: dict) -> bytes:

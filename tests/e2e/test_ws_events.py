@@ -17,13 +17,6 @@ def running(start_server, io_loop):
 
 
 @pytest.fixture
-def api(running):
-    client = Api(running.base)
-    yield client
-    client.http.close()
-
-
-@pytest.fixture
 def chat(running, api):
     """Users with connected clients, and a group of them."""
 

@@ -12,18 +12,6 @@ from tests.e2e.wsclient import Ws
 pytestmark = pytest.mark.gen_test
 
 
-@pytest.fixture
-def running(start_server, io_loop):
-    return io_loop.run_sync(start_server)
-
-
-@pytest.fixture
-def api(running):
-    client = Api(running.base)
-    yield client
-    client.http.close()
-
-
 @pytest.mark.parametrize("token", [None, "forged-token"])
 async def test_a_bad_or_missing_token_gets_an_error_frame_and_4401(running, token):
     ws = await Ws.connect(running.ws_base, token, hello=False)

@@ -266,18 +266,7 @@ class MemoryMessageStore:
             raise NotFound("conversation not found")
         timeline = self._timeline(conv.id)
         seq, rev = conv.last_seq + 1, conv.rev + 1
-        message = Message(
-            id=new_id(),
-            conversation_id=conv.id,
-            seq=seq,
-            rev=rev,
-            client_id=new.client_id,
-            sender_id=new.sender_id,
-            text=new.text,
-            attachments=new.attachments,
-            reply_to=new.reply_to,
-            created_at=new.created_at,
-        )
+        message = new.stored(id=new_id(), seq=seq, rev=rev)
         timeline.by_id[message.id] = len(timeline.messages)
         timeline.messages.append(message)
         timeline.seqs.append(seq)

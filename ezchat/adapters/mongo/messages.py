@@ -83,20 +83,8 @@ def message_from(doc: dict[str, Any]) -> Message:
 def unstorable(new: NewMessage) -> InvalidRequest | None:
     """Why BSON cannot hold this message (a lone surrogate, a value out of range), or None.
     Checked per item before a batch is written: one such item would fail the whole insert."""
-    probe = Message(
-        id=new_id(),
-        conversation_id=new.conversation_id,
-        seq=1,
-        rev=1,
-        client_id=new.client_id,
-        sender_id=new.sender_id,
-        text=new.text,
-        attachments=new.attachments,
-        reply_to=new.reply_to,
-        created_at=new.created_at,
-    )
     try:
-        bson.encode(message_doc(probe))
+        bson.encode(message_doc(new.stored(id=new_id(), seq=1, rev=1)))
     except Exception as exc:  # InvalidDocument, InvalidStringData, OverflowError, ...
         return InvalidRequest(f"message refused by the store: {type(exc).__name__}")
     return None
@@ -176,18 +164,7 @@ class MongoMessageStore:
             seq = await self._highest(conversation_id, "seq")
             rev = await self._highest(conversation_id, "rev")
             batch = [
-                Message(
-                    id=new_id(),
-                    conversation_id=conversation_id,
-                    seq=seq + k + 1,
-                    rev=rev + k + 1,
-                    client_id=n.client_id,
-                    sender_id=n.sender_id,
-                    text=n.text,
-                    attachments=n.attachments,
-                    reply_to=n.reply_to,
-                    created_at=n.created_at,
-                )
+                n.stored(id=new_id(), seq=seq + k + 1, rev=rev + k + 1)
                 for k, (_, n) in enumerate(pending)
             ]
             try:

@@ -53,18 +53,7 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
     ).fetchone()
     if conv is None:
         raise NotFound("conversation not found")
-    message = Message(
-        id=new_id(),
-        conversation_id=new.conversation_id,
-        seq=conv["last_seq"] + 1,
-        rev=conv["rev"] + 1,
-        client_id=new.client_id,
-        sender_id=new.sender_id,
-        text=new.text,
-        attachments=new.attachments,
-        reply_to=new.reply_to,
-        created_at=new.created_at,
-    )
+    message = new.stored(id=new_id(), seq=conv["last_seq"] + 1, rev=conv["rev"] + 1)
     conn.execute(
         "INSERT INTO messages (id, conversation_id, seq, rev, client_id, sender_id, text,"
         " attachments, reply_to, reactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",

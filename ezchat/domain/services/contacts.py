@@ -49,43 +49,36 @@ class ContactService:
     async def request(self, owner_id: str, user_id: str) -> tuple[Contact, User, bool]:
         """Ask ``user_id`` to be a contact. Returns (contact, user, created): a new outgoing
         request is created; an incoming request from that user is accepted on both sides."""
-        other = await self._other(owner_id, user_id)
-        now = self._clock.now()
-        before, after = await self._change(
-            owner_id,
-            user_id,
-            lambda mine, theirs: decide_request(owner_id, user_id, mine, theirs, now),
-        )
+        before, after, other = await self._apply(owner_id, user_id, decide_request)
         assert after.mine is not None
         created = before.mine is None and after.mine.state is ContactState.OUTGOING
         return after.mine, other, created
 
     async def accept(self, owner_id: str, user_id: str) -> tuple[Contact, User]:
-        other = await self._other(owner_id, user_id)
-        now = self._clock.now()
-        _, after = await self._change(
-            owner_id,
-            user_id,
-            lambda mine, theirs: decide_accept(owner_id, user_id, mine, theirs, now),
-        )
+        _, after, other = await self._apply(owner_id, user_id, decide_accept)
         assert after.mine is not None
         return after.mine, other
 
     async def block(self, owner_id: str, user_id: str) -> tuple[Contact, User]:
         """Block a user: the relation ends on both sides and only the block remains."""
-        other = await self._other(owner_id, user_id)
-        now = self._clock.now()
-        _, after = await self._change(
-            owner_id,
-            user_id,
-            lambda mine, theirs: decide_block(owner_id, user_id, mine, theirs, now),
-        )
+        _, after, other = await self._apply(owner_id, user_id, decide_block)
         assert after.mine is not None
         return after.mine, other
 
     async def remove(self, owner_id: str, user_id: str) -> None:
         """Remove a contact, cancel or decline a request, or lift a block."""
         await self._change(owner_id, user_id, decide_remove)
+
+    async def _apply(
+        self, owner_id: str, user_id: str, rule: Rule
+    ) -> tuple[ContactPair, ContactPair, User]:
+        """``rule`` applied to the pair as the caller ``owner_id`` acts on ``user_id`` now."""
+        other = await self._other(owner_id, user_id)
+        now = self._clock.now()
+        before, after = await self._change(
+            owner_id, user_id, lambda mine, theirs: rule(owner_id, user_id, mine, theirs, now)
+        )
+        return before, after, other
 
     async def _change(
         self, owner_id: str, user_id: str, decide: Decide
@@ -129,6 +122,8 @@ class ContactService:
 
 Side = Contact | None
 Decide = Callable[[Side, Side], tuple[Side, Side]]
+# A rule of the caller (owner) acting on the other user at a moment: the pair's next state.
+Rule = Callable[[str, str, Side, Side, datetime], tuple[Side, Side]]
 BLOCKED = ContactState.BLOCKED
 
 
