@@ -30,7 +30,7 @@ def world(tmp_path, io_loop):
     w = World(tmp_path)
     io_loop.run_sync(w.app.start)
     yield w
-    io_loop.run_sync(w.app.close)
+    io_loop.run_sync(w.app.aclose)
 
 
 @pytest.fixture(scope="session")

@@ -50,7 +50,7 @@ class GroupCommitMessageStore:
         self.batches = 0
         self.batched_messages = 0
 
-    def start(self) -> None:
+    async def start(self) -> None:
         if self._writer is None:
             self._writer = asyncio.get_running_loop().create_task(
                 self._run(), name="message-group-commit"
@@ -128,7 +128,7 @@ class GroupCommitMessageStore:
                 out.append(StorageUnavailable(f"storage error: {type(exc).__name__}"))
         return out
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Write everything queued, then stop."""
         self._closing = True
         self._wakeup.set()

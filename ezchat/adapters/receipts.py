@@ -34,7 +34,7 @@ class BufferedPointerStore:
         self.flushes = 0
         self.flushed_pointers = 0
 
-    def start(self) -> None:
+    async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(self._run(), name="pointer-flush")
 
@@ -60,7 +60,8 @@ class BufferedPointerStore:
             for u in batch:  # merge back, newer moves win
                 self._merge(u)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
+        """Write what is pending, then stop."""
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -54,5 +54,5 @@ class ScryptPasswordHasher:
             ),
         )
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)

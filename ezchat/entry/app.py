@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import asyncio
-from dataclasses import dataclass
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
@@ -49,35 +49,35 @@ class EzChatApp:
     hub: Hub
     storage: StorageStack
     counter: ConnectionCounter
-    _hasher: PasswordHasher
+    hasher: PasswordHasher
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self) -> None:
-        """Open the storage (schema, indexes), forget the presence a previous run left behind
-        (this process has no connection yet), and start the message writer."""
-        await self.storage.start()
-        for part in (self.bus, self.counter):
-            start = getattr(part, "start", None)
-            if start is not None:
-                result = start()
-                if asyncio.iscoroutine(result):
-                    await result
-        if self.services.config.process_count == 1 and not self.services.config.redis_url:
-            # One process, no broker: no one can be connected anywhere yet.
-            await self.storage.stores.users.clear_presence()
-        psutil.cpu_percent(interval=None)  # the first reading only starts the measurement
+        """Start every part in order, registering each one's teardown as it starts, so that
+        ``aclose`` stops them in the reverse order and a failed start stops what it started:
+        the hasher's threads, the bus, the connection counter, the storage (schema, writers),
+        and last the hub, which closes first (clients get 1001 before anything stops)."""
+        stack = AsyncExitStack()
+        async with stack:
+            stack.push_async_callback(self.hasher.aclose)
+            await self.bus.start()
+            stack.push_async_callback(self.bus.aclose)
+            await self.counter.start()
+            stack.push_async_callback(self.counter.aclose)
+            await self.storage.start()
+            stack.push_async_callback(self.storage.aclose)
+            stack.push_async_callback(self.hub.aclose)
+            if self.services.config.process_count == 1 and not self.services.config.redis_url:
+                # One process, no broker: no one can be connected anywhere yet.
+                await self.storage.stores.users.clear_presence()
+            psutil.cpu_percent(interval=None)  # the first reading only starts the measurement
+            self._stack = stack.pop_all()
 
-    async def close(self) -> None:
-        """In order: WebSocket clients get 1001, queued messages and pointers are written,
-        storage closes, the hasher's threads stop."""
-        await self.hub.close()
-        await self.storage.close()
-        for part in (self.counter, self.bus):
-            close = getattr(part, "close", None)
-            if close is not None:
-                await close()
-        close = getattr(self._hasher, "close", None)
-        if close is not None:
-            close()
+    async def aclose(self) -> None:
+        """Everything ``start`` started, in reverse: WebSocket clients get 1001, queued
+        messages and pointers are written, storage closes, then the counter, the bus and the
+        hasher's threads."""
+        await self._stack.aclose()
 
 
 def make_app(
@@ -191,7 +191,7 @@ def make_app(
         hub=hub,
         storage=storage,
         counter=counter,
-        _hasher=hasher,
+        hasher=hasher,
     )
 
 

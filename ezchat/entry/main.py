@@ -38,9 +38,8 @@ def make_server(config: Config, application: Application) -> HTTPServer:
 async def serve(config: Config, sockets: list[socket.socket] | None = None) -> None:
     app = make_app(config)
     try:
-        await app.start()
+        await app.start()  # a failed start stops whatever it had started
     except StorageUnavailable as exc:
-        await app.close()
         raise SystemExit(
             f"ezchat: cannot open the {config.storage} storage: {exc.message}"
         ) from None
@@ -65,7 +64,7 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
     await stop.wait()
     log.info("shutting down")
     server.stop()  # no new connections
-    await app.close()  # WebSocket clients get 1001, queued messages and pointers are written
+    await app.aclose()  # WebSocket clients get 1001, queued messages and pointers are written
     try:
         await asyncio.wait_for(server.close_all_connections(), timeout=5)
     except TimeoutError:
@@ -87,9 +86,9 @@ async def prepare_sqlite(config: Config) -> None:
 
     stores = sqlite_stores(config.database_path, synchronous=config.sqlite_synchronous.upper())
     try:
-        await stores.open()
+        await stores.start()
     finally:
-        await stores.close()
+        await stores.aclose()
 
 
 def run_workers(config: Config) -> int:

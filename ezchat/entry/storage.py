@@ -10,7 +10,8 @@ what it stores is what the cache shows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ezchat.adapters.batching import GroupCommitMessageStore
@@ -48,11 +49,22 @@ class StorageStack:
     caches: Caches
     batcher: GroupCommitMessageStore
     pointers: BufferedPointerStore
+    _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self) -> None:
-        await self.stores.open()
-        self.batcher.start()
-        self.pointers.start()
+        """Open the backend, then the writers over it; ``aclose`` undoes exactly what started."""
+        stack = AsyncExitStack()
+        async with stack:
+            # The client exists from construction (a thread, a connection pool): closed even
+            # when opening fails.
+            stack.push_async_callback(self.stores.aclose)
+            await self.stores.start()
+            # Closed before the store: queued messages and pointers are written first.
+            await self.batcher.start()
+            stack.push_async_callback(self.batcher.aclose)
+            await self.pointers.start()
+            stack.push_async_callback(self.pointers.aclose)
+            self._stack = stack.pop_all()
 
     def figures(self) -> dict[str, Any]:
         c = self.caches
@@ -77,11 +89,9 @@ class StorageStack:
             "pointers_flushed": self.pointers.flushed_pointers,
         }
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Queued messages and pending pointers are written before the store closes."""
-        await self.batcher.close()
-        await self.pointers.close()
-        await self.stores.close()
+        await self._stack.aclose()
 
 
 def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> StorageStack:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from ezchat.ports.lifecycle import Lifecycle
 
-class ConnectionCounter(Protocol):
+
+class ConnectionCounter(Lifecycle, Protocol):
     async def opened(self, user_id: str, connection_id: str) -> int:
         """Count a new connection; the user's live connections everywhere, this one included."""
 

@@ -18,6 +18,9 @@ class PasswordHasher(Protocol):
 
     async def verify(self, password: str, password_hash: str) -> bool: ...
 
+    async def aclose(self) -> None:
+        """Stop the threads hashing runs on."""
+
 
 class TokenCodec(Protocol):
     def issue(self, user_id: str, *, expires_at: float) -> str:

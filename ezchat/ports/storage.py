@@ -175,12 +175,12 @@ class MessageStore(Protocol):
 
 @dataclass
 class Stores:
-    """The stores of one backend, opened together and closed together."""
+    """The stores of one backend, started together and closed together."""
 
     users: UserStore
     contacts: ContactStore
     conversations: ConversationStore
     messages: MessageStore
-    open: Callable[[], Awaitable[None]]  # connect, create schema or indexes (idempotent)
+    start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
-    close: Callable[[], Awaitable[None]]
+    aclose: Callable[[], Awaitable[None]]

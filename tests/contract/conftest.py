@@ -42,8 +42,8 @@ def stores(request, io_loop, tmp_path):
     stack = wrap_stores(test_config(tmp_path), raw)
     io_loop.run_sync(stack.start)
     yield stack.stores
-    io_loop.run_sync(stack.batcher.close)
-    io_loop.run_sync(stack.pointers.close)
+    io_loop.run_sync(stack.batcher.aclose)
+    io_loop.run_sync(stack.pointers.aclose)
     for _ in gen:  # the bare fixture's own clean-up: closing, dropping the database
         pass
 
@@ -62,7 +62,7 @@ def _bare(request, backend, io_loop, tmp_path):
         async def open_mongo():
             db = MongoDatabase(make_client(url, driver, OPTIONS), name)
             s = stores_over(db)
-            await s.open()
+            await s.start()
             return s, db
 
         opened, db = io_loop.run_sync(open_mongo)
@@ -71,10 +71,10 @@ def _bare(request, backend, io_loop, tmp_path):
             try:
                 await db.client.drop_database(name)
             finally:
-                await opened.close()
+                await opened.aclose()
 
         yield opened
         io_loop.run_sync(drop_then_close)
         return
     yield opened
-    io_loop.run_sync(opened.close)
+    io_loop.run_sync(opened.aclose)

@@ -121,7 +121,7 @@ def start_server(io_loop, tmp_path):
         Ws.opened.pop().close()
     for http, app in reversed(started):
         http.stop()
-        io_loop.run_sync(app.close)
+        io_loop.run_sync(app.aclose)
         io_loop.run_sync(http.close_all_connections)
 
 

@@ -58,7 +58,7 @@ def servers(request, io_loop, tmp_path):
         if clients:
             await clients[0].client.drop_database(name)
         for app in apps:
-            await app.close()
+            await app.aclose()
 
     io_loop.run_sync(stop)
 

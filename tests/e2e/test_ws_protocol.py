@@ -122,7 +122,7 @@ async def test_shutdown_closes_clients_with_1001(start_server):
     api = Api(running.base)
     _, token = await api.register("alice")
     ws = await Ws.connect(running.ws_base, token)
-    closing = asyncio.ensure_future(running.app.close())
+    closing = asyncio.ensure_future(running.app.aclose())
     assert await ws.close_code() == 1001
     await closing
     api.http.close()

@@ -109,7 +109,7 @@ async def test_pointers_reach_the_store_in_bulk_and_at_shutdown(world):
     assert pointers.flushes == 1 and pointers.flushed_pointers == 2
     assert (await raw.get(cid)).member(b.id).read_seq == 2
     await world.messages.mark_read(c.id, cid, 3)
-    await world.app.close()  # flushes what is pending
+    await world.app.aclose()  # flushes what is pending
     assert (await raw.get(cid)).member(c.id).read_seq == 3
 
 
@@ -147,7 +147,7 @@ async def test_caches_of_size_zero_are_off(tmp_path):
         assert len(w.app.storage.caches.users) == 0
         assert w.app.storage.caches.stats["users"].hits == 0
     finally:
-        await w.app.close()
+        await w.app.aclose()
 
 
 class SlowReads:

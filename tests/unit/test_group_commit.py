@@ -36,7 +36,7 @@ async def setup(max_batch=64, delay=0.005):
     await stores.conversations.add(conv)
     inner = Recording(stores.messages)
     batcher = GroupCommitMessageStore(inner, max_batch=max_batch, max_delay_s=delay)
-    batcher.start()
+    await batcher.start()
     return stores, conv, inner, batcher
 
 
@@ -47,14 +47,14 @@ async def test_sends_arriving_together_are_written_in_one_batch():
     )
     assert inner.calls == [20]
     assert [m.seq for m, _ in results] == list(range(1, 21))
-    await batcher.close()
+    await batcher.aclose()
 
 
 async def test_batches_are_capped_at_the_batch_size():
     stores, conv, inner, batcher = await setup(max_batch=8)
     await asyncio.gather(*(batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(20)))
     assert inner.calls == [8, 8, 4]
-    await batcher.close()
+    await batcher.aclose()
 
 
 async def test_a_failing_item_neither_blocks_nor_loses_its_batch_mates():
@@ -73,7 +73,7 @@ async def test_a_failing_item_neither_blocks_nor_loses_its_batch_mates():
     assert [r[0].text for r in (results[0], results[3])] == ["one", "two"]
     page, _ = await stores.messages.page(conv.id, before=None, after=None, limit=10)
     assert [m.text for m in page] == ["original", "one", "two"]
-    await batcher.close()
+    await batcher.aclose()
 
 
 async def test_an_outage_fails_the_whole_batch_unacknowledged_and_the_next_batch_works():
@@ -89,7 +89,7 @@ async def test_an_outage_fails_the_whole_batch_unacknowledged_and_the_next_batch
         *(batcher.add(new_message(conv.id, "a", f"m{i}", client_id=f"k{i}")) for i in range(3))
     )
     assert [m.seq for m, created in retried if created] == [1, 2, 3]
-    await batcher.close()
+    await batcher.aclose()
 
 
 async def test_shutdown_writes_everything_queued_and_then_refuses():
@@ -98,7 +98,7 @@ async def test_shutdown_writes_everything_queued_and_then_refuses():
         asyncio.ensure_future(batcher.add(new_message(conv.id, "a", f"m{i}"))) for i in range(5)
     ]
     await asyncio.sleep(0)  # queued, not yet written
-    await batcher.close()
+    await batcher.aclose()
     assert all(p.done() and not p.exception() for p in pending)
     assert (await stores.conversations.get(conv.id)).last_seq == 5
     with pytest.raises(StorageUnavailable):
@@ -122,14 +122,14 @@ async def test_one_senders_poison_never_fails_the_others_sharing_its_batch():
     await stores.conversations.add(conv)
     inner = Poisoned(stores.messages)
     batcher = GroupCommitMessageStore(inner, max_batch=64, max_delay_s=0.005)
-    batcher.start()
+    await batcher.start()
     sends = [batcher.add(new_message(conv.id, "a", f"m{i}")) for i in range(3)]
     sends.insert(1, batcher.add(new_message(conv.id, "b", "poison")))
     results = await asyncio.gather(*sends, return_exceptions=True)
     assert isinstance(results[1], StorageUnavailable)
     assert [r[0].text for i, r in enumerate(results) if i != 1] == ["m0", "m1", "m2"]
     assert inner.calls == [4, 1, 1, 1, 1]
-    await batcher.close()
+    await batcher.aclose()
 
 
 async def test_an_outage_is_not_retried_message_by_message():
@@ -146,4 +146,4 @@ async def test_an_outage_is_not_retried_message_by_message():
     )
     assert all(isinstance(r, StorageUnavailable) for r in results)
     assert inner.calls == [3]
-    await batcher.close()
+    await batcher.aclose()

@@ -28,8 +28,8 @@ async def test_side_documents_of_an_older_version_become_pairs_on_open(nx_server
             ]
         )
         stores = stores_over(db)
-        await stores.open()
-        await stores.open()  # again: nothing left to move, nothing changes
+        await stores.start()
+        await stores.start()  # again: nothing left to move, nothing changes
         c = stores.contacts
         assert (await c.get("a", "b")).state is ContactState.OUTGOING
         assert (await c.get("b", "a")).state is ContactState.INCOMING

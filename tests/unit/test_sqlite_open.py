@@ -21,9 +21,9 @@ async def test_openers_racing_on_a_new_file_all_start(tmp_path):
         path = tmp_path / f"race-{round_}.db"
         stores = [sqlite_stores(path) for _ in range(4)]
         try:
-            await asyncio.gather(*(s.open() for s in stores))
+            await asyncio.gather(*(s.start() for s in stores))
         finally:
-            await asyncio.gather(*(s.close() for s in stores))
+            await asyncio.gather(*(s.aclose() for s in stores))
 
 
 async def test_the_data_directory_and_database_files_are_for_the_owner_only(tmp_path):
@@ -34,7 +34,7 @@ async def test_the_data_directory_and_database_files_are_for_the_owner_only(tmp_
         for f in path.parent.iterdir():
             assert stat.S_IMODE(f.stat().st_mode) == 0o600, f
     finally:
-        await stores.close()
+        await stores.aclose()
 
 
 async def test_an_existing_world_readable_database_is_tightened(tmp_path):
@@ -42,7 +42,7 @@ async def test_an_existing_world_readable_database_is_tightened(tmp_path):
     sqlite3.connect(path).close()
     path.chmod(0o644)
     stores = await open_sqlite_stores(path)
-    await stores.close()
+    await stores.aclose()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
@@ -56,7 +56,7 @@ async def test_lone_surrogates_an_older_version_stored_are_repaired_and_never_fa
     conv = group("a", "b")
     await stores.conversations.add(conv)
     message, _ = await stores.messages.add(new_message(conv.id, "a", "hi"))
-    await stores.close()
+    await stores.aclose()
     # What an older version wrote for a reaction "\ud800" and an attachment named "f\udfff".
     conn = sqlite3.connect(path)
     conn.execute(
@@ -78,7 +78,7 @@ async def test_lone_surrogates_an_older_version_stored_are_repaired_and_never_fa
         assert stored.attachments[0].name == "f\ufffd"
         serialize.dumps(serialize.message(stored)).encode("utf-8")
     finally:
-        await stores.close()
+        await stores.aclose()
     raw = sqlite3.connect(path).execute("SELECT reactions FROM messages").fetchone()[0]
     assert json.loads(raw) == [["\ufffd", ["b"]]]
 

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from ezchat.domain.events import Event
-from ezchat.ports.bus import Subscriber
+from ezchat.ports.bus import BrokerHealth, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +14,15 @@ log = logging.getLogger(__name__)
 class InProcessEventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def health(self) -> BrokerHealth:
+        return "disabled"
 
     async def publish(self, event: Event) -> None:
         self.deliver(event)

@@ -7,6 +7,12 @@ class LocalConnectionCounter:
     def __init__(self) -> None:
         self._open: dict[str, set[str]] = {}
 
+    async def start(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
     async def opened(self, user_id: str, connection_id: str) -> int:
         conns = self._open.setdefault(user_id, set())
         conns.add(connection_id)

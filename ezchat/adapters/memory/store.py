@@ -374,7 +374,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         contacts=MemoryContactStore(db),
         conversations=MemoryConversationStore(db),
         messages=MemoryMessageStore(db),
-        open=nothing,
+        start=nothing,
         ping=nothing,
-        close=nothing,
+        aclose=nothing,
     )

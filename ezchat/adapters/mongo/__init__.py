@@ -49,7 +49,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         contacts=MongoContactStore(db),
         conversations=MongoConversationStore(db),
         messages=MongoMessageStore(db),
-        open=open_,
+        start=open_,
         ping=db.ping,
-        close=db.close,
+        aclose=db.close,
     )

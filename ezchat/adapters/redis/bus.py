@@ -24,7 +24,7 @@ from ezchat.adapters.memory.bus import InProcessEventBus
 from ezchat.adapters.redis.codec import decode, encode
 from ezchat.adapters.resilience import backoff_delay
 from ezchat.domain.events import Event
-from ezchat.ports.bus import Subscriber
+from ezchat.ports.bus import BrokerHealth, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -72,13 +72,14 @@ class RedisEventBus:
             loop.create_task(self._listener(), name="redis-bus-listener"),
         ]
 
-    async def ping(self) -> bool:
+    async def health(self) -> BrokerHealth:
         if self._client is None:
-            return False
+            return "unavailable"
         try:
-            return bool(await asyncio.wait_for(self._client.ping(), 2)) and self.connected
+            alive = bool(await asyncio.wait_for(self._client.ping(), 2)) and self.connected
         except (RedisError, OSError, TimeoutError):
-            return False
+            alive = False
+        return "ok" if alive else "unavailable"
 
     async def _publisher(self) -> None:
         attempt = 0
@@ -147,7 +148,7 @@ class RedisEventBus:
                 log.exception("handling a remote event's cache invalidation failed")
         self._local.deliver(event)
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         """Send what is queued (briefly), then stop."""
         if self._queue and self._client is not None:
             for _ in range(20):

@@ -31,13 +31,13 @@ class RedisConnectionCounter:
     def _key(self, user_id: str) -> str:
         return f"{self._prefix}:conns:{user_id}"
 
-    def start(self) -> None:
+    async def start(self) -> None:
         if self._task is None:
             self._task = asyncio.get_running_loop().create_task(
                 self._refresh(), name="presence-refresh"
             )
 
-    async def close(self) -> None:
+    async def aclose(self) -> None:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)

@@ -16,7 +16,7 @@ __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
 
 async def open_sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
     stores = sqlite_stores(path, synchronous=synchronous)
-    await stores.open()
+    await stores.start()
     return stores
 
 
@@ -32,7 +32,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         contacts=SqliteContactStore(db),
         conversations=SqliteConversationStore(db),
         messages=SqliteMessageStore(db),
-        open=db.open,
+        start=db.open,
         ping=ping,
-        close=db.close,
+        aclose=db.close,
     )

@@ -289,7 +289,7 @@ class Hub:
         if not task.cancelled() and task.exception() is not None:
             log.error("background task %s failed", task.get_name(), exc_info=task.exception())
 
-    async def close(self, *, timeout_s: float = 3.0) -> None:
+    async def aclose(self, *, timeout_s: float = 3.0) -> None:
         """Close every connection with 1001, wait (a while) for the clients to confirm, and stop
         every timer and task."""
         self._all_closed = asyncio.Event()
