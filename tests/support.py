@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import heapq
+import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -17,9 +19,13 @@ FAST_HASH_N = 16
 
 
 class FakeClock:
+    """Time that moves only when a test says so; timers fire as it passes them, in order."""
+
     def __init__(self, start: datetime | None = None) -> None:
         self._now = start or datetime(2026, 11, 27, 12, 0, 0, tzinfo=UTC)
         self._mono = 1000.0
+        self._timers: list[tuple[float, int, _FakeTimer]] = []
+        self._order = itertools.count()
 
     def now(self) -> datetime:
         return self._now
@@ -27,9 +33,36 @@ class FakeClock:
     def monotonic(self) -> float:
         return self._mono
 
+    def call_later(self, delay_s: float, callback) -> _FakeTimer:
+        timer = _FakeTimer(callback)
+        heapq.heappush(self._timers, (self._mono + max(0.0, delay_s), next(self._order), timer))
+        return timer
+
     def advance(self, seconds: float) -> None:
+        """Move time on, running every timer that falls due on the way, at its own time."""
+        target = self._mono + seconds
+        while self._timers and self._timers[0][0] <= target:
+            due, _, timer = heapq.heappop(self._timers)
+            self._step(due - self._mono)
+            timer.fire()
+        self._step(target - self._mono)
+
+    def _step(self, seconds: float) -> None:
         self._now += timedelta(seconds=seconds)
         self._mono += seconds
+
+
+class _FakeTimer:
+    def __init__(self, callback) -> None:
+        self._callback = callback
+
+    def cancel(self) -> None:
+        self._callback = None
+
+    def fire(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
 
 
 @dataclass

@@ -1,9 +1,13 @@
-"""The system clock."""
+"""The system clock; its timers are the event loop's."""
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+
+from ezchat.ports.clock import Timer
 
 
 class SystemClock:
@@ -12,3 +16,6 @@ class SystemClock:
 
     def monotonic(self) -> float:
         return time.monotonic()
+
+    def call_later(self, delay_s: float, callback: Callable[[], None]) -> Timer:
+        return asyncio.get_running_loop().call_later(max(0.0, delay_s), callback)

@@ -150,7 +150,7 @@ def make_app(
     hub = Hub(
         presence=presence,
         typing=typing,
-        messages=message_store,
+        conversations=convs,
         clock=clock,
         max_connections=config.max_connections,
         max_connections_per_user=config.max_connections_per_user,

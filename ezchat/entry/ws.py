@@ -7,7 +7,6 @@ codes do (1009 oversize, 4401 auth, 4408 slow or silent, 4429 flooding, 4503 lim
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from asyncio import Future
@@ -36,6 +35,7 @@ from ezchat.entry.realtime.connection import (
     wire,
 )
 from ezchat.entry.realtime.hub import Hub
+from ezchat.ports.clock import Timer
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         self.user: User | None = None
         self.conn: Connection | None = None
         self._expires_at = 0.0
-        self._expiry: asyncio.TimerHandle | None = None
+        self._expiry: Timer | None = None
         self._auth_error = "missing token"
         self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
 
@@ -156,7 +156,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             return
         # The connection lives no longer than its token.
         left = max(0.0, min(self._expires_at - now.timestamp(), MAX_TIMER_S))
-        self._expiry = asyncio.get_running_loop().call_later(left, self._token_expired)
+        self._expiry = self.services.clock.call_later(left, self._token_expired)
 
     def _token_expired(self) -> None:
         conn = self.conn

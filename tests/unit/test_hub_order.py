@@ -51,7 +51,6 @@ async def test_message_events_arriving_out_of_order_are_delivered_in_seq_order(w
 
 async def test_a_gap_that_never_fills_is_skipped_after_the_hold(world):
     hub = world.app.hub
-    hub._order._hold = 0.05
     sock = FakeSocket()
     conn = Connection(sock, user_id="u", session_id="s", max_frames=100, max_bytes=10**6)
     await hub.add(conn)
@@ -59,8 +58,9 @@ async def test_a_gap_that_never_fills_is_skipped_after_the_hold(world):
     hub(posted(1, to_u))
     hub(posted(3, to_u))
     assert seqs_written(sock) == [1]
-    world.clock.advance(0.1)
-    await asyncio.sleep(0.1)  # the hub's hold timer runs on the loop's own clock
+    world.clock.advance(0.4)
+    assert seqs_written(sock) == [1]  # still within the hold
+    world.clock.advance(0.2)  # past it: the clock's timer delivers what waited
     assert seqs_written(sock) == [1, 3]
     hub.remove(conn)
 
@@ -94,8 +94,7 @@ async def test_a_receipt_held_in_its_window_skips_a_member_removed_meanwhile(wor
     hub(receipt(1))  # goes at once
     hub(receipt(2))  # held for the window
     hub(MemberRemoved(recipients=members, conversation_id="c", user_id="b"))
-    world.clock.advance(10)
-    hub._flush_receipts()
+    world.clock.advance(10)  # the window ends: the held receipt goes
     seen = {
         u: [f["payload"]["read_seq"] for f in types_written(s) if f["type"] == "receipt"]
         for u, s in socks.items()
@@ -103,3 +102,33 @@ async def test_a_receipt_held_in_its_window_skips_a_member_removed_meanwhile(wor
     assert seen == {"a": [1, 2], "b": [1]}
     for conn in conns:
         hub.remove(conn)
+
+
+async def settle() -> None:
+    for _ in range(20):
+        await asyncio.sleep(0)
+
+
+async def test_presence_goes_offline_a_grace_period_after_the_last_connection(world):
+    hub = world.app.hub
+    user = await world.user("alice")
+    conn = Connection(FakeSocket(), user_id=user.id, session_id="s1", max_frames=9, max_bytes=999)
+    await hub.add(conn)
+    assert (await world.users.get(user.id)).status.value == "online"
+    hub.remove(conn)
+    await settle()
+    grace = world.app.services.config.presence_grace_s
+    world.clock.advance(grace - 0.1)
+    await settle()
+    assert (await world.users.get(user.id)).status.value == "online"
+    # Back within the grace period: the timer is cancelled, no flap.
+    again = Connection(FakeSocket(), user_id=user.id, session_id="s2", max_frames=9, max_bytes=999)
+    await hub.add(again)
+    world.clock.advance(10 * grace)
+    await settle()
+    assert (await world.users.get(user.id)).status.value == "online"
+    hub.remove(again)
+    await settle()
+    world.clock.advance(grace + 0.1)
+    await settle()
+    assert (await world.users.get(user.id)).status.value == "offline"

@@ -6,7 +6,7 @@ import base64
 import binascii
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from ezchat.domain import rules
@@ -44,6 +44,13 @@ class ConversationView:
     member: Member
     last_message: Message | None
     unread_count: int
+
+
+def views_without_messages(conv: Conversation, user_ids: Iterable[str]) -> list[ConversationView]:
+    """The views of a conversation with nothing to count or show (just created, or deleted):
+    built without reading the store, so they can go out in line with other events."""
+    wanted = set(user_ids)
+    return [ConversationView(conv, m, None, 0) for m in conv.members if m.user_id in wanted]
 
 
 def direct_key(a: str, b: str) -> str:
@@ -126,19 +133,34 @@ class ConversationService:
         next_cursor = _encode_cursor(key(page[-1])) if len(ordered) > limit else None
         return await self._views(caller, page), next_cursor
 
+    async def views(self, conv: Conversation, user_ids: Iterable[str]) -> list[ConversationView]:
+        """``conv`` as each of these members sees it (for events; REST answers are the same
+        views of one caller)."""
+        wanted = set(user_ids)
+        members = [m for m in conv.members if m.user_id in wanted]
+        if not members:
+            return []
+        last = (await self._messages.last_messages([conv.id])).get(conv.id)
+        return [await self._view(conv, m, last) for m in members]
+
     async def _views(self, caller: str, convs: list[Conversation]) -> list[ConversationView]:
         last = await self._messages.last_messages([c.id for c in convs])
         out = []
         for c in convs:
             member = c.member(caller)
             assert member is not None
-            unread = (
-                await self._messages.count_unread(c.id, caller, member.read_seq)
-                if c.last_seq > member.read_seq
-                else 0
-            )
-            out.append(ConversationView(c, member, last.get(c.id), unread))
+            out.append(await self._view(c, member, last.get(c.id)))
         return out
+
+    async def _view(
+        self, conv: Conversation, member: Member, last: Message | None
+    ) -> ConversationView:
+        unread = (
+            await self._messages.count_unread(conv.id, member.user_id, member.read_seq)
+            if conv.last_seq > member.read_seq
+            else 0
+        )
+        return ConversationView(conv, member, last, unread)
 
     # -- creating ----------------------------------------------------------------------------
 

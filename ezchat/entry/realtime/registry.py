@@ -1,0 +1,66 @@
+"""The open connections of this process, by user: admission limits and fan-out."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ezchat.entry.realtime.connection import Connection, wire
+
+
+class Connections:
+    def __init__(self, *, max_connections: int, max_per_user: int) -> None:
+        self.max_connections = max_connections
+        self.max_per_user = max_per_user
+        self._by_user: dict[str, set[Connection]] = {}
+        self._count = 0
+        self.deliveries = 0
+
+    @property
+    def count(self) -> int:
+        return self._count
+
+    @property
+    def users(self) -> int:
+        return len(self._by_user)
+
+    def __contains__(self, user_id: object) -> bool:
+        """Whether the user has a connection here."""
+        return user_id in self._by_user
+
+    def __iter__(self) -> Iterator[Connection]:
+        return iter([c for conns in self._by_user.values() for c in conns])
+
+    def admit(self, user_id: str) -> str | None:
+        """Why a new connection of ``user_id`` may not open, or None when it may."""
+        if self._count >= self.max_connections:
+            return "server connection limit reached"
+        if len(self._by_user.get(user_id, ())) >= self.max_per_user:
+            return f"at most {self.max_per_user} connections per user"
+        return None
+
+    def add(self, conn: Connection) -> None:
+        self._by_user.setdefault(conn.user_id, set()).add(conn)
+        self._count += 1
+
+    def remove(self, conn: Connection) -> bool:
+        """Forget ``conn``; False when it was not here (removed already)."""
+        conns = self._by_user.get(conn.user_id)
+        if conns is None or conn not in conns:
+            return False
+        conns.discard(conn)
+        self._count -= 1
+        if not conns:
+            del self._by_user[conn.user_id]
+        return True
+
+    def deliver(self, user_ids: frozenset[str] | set[str], payload: bytes) -> int:
+        """One frame, framed once, to every connection of these users; how many took it."""
+        sent = 0
+        data = wire(payload)
+        by_user = self._by_user
+        for user_id in user_ids:
+            for conn in by_user.get(user_id, ()):
+                if conn.send(data):
+                    sent += 1
+        self.deliveries += sent
+        return sent
