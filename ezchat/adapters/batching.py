@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
+from ezchat.adapters.forwarding import ForwardingMessageStore
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.domain.model import Message, NewMessage
 from ezchat.ports.storage import MessageStore
@@ -30,7 +31,9 @@ def is_outage(exc: BaseException) -> bool:
     return False
 
 
-class GroupCommitMessageStore:
+class GroupCommitMessageStore(ForwardingMessageStore):
+    """Only ``add`` changes; every other call goes straight to the store."""
+
     def __init__(
         self,
         inner: MessageStore,
@@ -39,7 +42,7 @@ class GroupCommitMessageStore:
         max_delay_s: float,
         on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._max_batch = max_batch
         self._delay = max_delay_s
         self._on_batch = on_batch
@@ -63,11 +66,6 @@ class GroupCommitMessageStore:
         self._queue.append((new, future))
         self._wakeup.set()
         return await future
-
-    async def add_many(
-        self, news: Sequence[NewMessage]
-    ) -> list[tuple[Message, bool] | EzChatError]:
-        return await self._inner.add_many(news)
 
     async def _run(self) -> None:
         while True:
@@ -135,32 +133,3 @@ class GroupCommitMessageStore:
         if self._writer is not None:
             await self._writer
             self._writer = None
-
-    # Everything else goes straight to the store.
-
-    async def get(self, conversation_id: str, message_id: str) -> Message | None:
-        return await self._inner.get(conversation_id, message_id)
-
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
-        return await self._inner.replace(message, expected_rev=expected_rev)
-
-    async def page(
-        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
-    ) -> tuple[list[Message], bool]:
-        return await self._inner.page(conversation_id, before=before, after=after, limit=limit)
-
-    async def changed_since(
-        self, conversation_id: str, rev: int, limit: int
-    ) -> tuple[list[Message], bool]:
-        return await self._inner.changed_since(conversation_id, rev, limit)
-
-    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
-        return await self._inner.last_messages(conversation_ids)
-
-    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        return await self._inner.count_unread(conversation_id, user_id, after_seq)
-
-    async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
-        return await self._inner.search(conversation_ids, words, limit)

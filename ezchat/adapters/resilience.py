@@ -1,8 +1,9 @@
 """One wrapper for every store: a concurrency limit, retries with backoff on transient errors,
 slow-operation logging, and no exception but the project's own leaving it.
 
-It implements whatever port it wraps by forwarding each async method, so the same behaviour
-covers every store and every backend without being written into each."""
+The guarded stores are the typed forwarding bases with one change: every call runs through the
+guard. So the same behaviour covers every store and every backend without being written into
+each."""
 
 from __future__ import annotations
 
@@ -12,9 +13,17 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import TypeVar
 
+from ezchat.adapters.forwarding import (
+    Forwarding,
+    ForwardingContactStore,
+    ForwardingConversationStore,
+    ForwardingMessageStore,
+    ForwardingUserStore,
+)
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
+from ezchat.ports.storage import ContactStore, ConversationStore, MessageStore, UserStore
 
 log = logging.getLogger("ezchat.storage")
 T = TypeVar("T")
@@ -87,27 +96,35 @@ class StoreGuard:
                     self._on_call(name, elapsed, ok)
 
 
-class Guarded:
-    """Wraps any store: each of its async methods goes through the guard."""
+class _Guarded(Forwarding):
+    """Every call of the wrapped store goes through the guard, named ``store.method``."""
 
-    def __init__(self, inner: Any, guard: StoreGuard, name: str) -> None:
-        self._inner = inner
-        self._guard = guard
-        self._name = name
+    _guard: StoreGuard
+    _label: str
 
-    def __getattr__(self, attr: str) -> Any:
-        target = getattr(self._inner, attr)
-        if not asyncio.iscoroutinefunction(target):
-            return target
-        label = f"{self._name}.{attr}"
-
-        async def guarded(*args: Any, **kwargs: Any) -> Any:
-            return await self._guard.call(label, lambda: target(*args, **kwargs))
-
-        guarded.__name__ = attr
-        setattr(self, attr, guarded)  # built once per method
-        return guarded
+    async def _forward(self, method: str, call: Callable[[], Awaitable[T]]) -> T:
+        return await self._guard.call(f"{self._label}.{method}", call)
 
 
-def guard(store: T, guard_: StoreGuard, name: str) -> T:
-    return cast(T, Guarded(store, guard_, name))
+class GuardedUserStore(_Guarded, ForwardingUserStore):
+    def __init__(self, inner: UserStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "users"
+
+
+class GuardedContactStore(_Guarded, ForwardingContactStore):
+    def __init__(self, inner: ContactStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "contacts"
+
+
+class GuardedConversationStore(_Guarded, ForwardingConversationStore):
+    def __init__(self, inner: ConversationStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "conversations"
+
+
+class GuardedMessageStore(_Guarded, ForwardingMessageStore):
+    def __init__(self, inner: MessageStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "messages"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import psutil
 import tornado.web
 
+from ezchat.adapters.caching import apply_remote
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
 from ezchat.adapters.memory.presence import LocalConnectionCounter
@@ -98,7 +100,9 @@ def make_app(
     if bus is None and config.redis_url:
         from ezchat.adapters.redis import redis_bus_and_counter
 
-        bus, counter = redis_bus_and_counter(config, on_remote=storage.caches.apply_remote)
+        bus, counter = redis_bus_and_counter(
+            config, on_remote=functools.partial(apply_remote, storage.caches)
+        )
     bus = bus or InProcessEventBus()
     wrapped = storage.stores
     user_store = wrapped.users

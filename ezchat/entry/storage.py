@@ -6,7 +6,9 @@
     contacts:       guard -> adapter
 
 A cache hit never takes the guard's semaphore; group commit writes through the cache so that
-what it stores is what the cache shows."""
+what it stores is what the cache shows. A cache whose size is 0 is left out of the stack (the
+message wrapper stays while either the page cache or the conversation cache is on, as every
+message write moves a cached conversation's counters)."""
 
 from __future__ import annotations
 
@@ -22,11 +24,18 @@ from ezchat.adapters.caching import (
     Caches,
 )
 from ezchat.adapters.memory import memory_stores
-from ezchat.adapters.receipts import BufferedPointerStore
-from ezchat.adapters.resilience import Policy, StoreGuard, guard
+from ezchat.adapters.pointers import BufferedPointerStore
+from ezchat.adapters.resilience import (
+    GuardedContactStore,
+    GuardedConversationStore,
+    GuardedMessageStore,
+    GuardedUserStore,
+    Policy,
+    StoreGuard,
+)
 from ezchat.config import Config
 from ezchat.entry.metrics import Metrics
-from ezchat.ports.storage import Stores
+from ezchat.ports.storage import ConversationStore, MessageStore, Stores, UserStore
 
 
 def backend_stores(config: Config) -> Stores:
@@ -112,20 +121,26 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         message_size=config.message_cache_size,
         message_ttl=config.message_cache_ttl,
     )
+    users: UserStore = GuardedUserStore(raw.users, shared)
+    if config.user_cache_size > 0:
+        users = CachedUserStore(users, caches)
+    conversations: ConversationStore = GuardedConversationStore(raw.conversations, shared)
+    if config.query_cache_size > 0:
+        conversations = CachedConversationStore(conversations, caches)
+    messages: MessageStore = GuardedMessageStore(raw.messages, shared)
+    if config.query_cache_size > 0 or config.message_cache_size > 0:
+        messages = CachedMessageStore(messages, caches)
     batcher = GroupCommitMessageStore(
-        CachedMessageStore(guard(raw.messages, shared, "messages"), caches),
+        messages,
         max_batch=config.message_batch_size,
         max_delay_s=config.message_batch_delay_ms / 1000,
         on_batch=metrics.on_batch if metrics else None,
     )
-    pointers = BufferedPointerStore(
-        CachedConversationStore(guard(raw.conversations, shared, "conversations"), caches),
-        flush_s=config.pointer_flush_ms / 1000,
-    )
+    pointers = BufferedPointerStore(conversations, flush_s=config.pointer_flush_ms / 1000)
     wrapped = replace(
         raw,
-        users=CachedUserStore(guard(raw.users, shared, "users"), caches),
-        contacts=guard(raw.contacts, shared, "contacts"),
+        users=users,
+        contacts=GuardedContactStore(raw.contacts, shared),
         conversations=pointers,
         messages=batcher,
     )

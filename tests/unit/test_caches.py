@@ -4,7 +4,12 @@ import asyncio
 
 import pytest
 
-from ezchat.adapters.caching import CachedConversationStore, CachedMessageStore, Caches
+from ezchat.adapters.caching import (
+    CachedConversationStore,
+    CachedMessageStore,
+    Caches,
+    apply_remote,
+)
 from ezchat.adapters.memory import memory_stores
 from ezchat.domain.errors import NotFound
 from ezchat.domain.events import MemberRemoved
@@ -206,8 +211,9 @@ async def test_a_read_in_flight_across_a_membership_change_is_not_kept(change):
         await convs.remove_member(conv.id, "b")
     else:  # another process removed b; its event arrives while the read is in flight
         await raw.conversations.remove_member(conv.id, "b")
-        caches.apply_remote(
-            MemberRemoved(recipients=frozenset({"a", "b"}), conversation_id=conv.id, user_id="b")
+        apply_remote(
+            caches,
+            MemberRemoved(recipients=frozenset({"a", "b"}), conversation_id=conv.id, user_id="b"),
         )
     gate.set()
     assert (await read).member_ids == {"a", "b"}  # that read's own answer, as it was

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from ezchat.adapters.resilience import Policy, StoreGuard, backoff_delay, guard
+from ezchat.adapters.resilience import GuardedUserStore, Policy, StoreGuard, backoff_delay
 from ezchat.domain.errors import NotFound, StorageUnavailable, TransientStorageError
 
 pytestmark = pytest.mark.gen_test
@@ -31,9 +31,6 @@ class Flaky:
         finally:
             self.active -= 1
 
-    def name(self):
-        return "not a coroutine function"
-
 
 def fast(attempts=3, slow_s=10.0, limit=10):
     return StoreGuard(
@@ -52,7 +49,7 @@ def test_backoff_is_full_jitter_doubling_and_capped():
 
 async def test_transient_errors_are_retried_until_success():
     inner = Flaky(failures=2)
-    store = guard(inner, fast(attempts=3), "flaky")
+    store = GuardedUserStore(inner, fast(attempts=3))
     assert await store.get("k") == "value-k"
     assert inner.calls == 3
 
@@ -60,36 +57,32 @@ async def test_transient_errors_are_retried_until_success():
 async def test_after_the_last_attempt_the_store_is_unavailable():
     inner = Flaky(failures=5)
     with pytest.raises(StorageUnavailable) as err:
-        await guard(inner, fast(attempts=3), "flaky").get("k")
+        await GuardedUserStore(inner, fast(attempts=3)).get("k")
     assert inner.calls == 3 and not isinstance(err.value, TransientStorageError)
 
 
 async def test_answers_are_not_retried():
     inner = Flaky(failures=1, error=NotFound("nope"))
     with pytest.raises(NotFound):
-        await guard(inner, fast(), "flaky").get("k")
+        await GuardedUserStore(inner, fast()).get("k")
     assert inner.calls == 1
 
 
 async def test_a_foreign_exception_becomes_storage_unavailable():
     inner = Flaky(failures=1, error=KeyError("driver detail"))
     with pytest.raises(StorageUnavailable):
-        await guard(inner, fast(), "flaky").get("k")
+        await GuardedUserStore(inner, fast()).get("k")
 
 
 async def test_concurrency_is_limited_across_the_stores_of_one_guard():
     shared = fast(limit=3)
     a, b = Flaky(failures=0), Flaky(failures=0)
-    ga, gb = guard(a, shared, "a"), guard(b, shared, "b")
+    ga, gb = GuardedUserStore(a, shared), GuardedUserStore(b, shared)
     await asyncio.gather(*(ga.get(i) for i in range(10)), *(gb.get(i) for i in range(10)))
     assert a.peak + b.peak <= 6 and max(a.peak, b.peak) <= 3
 
 
 async def test_slow_operations_are_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="ezchat.storage"):
-        await guard(Flaky(failures=0), fast(slow_s=0), "users").get("k")
+        await GuardedUserStore(Flaky(failures=0), fast(slow_s=0)).get("k")
     assert any("slow storage operation: users.get" in r.message for r in caplog.records)
-
-
-async def test_plain_methods_pass_through():
-    assert guard(Flaky(failures=0), fast(), "x").name() == "not a coroutine function"

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ezchat.adapters.forwarding import ForwardingConversationStore
 from ezchat.domain.errors import NotFound
 from ezchat.domain.model import Conversation, Member, MemberChange
 from ezchat.ports.storage import ConversationStore, PointerUpdate
@@ -21,11 +22,11 @@ from ezchat.ports.storage import ConversationStore, PointerUpdate
 log = logging.getLogger(__name__)
 
 
-class BufferedPointerStore:
+class BufferedPointerStore(ForwardingConversationStore):
     def __init__(
         self, inner: ConversationStore, *, flush_s: float, max_pending: int = 50_000
     ) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._flush_s = flush_s
         self._max_pending = max_pending
         self._pending: dict[tuple[str, str], PointerUpdate] = {}
@@ -132,9 +133,6 @@ class BufferedPointerStore:
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         return [self._overlay(c) for c in await self._inner.list_for_user(user_id)]
-
-    async def add(self, conversation: Conversation) -> None:
-        await self._inner.add(conversation)
 
     async def update_info(self, conversation: Conversation) -> Conversation:
         return self._overlay(await self._inner.update_info(conversation))

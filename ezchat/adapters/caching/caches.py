@@ -1,0 +1,111 @@
+"""The cached data of one process, shared by the cache wrappers, and the bookkeeping that
+keeps it right as this process writes: new and changed messages move the cached conversation's
+counters and the newest page, pointer moves update the cached member."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from ezchat.adapters.caching.keyed import Counter, KeyedCache
+from ezchat.domain.model import Conversation, Member, Message, User
+
+PAGE = 100  # messages kept per conversation: the largest page a client may ask for
+
+
+@dataclass
+class _Page:
+    messages: list[Message]
+    more: bool  # whether older messages exist beyond these
+
+
+class Caches:
+    """Each cache is a ``KeyedCache``: a read that raced a change is never kept. A cache of
+    size 0 keeps nothing."""
+
+    def __init__(
+        self,
+        *,
+        user_size: int,
+        user_ttl: float,
+        query_size: int,
+        query_ttl: float,
+        message_size: int,
+        message_ttl: float,
+    ) -> None:
+        self.users: KeyedCache[str, User] = KeyedCache(size=user_size, ttl=user_ttl)
+        self.conversations: KeyedCache[str, Conversation] = KeyedCache(
+            size=query_size, ttl=query_ttl
+        )
+        self.memberships: KeyedCache[str, tuple[str, ...]] = KeyedCache(
+            size=query_size, ttl=query_ttl
+        )
+        self.pages: KeyedCache[str, _Page] = KeyedCache(
+            size=max(message_size, PAGE) if message_size > 0 else 0,
+            ttl=message_ttl,
+            getsizeof=lambda p: max(len(p.messages), 1),
+        )
+        self.stats: dict[str, Counter] = {
+            "users": self.users.stats,
+            "conversations": self.conversations.stats,
+            "memberships": self.memberships.stats,
+            "pages": self.pages.stats,
+        }
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "users": len(self.users),
+            "conversations": len(self.conversations),
+            "memberships": len(self.memberships),
+            "pages": len(self.pages),
+            "page_messages": int(self.pages.currsize),
+        }
+
+    def forget_conversation(self, conv: Conversation | None, conversation_id: str) -> None:
+        self.conversations.pop(conversation_id)
+        self.pages.pop(conversation_id)
+        for m in conv.members if conv else ():
+            self.memberships.pop(m.user_id)
+
+    def note_messages(self, conversation_id: str, messages: list[Message]) -> None:
+        """New or changed messages: move the cached counters, update the cached page."""
+        conv = self.conversations.peek(conversation_id)
+        if conv is not None:
+            activity = [m.created_at for m in messages if m.rev and m.seq > conv.last_seq]
+            self.conversations.put(
+                conversation_id,
+                replace(
+                    conv,
+                    last_seq=max(conv.last_seq, *(m.seq for m in messages)),
+                    rev=max(conv.rev, *(m.rev for m in messages)),
+                    last_activity=(
+                        max([conv.activity, *activity]) if activity else conv.last_activity
+                    ),
+                ),
+            )
+        else:
+            self.conversations.pop(conversation_id)  # a load in flight predates these
+        page = self.pages.peek(conversation_id)
+        if page is None:
+            self.pages.pop(conversation_id)  # likewise
+            return
+        msgs = list(page.messages)
+        for m in messages:
+            position = next((i for i, old in enumerate(msgs) if old.id == m.id), None)
+            if position is not None:
+                msgs[position] = m
+            elif (msgs[-1].seq if msgs else 0) == m.seq - 1:
+                msgs.append(m)
+            elif not msgs or m.seq > msgs[-1].seq:
+                # A message this process has not seen came first: the page can't be trusted.
+                self.pages.pop(conversation_id)
+                return
+        more = page.more or len(msgs) > PAGE
+        self.pages.put(conversation_id, _Page(msgs[-PAGE:], more))
+
+    def note_member(self, conversation_id: str, member: Member) -> None:
+        conv = self.conversations.peek(conversation_id)
+        if conv is not None and conv.member(member.user_id) is not None:
+            members = tuple(member if m.user_id == member.user_id else m for m in conv.members)
+            self.conversations.put(conversation_id, replace(conv, members=members))
+        else:
+            self.conversations.pop(conversation_id)

@@ -1,0 +1,118 @@
+"""Conversations with their members (the membership lookup behind every send and fan-out) and
+each user's conversation ids (QUERY_CACHE_SIZE, QUERY_CACHE_TTL)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ezchat.adapters.caching.caches import Caches
+from ezchat.adapters.forwarding import ForwardingConversationStore
+from ezchat.domain.model import Conversation, Member, MemberChange
+from ezchat.ports.storage import ConversationStore, PointerUpdate
+
+
+class CachedConversationStore(ForwardingConversationStore):
+    def __init__(self, inner: ConversationStore, caches: Caches) -> None:
+        super().__init__(inner)
+        self._caches = caches
+        self._convs = caches.conversations
+        self._lists = caches.memberships
+
+    def _keep(self, conv: Conversation) -> Conversation:
+        """The conversation as a write of this process left it."""
+        self._convs.put(conv.id, conv)
+        return conv
+
+    async def add(self, conversation: Conversation) -> None:
+        await self._inner.add(conversation)
+        for m in conversation.members:
+            self._lists.pop(m.user_id)
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return await self._convs.load(conversation_id, lambda: self._inner.get(conversation_id))
+
+    async def update_info(self, conversation: Conversation) -> Conversation:
+        self._convs.pop(conversation.id)
+        return self._keep(await self._inner.update_info(conversation))
+
+    async def delete(self, conversation_id: str) -> None:
+        conv = await self.get(conversation_id)
+        self._caches.forget_conversation(conv, conversation_id)
+        await self._inner.delete(conversation_id)
+        self._caches.forget_conversation(conv, conversation_id)
+
+    async def add_member(self, conversation_id: str, member: Member) -> Conversation:
+        self._convs.pop(conversation_id)
+        self._lists.pop(member.user_id)
+        conv = await self._inner.add_member(conversation_id, member)
+        self._lists.pop(member.user_id)
+        return self._keep(conv)
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
+        self._convs.pop(conversation_id)
+        self._lists.pop(user_id)
+        conv = await self._inner.remove_member(conversation_id, user_id)
+        self._lists.pop(user_id)
+        return self._keep(conv)
+
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        self._convs.pop(conversation_id)
+        return self._keep(await self._inner.update_member(conversation_id, user_id, change))
+
+    async def advance_pointers(
+        self,
+        conversation_id: str,
+        user_id: str,
+        *,
+        read_seq: int | None = None,
+        delivered_seq: int | None = None,
+    ) -> Member:
+        member = await self._inner.advance_pointers(
+            conversation_id, user_id, read_seq=read_seq, delivered_seq=delivered_seq
+        )
+        self._caches.note_member(conversation_id, member)
+        return member
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        await self._inner.advance_pointers_many(updates)
+        for u in updates:
+            conv = self._convs.peek(u.conversation_id)
+            old = conv.member(u.user_id) if conv else None
+            if old is None:
+                self._convs.pop(u.conversation_id)
+                continue
+            self._caches.note_member(
+                u.conversation_id,
+                replace(
+                    old,
+                    read_seq=max(old.read_seq, u.read_seq),
+                    delivered_seq=max(old.delivered_seq, u.delivered_seq, u.read_seq),
+                ),
+            )
+
+    async def list_for_user(self, user_id: str) -> list[Conversation]:
+        ids = self._lists.get(user_id)
+        if ids is None:
+            self._lists.stats.misses += 1
+            changes = self._convs.changes
+            token = self._lists.begin(user_id)
+            try:
+                convs = await self._inner.list_for_user(user_id)
+            finally:
+                fresh = self._lists.end(user_id, token)
+            if fresh:
+                self._lists.put(user_id, tuple(c.id for c in convs))
+            if self._convs.changes == changes:  # no conversation changed meanwhile
+                for c in convs:
+                    self._convs.fill(c.id, c)
+            return [self._convs.peek(c.id) or c for c in convs]
+        self._lists.stats.hits += 1
+        out = []
+        for cid in ids:
+            conv = await self.get(cid)
+            if conv is not None and conv.member(user_id) is not None:
+                out.append(conv)
+        return out

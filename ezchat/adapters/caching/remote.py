@@ -1,0 +1,52 @@
+"""Changes made by other processes, arriving as events on the bus: update or drop what this
+process holds of them. (Changes made here go through the wrappers instead.)"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ezchat.adapters.caching.caches import Caches
+from ezchat.domain.events import (
+    ConversationCreated,
+    ConversationDeleted,
+    ConversationUpdated,
+    Event,
+    MemberAdded,
+    MemberRemoved,
+    MessageChanged,
+    MessagePosted,
+    PresenceChanged,
+    ReceiptMoved,
+    UserUpdated,
+)
+
+
+def apply_remote(caches: Caches, event: Event) -> None:
+    """Another process changed something: update or drop what this process holds of it."""
+    if isinstance(event, MessagePosted | MessageChanged):
+        caches.note_messages(event.message.conversation_id, [event.message])
+    elif isinstance(event, ReceiptMoved):
+        conv = caches.conversations.peek(event.conversation_id)
+        old = conv.member(event.user_id) if conv else None
+        if old is not None:
+            caches.note_member(
+                event.conversation_id,
+                replace(
+                    old,
+                    read_seq=max(old.read_seq, event.read_seq),
+                    delivered_seq=max(old.delivered_seq, event.delivered_seq),
+                ),
+            )
+        else:
+            caches.conversations.pop(event.conversation_id)
+    elif isinstance(event, ConversationDeleted):
+        caches.forget_conversation(event.conversation, event.conversation.id)
+    elif isinstance(event, ConversationCreated | ConversationUpdated):
+        caches.conversations.pop(event.conversation.id)
+        for user_id in event.recipients:
+            caches.memberships.pop(user_id)
+    elif isinstance(event, MemberAdded | MemberRemoved):
+        caches.conversations.pop(event.conversation_id)
+        caches.memberships.pop(event.user_id)
+    elif isinstance(event, UserUpdated | PresenceChanged):
+        caches.users.pop(event.user.id)

@@ -1,0 +1,211 @@
+"""Typed forwarding bases, one per storage port: every method hands the call to the wrapped
+store through ``_forward``. A wrapper subclasses the base of its port and shows only what it
+changes: the guard overrides ``_forward`` (every call), a cache overrides the reads it answers and
+the writes it must follow. mypy checks every signature against the port."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import TypeVar
+
+from ezchat.domain.errors import EzChatError
+from ezchat.domain.model import (
+    Contact,
+    ContactPair,
+    Conversation,
+    Credentials,
+    Member,
+    MemberChange,
+    Message,
+    NewMessage,
+    Presence,
+    User,
+)
+from ezchat.ports.storage import (
+    ContactStore,
+    ConversationStore,
+    MessageStore,
+    PointerUpdate,
+    UserStore,
+)
+
+T = TypeVar("T")
+
+
+class Forwarding:
+    async def _forward(self, method: str, call: Callable[[], Awaitable[T]]) -> T:
+        """Run one forwarded call (``method`` names it); wrappers acting on every call
+        override this."""
+        return await call()
+
+
+class ForwardingUserStore(Forwarding):
+    def __init__(self, inner: UserStore) -> None:
+        self._inner = inner
+
+    async def add(self, user: User, credentials: Credentials) -> None:
+        await self._forward("add", lambda: self._inner.add(user, credentials))
+
+    async def get(self, user_id: str) -> User | None:
+        return await self._forward("get", lambda: self._inner.get(user_id))
+
+    async def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        return await self._forward("get_many", lambda: self._inner.get_many(user_ids))
+
+    async def get_by_username(self, username: str) -> User | None:
+        return await self._forward("get_by_username", lambda: self._inner.get_by_username(username))
+
+    async def credentials(self, user_id: str) -> Credentials | None:
+        return await self._forward("credentials", lambda: self._inner.credentials(user_id))
+
+    async def update(self, user: User) -> None:
+        await self._forward("update", lambda: self._inner.update(user))
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        return await self._forward(
+            "set_presence", lambda: self._inner.set_presence(user_id, status, last_seen)
+        )
+
+    async def clear_presence(self) -> None:
+        await self._forward("clear_presence", self._inner.clear_presence)
+
+    async def search(self, prefix: str, limit: int) -> list[User]:
+        return await self._forward("search", lambda: self._inner.search(prefix, limit))
+
+
+class ForwardingContactStore(Forwarding):
+    def __init__(self, inner: ContactStore) -> None:
+        self._inner = inner
+
+    async def get(self, owner_id: str, user_id: str) -> Contact | None:
+        return await self._forward("get", lambda: self._inner.get(owner_id, user_id))
+
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        return await self._forward("pair", lambda: self._inner.pair(owner_id, user_id))
+
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        return await self._forward(
+            "swap_pair",
+            lambda: self._inner.swap_pair(owner_id, user_id, expected=expected, new=new),
+        )
+
+    async def list(self, owner_id: str) -> list[Contact]:
+        return await self._forward("list", lambda: self._inner.list(owner_id))
+
+
+class ForwardingConversationStore(Forwarding):
+    def __init__(self, inner: ConversationStore) -> None:
+        self._inner = inner
+
+    async def add(self, conversation: Conversation) -> None:
+        await self._forward("add", lambda: self._inner.add(conversation))
+
+    async def get(self, conversation_id: str) -> Conversation | None:
+        return await self._forward("get", lambda: self._inner.get(conversation_id))
+
+    async def get_direct(self, direct_key: str) -> Conversation | None:
+        return await self._forward("get_direct", lambda: self._inner.get_direct(direct_key))
+
+    async def update_info(self, conversation: Conversation) -> Conversation:
+        return await self._forward("update_info", lambda: self._inner.update_info(conversation))
+
+    async def delete(self, conversation_id: str) -> None:
+        await self._forward("delete", lambda: self._inner.delete(conversation_id))
+
+    async def add_member(self, conversation_id: str, member: Member) -> Conversation:
+        return await self._forward(
+            "add_member", lambda: self._inner.add_member(conversation_id, member)
+        )
+
+    async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
+        return await self._forward(
+            "remove_member", lambda: self._inner.remove_member(conversation_id, user_id)
+        )
+
+    async def update_member(
+        self, conversation_id: str, user_id: str, change: MemberChange
+    ) -> Conversation:
+        return await self._forward(
+            "update_member", lambda: self._inner.update_member(conversation_id, user_id, change)
+        )
+
+    async def advance_pointers(
+        self,
+        conversation_id: str,
+        user_id: str,
+        *,
+        read_seq: int | None = None,
+        delivered_seq: int | None = None,
+    ) -> Member:
+        return await self._forward(
+            "advance_pointers",
+            lambda: self._inner.advance_pointers(
+                conversation_id, user_id, read_seq=read_seq, delivered_seq=delivered_seq
+            ),
+        )
+
+    async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
+        await self._forward(
+            "advance_pointers_many", lambda: self._inner.advance_pointers_many(updates)
+        )
+
+    async def list_for_user(self, user_id: str) -> list[Conversation]:
+        return await self._forward("list_for_user", lambda: self._inner.list_for_user(user_id))
+
+
+class ForwardingMessageStore(Forwarding):
+    def __init__(self, inner: MessageStore) -> None:
+        self._inner = inner
+
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        return await self._forward("add", lambda: self._inner.add(new))
+
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        return await self._forward("add_many", lambda: self._inner.add_many(news))
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        return await self._forward("get", lambda: self._inner.get(conversation_id, message_id))
+
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        return await self._forward(
+            "replace", lambda: self._inner.replace(message, expected_rev=expected_rev)
+        )
+
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        return await self._forward(
+            "page",
+            lambda: self._inner.page(conversation_id, before=before, after=after, limit=limit),
+        )
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        return await self._forward(
+            "changed_since", lambda: self._inner.changed_since(conversation_id, rev, limit)
+        )
+
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        return await self._forward(
+            "last_messages", lambda: self._inner.last_messages(conversation_ids)
+        )
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return await self._forward(
+            "count_unread", lambda: self._inner.count_unread(conversation_id, user_id, after_seq)
+        )
+
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        return await self._forward(
+            "search", lambda: self._inner.search(conversation_ids, words, limit)
+        )
