@@ -19,6 +19,7 @@ from ezchat.domain.model import (
     MemberChange,
     Message,
     NewMessage,
+    PointerUpdate,
     Presence,
     User,
 )
@@ -26,7 +27,6 @@ from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
     MessageStore,
-    PointerUpdate,
     UserStore,
 )
 
@@ -134,20 +134,8 @@ class ForwardingConversationStore(Forwarding):
             "update_member", lambda: self._inner.update_member(conversation_id, user_id, change)
         )
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        return await self._forward(
-            "advance_pointers",
-            lambda: self._inner.advance_pointers(
-                conversation_id, user_id, read_seq=read_seq, delivered_seq=delivered_seq
-            ),
-        )
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
+        return await self._forward("advance_pointers", lambda: self._inner.advance_pointers(update))
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         await self._forward(

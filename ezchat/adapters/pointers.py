@@ -16,8 +16,8 @@ from dataclasses import replace
 
 from ezchat.adapters.forwarding import ForwardingConversationStore
 from ezchat.domain.errors import NotFound
-from ezchat.domain.model import Conversation, Member, MemberChange
-from ezchat.ports.storage import ConversationStore, PointerUpdate
+from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
+from ezchat.ports.storage import ConversationStore
 
 log = logging.getLogger(__name__)
 
@@ -69,17 +69,10 @@ class BufferedPointerStore(ForwardingConversationStore):
             self._task = None
         await self.flush()
 
-    def _merge(self, u: PointerUpdate) -> PointerUpdate:
+    def _merge(self, u: PointerUpdate) -> None:
         key = (u.conversation_id, u.user_id)
         old = self._pending.get(key)
-        if old is not None:
-            u = replace(
-                u,
-                read_seq=max(u.read_seq, old.read_seq),
-                delivered_seq=max(u.delivered_seq, old.delivered_seq),
-            )
-        self._pending[key] = u
-        return u
+        self._pending[key] = old.merged(u) if old is not None else u
 
     def _overlay(self, conv: Conversation) -> Conversation:
         if not self._pending:
@@ -89,33 +82,20 @@ class BufferedPointerStore(ForwardingConversationStore):
         for m in conv.members:
             u = self._pending.get((conv.id, m.user_id))
             if u is not None and (u.read_seq > m.read_seq or u.delivered_seq > m.delivered_seq):
-                m = replace(
-                    m,
-                    read_seq=max(m.read_seq, u.read_seq),
-                    delivered_seq=max(m.delivered_seq, u.delivered_seq),
-                )
+                m = m.advanced(u)
                 changed = True
             members.append(m)
         return replace(conv, members=tuple(members)) if changed else conv
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        conv = await self.get(conversation_id)
-        member = conv.member(user_id) if conv else None
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
+        conv = await self.get(update.conversation_id)
+        member = conv.member(update.user_id) if conv else None
         if member is None:
             raise NotFound("user is not a member")
-        read = max(member.read_seq, read_seq or 0)
-        delivered = max(member.delivered_seq, delivered_seq or 0, read)
-        self._merge(PointerUpdate(conversation_id, user_id, read, delivered))
+        self._merge(update)
         if len(self._pending) >= self._max_pending:
             self._kick.set()
-        return replace(member, read_seq=read, delivered_seq=delivered)
+        return member.advanced(update)
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         for u in updates:

@@ -80,6 +80,39 @@ class Member:
     pinned: bool = False
     muted: bool = False
 
+    def advanced(self, update: PointerUpdate) -> Member:
+        """The member with both pointers moved forward only (never back)."""
+        return replace(
+            self,
+            read_seq=max(self.read_seq, update.read_seq),
+            delivered_seq=max(self.delivered_seq, update.delivered_seq, update.read_seq),
+        )
+
+
+@dataclass(frozen=True)
+class PointerUpdate:
+    """A member's read and delivered pointers moving forward. Reading implies delivery, so
+    make one with ``PointerUpdate.of``: its delivered pointer is never behind its read one."""
+
+    conversation_id: str
+    user_id: str
+    read_seq: int
+    delivered_seq: int
+
+    @classmethod
+    def of(
+        cls, conversation_id: str, user_id: str, *, read_seq: int = 0, delivered_seq: int = 0
+    ) -> PointerUpdate:
+        return cls(conversation_id, user_id, read_seq, max(delivered_seq, read_seq))
+
+    def merged(self, newer: PointerUpdate) -> PointerUpdate:
+        """Both moves of one member as one: each pointer as far as either took it."""
+        return replace(
+            self,
+            read_seq=max(self.read_seq, newer.read_seq),
+            delivered_seq=max(self.delivered_seq, newer.delivered_seq),
+        )
+
 
 @dataclass(frozen=True)
 class MemberChange:

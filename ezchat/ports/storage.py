@@ -18,17 +18,10 @@ from ezchat.domain.model import (
     MemberChange,
     Message,
     NewMessage,
+    PointerUpdate,
     Presence,
     User,
 )
-
-
-@dataclass(frozen=True)
-class PointerUpdate:
-    conversation_id: str
-    user_id: str
-    read_seq: int
-    delivered_seq: int
 
 
 class UserStore(Protocol):
@@ -109,16 +102,9 @@ class ConversationStore(Protocol):
         """Set the fields ``change`` names of an existing member, and only those; returns the
         conversation as stored after the write. ``NotFound`` when the user is no member."""
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
         """Move the member's pointers forward only (each becomes the max of old and new);
-        returns the member as stored."""
+        returns the member as stored. ``NotFound`` when the user is no member."""
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         """``advance_pointers`` for many members in one bulk write; members that are gone are

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import MemberChange, Role
+from ezchat.domain.model import MemberChange, PointerUpdate, Role
 from tests.contract.builders import direct, group, member, new_message
 
 pytestmark = pytest.mark.gen_test
@@ -65,14 +65,16 @@ async def test_members_are_added_removed_and_updated(stores):
 async def test_pointers_only_move_forward_and_reading_implies_delivery(stores):
     conv = group("a", "b")
     await stores.conversations.add(conv)
-    m = await stores.conversations.advance_pointers(conv.id, "b", read_seq=3)
+    m = await stores.conversations.advance_pointers(PointerUpdate.of(conv.id, "b", read_seq=3))
     assert (m.read_seq, m.delivered_seq) == (3, 3)
-    m = await stores.conversations.advance_pointers(conv.id, "b", read_seq=1, delivered_seq=7)
+    m = await stores.conversations.advance_pointers(
+        PointerUpdate.of(conv.id, "b", read_seq=1, delivered_seq=7)
+    )
     assert (m.read_seq, m.delivered_seq) == (3, 7)
-    m = await stores.conversations.advance_pointers(conv.id, "b", delivered_seq=5)
+    m = await stores.conversations.advance_pointers(PointerUpdate.of(conv.id, "b", delivered_seq=5))
     assert (m.read_seq, m.delivered_seq) == (3, 7)
     with pytest.raises(NotFound):
-        await stores.conversations.advance_pointers(conv.id, "zed", read_seq=1)
+        await stores.conversations.advance_pointers(PointerUpdate.of(conv.id, "zed", read_seq=1))
 
 
 async def test_list_for_user_finds_every_membership(stores):

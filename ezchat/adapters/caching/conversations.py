@@ -4,12 +4,11 @@ each user's conversation ids (QUERY_CACHE_SIZE, QUERY_CACHE_TTL)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ezchat.adapters.caching.caches import Caches
 from ezchat.adapters.forwarding import ForwardingConversationStore
-from ezchat.domain.model import Conversation, Member, MemberChange
-from ezchat.ports.storage import ConversationStore, PointerUpdate
+from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
+from ezchat.ports.storage import ConversationStore
 
 
 class CachedConversationStore(ForwardingConversationStore):
@@ -62,18 +61,9 @@ class CachedConversationStore(ForwardingConversationStore):
         self._convs.pop(conversation_id)
         return self._keep(await self._inner.update_member(conversation_id, user_id, change))
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        member = await self._inner.advance_pointers(
-            conversation_id, user_id, read_seq=read_seq, delivered_seq=delivered_seq
-        )
-        self._caches.note_member(conversation_id, member)
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
+        member = await self._inner.advance_pointers(update)
+        self._caches.note_member(update.conversation_id, member)
         return member
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
@@ -83,15 +73,8 @@ class CachedConversationStore(ForwardingConversationStore):
             old = conv.member(u.user_id) if conv else None
             if old is None:
                 self._convs.pop(u.conversation_id)
-                continue
-            self._caches.note_member(
-                u.conversation_id,
-                replace(
-                    old,
-                    read_seq=max(old.read_seq, u.read_seq),
-                    delivered_seq=max(old.delivered_seq, u.delivered_seq, u.read_seq),
-                ),
-            )
+            else:
+                self._caches.note_member(u.conversation_id, old.advanced(u))
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         ids = self._lists.get(user_id)

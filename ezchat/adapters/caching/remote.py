@@ -3,8 +3,6 @@ process holds of them. (Changes made here go through the wrappers instead.)"""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ezchat.adapters.caching.caches import Caches
 from ezchat.domain.events import (
     ConversationCreated,
@@ -19,6 +17,7 @@ from ezchat.domain.events import (
     ReceiptMoved,
     UserUpdated,
 )
+from ezchat.domain.model import PointerUpdate
 
 
 def apply_remote(caches: Caches, event: Event) -> None:
@@ -29,14 +28,13 @@ def apply_remote(caches: Caches, event: Event) -> None:
         conv = caches.conversations.peek(event.conversation_id)
         old = conv.member(event.user_id) if conv else None
         if old is not None:
-            caches.note_member(
+            moved = PointerUpdate.of(
                 event.conversation_id,
-                replace(
-                    old,
-                    read_seq=max(old.read_seq, event.read_seq),
-                    delivered_seq=max(old.delivered_seq, event.delivered_seq),
-                ),
+                event.user_id,
+                read_seq=event.read_seq,
+                delivered_seq=event.delivered_seq,
             )
+            caches.note_member(event.conversation_id, old.advanced(moved))
         else:
             caches.conversations.pop(event.conversation_id)
     elif isinstance(event, ConversationDeleted):

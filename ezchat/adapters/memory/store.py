@@ -19,10 +19,11 @@ from ezchat.domain.model import (
     MemberChange,
     Message,
     NewMessage,
+    PointerUpdate,
     Presence,
     User,
 )
-from ezchat.ports.storage import PointerUpdate, Stores
+from ezchat.ports.storage import Stores
 
 
 @dataclass
@@ -210,33 +211,20 @@ class MemoryConversationStore:
         members = tuple(new if m.user_id == user_id else m for m in conv.members)
         return self._put(replace(conv, members=members))
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        conv = self._get(conversation_id)
-        old = conv.member(user_id)
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
+        conv = self._get(update.conversation_id)
+        old = conv.member(update.user_id)
         if old is None:
             raise NotFound("user is not a member")
-        new = replace(
-            old,
-            read_seq=max(old.read_seq, read_seq or 0),
-            delivered_seq=max(old.delivered_seq, delivered_seq or 0, read_seq or 0),
-        )
-        members = tuple(new if m.user_id == user_id else m for m in conv.members)
+        new = old.advanced(update)
+        members = tuple(new if m.user_id == update.user_id else m for m in conv.members)
         self._put(replace(conv, members=members))
         return new
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         for u in updates:
             try:
-                await self.advance_pointers(
-                    u.conversation_id, u.user_id, read_seq=u.read_seq, delivered_seq=u.delivered_seq
-                )
+                await self.advance_pointers(u)
             except NotFound:
                 continue
 

@@ -12,8 +12,14 @@ from pymongo.errors import DuplicateKeyError
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Conversation, ConversationType, Member, MemberChange, Role
-from ezchat.ports.storage import PointerUpdate
+from ezchat.domain.model import (
+    Conversation,
+    ConversationType,
+    Member,
+    MemberChange,
+    PointerUpdate,
+    Role,
+)
 
 
 def member_doc(conversation_id: str, m: Member) -> dict[str, Any]:
@@ -39,6 +45,14 @@ def member_from(doc: dict[str, Any]) -> Member:
         delivered_seq=doc.get("delivered_seq", 0),
         pinned=bool(doc.get("pinned")),
         muted=bool(doc.get("muted")),
+    )
+
+
+def _advance(u: PointerUpdate) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Filter and update moving a member's pointers forward only."""
+    return (
+        {"_id": f"{u.conversation_id}|{u.user_id}"},
+        {"$max": {"read_seq": u.read_seq, "delivered_seq": u.delivered_seq}},
     )
 
 
@@ -186,19 +200,9 @@ class MongoConversationStore:
         return await self._one(conversation_id)
 
     @translated
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        read = read_seq or 0
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
         doc = await self._members.find_one_and_update(
-            {"_id": f"{conversation_id}|{user_id}"},
-            {"$max": {"read_seq": read, "delivered_seq": max(delivered_seq or 0, read)}},
-            return_document=ReturnDocument.AFTER,
+            *_advance(update), return_document=ReturnDocument.AFTER
         )
         if doc is None:
             raise NotFound("user is not a member")
@@ -206,23 +210,10 @@ class MongoConversationStore:
 
     @translated
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
-        if not updates:
-            return
-        await self._members.bulk_write(
-            [
-                UpdateOne(
-                    {"_id": f"{u.conversation_id}|{u.user_id}"},
-                    {
-                        "$max": {
-                            "read_seq": u.read_seq,
-                            "delivered_seq": max(u.delivered_seq, u.read_seq),
-                        }
-                    },
-                )
-                for u in updates
-            ],
-            ordered=False,
-        )
+        if updates:
+            await self._members.bulk_write(
+                [UpdateOne(*_advance(u)) for u in updates], ordered=False
+            )
 
     @translated
     async def list_for_user(self, user_id: str) -> list[Conversation]:

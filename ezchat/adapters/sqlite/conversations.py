@@ -9,8 +9,14 @@ from collections.abc import Sequence
 from ezchat.adapters.codec import time_in, time_out, time_req
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Conversation, ConversationType, Member, MemberChange, Role
-from ezchat.ports.storage import PointerUpdate
+from ezchat.domain.model import (
+    Conversation,
+    ConversationType,
+    Member,
+    MemberChange,
+    PointerUpdate,
+    Role,
+)
 
 
 def member_from_row(row: sqlite3.Row) -> Member:
@@ -79,6 +85,13 @@ def insert_member(conn: sqlite3.Connection, conversation_id: str, m: Member) -> 
             int(m.muted),
         ),
     )
+
+
+# Pointers move forward only.
+ADVANCE = (
+    "UPDATE members SET read_seq = max(read_seq, ?), delivered_seq = max(delivered_seq, ?)"
+    " WHERE conversation_id = ? AND user_id = ?"
+)
 
 
 class SqliteConversationStore:
@@ -203,28 +216,15 @@ class SqliteConversationStore:
 
         return await self._db.run(write)
 
-    async def advance_pointers(
-        self,
-        conversation_id: str,
-        user_id: str,
-        *,
-        read_seq: int | None = None,
-        delivered_seq: int | None = None,
-    ) -> Member:
-        read = read_seq or 0
-        delivered = max(delivered_seq or 0, read)
+    async def advance_pointers(self, update: PointerUpdate) -> Member:
+        u = update
 
         def write(conn: sqlite3.Connection) -> Member:
             with transaction(conn):
-                conn.execute(
-                    "UPDATE members SET read_seq = max(read_seq, ?),"
-                    " delivered_seq = max(delivered_seq, ?)"
-                    " WHERE conversation_id = ? AND user_id = ?",
-                    (read, delivered, conversation_id, user_id),
-                )
+                conn.execute(ADVANCE, (u.read_seq, u.delivered_seq, u.conversation_id, u.user_id))
                 row = conn.execute(
                     "SELECT * FROM members WHERE conversation_id = ? AND user_id = ?",
-                    (conversation_id, user_id),
+                    (u.conversation_id, u.user_id),
                 ).fetchone()
             if row is None:
                 raise NotFound("user is not a member")
@@ -233,19 +233,11 @@ class SqliteConversationStore:
         return await self._db.run(write)
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
-        rows = [
-            (u.read_seq, max(u.delivered_seq, u.read_seq), u.conversation_id, u.user_id)
-            for u in updates
-        ]
+        rows = [(u.read_seq, u.delivered_seq, u.conversation_id, u.user_id) for u in updates]
 
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
-                conn.executemany(
-                    "UPDATE members SET read_seq = max(read_seq, ?),"
-                    " delivered_seq = max(delivered_seq, ?)"
-                    " WHERE conversation_id = ? AND user_id = ?",
-                    rows,
-                )
+                conn.executemany(ADVANCE, rows)
 
         if rows:
             await self._db.run(write)

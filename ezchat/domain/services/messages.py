@@ -25,6 +25,7 @@ from ezchat.domain.model import (
     Member,
     Message,
     NewMessage,
+    PointerUpdate,
     Receipt,
     Role,
 )
@@ -237,7 +238,7 @@ class MessageService:
         if target <= (me.read_seq if read else me.delivered_seq):
             return me
         member = await self._conversation_store.advance_pointers(
-            conv.id, caller, read_seq=target if read else None, delivered_seq=target
+            PointerUpdate.of(conv.id, caller, read_seq=target if read else 0, delivered_seq=target)
         )
         if (member.read_seq, member.delivered_seq) != (me.read_seq, me.delivered_seq):
             await self._bus.publish(
