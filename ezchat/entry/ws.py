@@ -17,11 +17,12 @@ from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
+from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
 from ezchat.domain.model import User
 from ezchat.domain.ratelimit import FloodGuard
 from ezchat.domain.unset import Unset
-from ezchat.entry import parse, serialize
+from ezchat.entry import commands, parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
 from ezchat.entry.logs import RedactedLogging
@@ -240,32 +241,23 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         return self.user.id
 
     async def _send(self, p: parse.Fields) -> Any:
-        message, _ = await self.services.messages.send(
-            self.uid,
-            p.text("conversation_id"),
-            client_id=p.text("client_id"),
-            text=p.optional_text("text") or "",
-            attachments=p.attachments(),
-            reply_to=p.optional_text("reply_to"),
-        )
+        command = commands.send_message(p, p.text("conversation_id"))
+        message, _ = await self.services.messages.send(self.uid, command)
         return {"message": serialize.message(message)}
 
     async def _edit(self, p: parse.Fields) -> Any:
-        message = await self.services.messages.edit(
-            self.uid, p.text("conversation_id"), p.text("message_id"), p.text("text")
-        )
+        command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
+        message = await self.services.messages.edit(self.uid, command)
         return {"message": serialize.message(message)}
 
     async def _delete(self, p: parse.Fields) -> Any:
-        message = await self.services.messages.delete(
-            self.uid, p.text("conversation_id"), p.text("message_id")
-        )
+        command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
+        message = await self.services.messages.delete(self.uid, command)
         return {"message": serialize.message(message)}
 
     async def _react(self, p: parse.Fields, *, add: bool) -> Any:
-        message = await self.services.messages.react(
-            self.uid, p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add
-        )
+        command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
+        message = await self.services.messages.react(self.uid, command)
         return {"message": serialize.message(message)}
 
     async def _reaction_add(self, p: parse.Fields) -> Any:

@@ -13,6 +13,7 @@ import pytest
 from ezchat.adapters.mongo import MongoDatabase, make_client, stores_over
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.sqlite import sqlite_stores
+from ezchat.domain.commands import EditMessage, React, SendMessage
 from ezchat.domain.errors import EzChatError, Forbidden
 from ezchat.domain.model import ContactState, Role
 from ezchat.entry.app import make_app
@@ -134,14 +135,15 @@ async def test_concurrent_reactions_and_edits_of_one_message_are_all_kept(server
     members = await users(one, 8)
     view = await one.conversations.create_group(members[0], name="g", member_ids=members[1:])
     cid = view.conversation.id
-    message, _ = await one.messages.send(members[0], cid, client_id="m", text="hi")
+    message, _ = await one.messages.send(members[0], SendMessage(cid, client_id="m", text="hi"))
     calls = [
-        (one, two)[i % 2].messages.react(u, cid, message.id, emoji, add=True)
+        (one, two)[i % 2].messages.react(u, React(cid, message.id, emoji, add=True))
         for i, u in enumerate(members)
         for emoji in ("👍", "🎉")
     ]
     calls += [
-        (one, two)[i % 2].messages.edit(members[0], cid, message.id, f"v{i}") for i in range(6)
+        (one, two)[i % 2].messages.edit(members[0], EditMessage(cid, message.id, f"v{i}"))
+        for i in range(6)
     ]
     results = await settle(*calls)
     assert not any(isinstance(r, Exception) for r in results), results

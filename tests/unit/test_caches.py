@@ -11,6 +11,7 @@ from ezchat.adapters.caching import (
     apply_remote,
 )
 from ezchat.adapters.memory import memory_stores
+from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import NotFound
 from ezchat.domain.events import MemberRemoved
 from ezchat.domain.model import Attachment
@@ -34,10 +35,10 @@ async def newest(world, user, cid, limit=50):
 
 async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
     (a, b, c), cid = await room(world, "alice", "bob", "carol")
-    await world.messages.send(b.id, cid, client_id="1", text="warm the cache")
+    await world.messages.send(b.id, SendMessage(cid, client_id="1", text="warm the cache"))
     await world.conversations.remove_member(a.id, cid, b.id)
     with pytest.raises(NotFound):
-        await world.messages.send(b.id, cid, client_id="2", text="still in?")
+        await world.messages.send(b.id, SendMessage(cid, client_id="2", text="still in?"))
     with pytest.raises(NotFound):
         await world.messages.history(b.id, cid, before=None, after=None, limit=10)
     assert [
@@ -45,7 +46,7 @@ async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
         for v in (await world.conversations.listing(b.id, limit=10, cursor=None))[0]
     ] == []
     await world.conversations.add_member(a.id, cid, b.id)
-    msg, _ = await world.messages.send(b.id, cid, client_id="3", text="back")
+    msg, _ = await world.messages.send(b.id, SendMessage(cid, client_id="3", text="back"))
     assert msg.seq == 2
     assert [
         v.conversation.id
@@ -56,14 +57,14 @@ async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
 async def test_the_newest_page_follows_sends_edits_deletes_and_reactions(world):
     (a, b), cid = await room(world, "alice", "bob")
     for i in range(3):
-        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+        await world.messages.send(a.id, SendMessage(cid, client_id=f"m{i}", text=f"m{i}"))
     assert await newest(world, b, cid) == (["m0", "m1", "m2"], False)  # now cached
-    m3, _ = await world.messages.send(a.id, cid, client_id="m3", text="m3")
-    await world.messages.edit(a.id, cid, m3.id, "m3 edited")
+    m3, _ = await world.messages.send(a.id, SendMessage(cid, client_id="m3", text="m3"))
+    await world.messages.edit(a.id, EditMessage(cid, m3.id, "m3 edited"))
     page, _ = await world.messages.history(b.id, cid, before=None, after=None, limit=50)
     first = page[0]
-    await world.messages.delete(a.id, cid, first.id)
-    await world.messages.react(b.id, cid, page[1].id, "👍", add=True)
+    await world.messages.delete(a.id, DeleteMessage(cid, first.id))
+    await world.messages.react(b.id, React(cid, page[1].id, "👍", add=True))
     msgs, _ = await world.messages.history(b.id, cid, before=None, after=None, limit=50)
     assert [m.text for m in msgs] == ["", "m1", "m2", "m3 edited"]
     assert msgs[0].deleted and msgs[1].reactions_dict() == {"👍": [b.id]}
@@ -78,7 +79,7 @@ async def test_the_page_stays_right_past_a_hundred_messages(world):
     await newest(world, b, cid)
     for i in range(105):
         world.clock.advance(0.2)  # within the sender's rate limit
-        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+        await world.messages.send(a.id, SendMessage(cid, client_id=f"m{i}", text=f"m{i}"))
     texts, more = await newest(world, b, cid, limit=100)
     assert texts == [f"m{i}" for i in range(5, 105)] and more
     older, more = await world.messages.history(b.id, cid, before=6, after=None, limit=100)
@@ -88,21 +89,21 @@ async def test_the_page_stays_right_past_a_hundred_messages(world):
 async def test_unread_counts_and_read_pointers_are_never_stale(world):
     (a, b), cid = await room(world, "alice", "bob")
     for i in range(4):
-        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+        await world.messages.send(a.id, SendMessage(cid, client_id=f"m{i}", text=f"m{i}"))
     assert (await world.conversations.get(b.id, cid)).unread_count == 4
     await world.messages.mark_read(b.id, cid, 3)
     view = await world.conversations.get(b.id, cid)
     assert (view.unread_count, view.member.read_seq) == (1, 3)
     receipts = {r.user_id: r.read_seq for r in await world.messages.receipts(a.id, cid)}
     assert receipts[b.id] == 3
-    await world.messages.send(a.id, cid, client_id="m4", text="m4")
+    await world.messages.send(a.id, SendMessage(cid, client_id="m4", text="m4"))
     assert (await world.conversations.get(b.id, cid)).unread_count == 2
 
 
 async def test_pointers_reach_the_store_in_bulk_and_at_shutdown(world):
     (a, b, c), cid = await room(world, "alice", "bob", "carol")
     for i in range(3):
-        await world.messages.send(a.id, cid, client_id=f"m{i}", text=f"m{i}")
+        await world.messages.send(a.id, SendMessage(cid, client_id=f"m{i}", text=f"m{i}"))
     pointers = world.app.storage.pointers
     await world.messages.mark_read(b.id, cid, 1)
     await world.messages.mark_read(b.id, cid, 2)
@@ -131,7 +132,7 @@ async def test_profile_and_presence_changes_replace_the_cached_user(world):
 async def test_a_deleted_group_leaves_nothing_cached(world):
     (a, b), cid = await room(world, "alice", "bob")
     files = [Attachment("https://x/y.png", "y.png", "image/png", 1)]
-    await world.messages.send(a.id, cid, client_id="m", text="x", attachments=files)
+    await world.messages.send(a.id, SendMessage(cid, client_id="m", text="x", attachments=files))
     await newest(world, b, cid)
     await world.conversations.delete(a.id, cid)
     with pytest.raises(NotFound):

@@ -1,5 +1,6 @@
 import pytest
 
+from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.model import ContactState
 
@@ -82,23 +83,25 @@ async def test_a_block_silences_edits_reactions_and_typing_not_only_sends(world,
     p, q = await world.user("pat"), await world.user("quinn")
     view, _ = await world.conversations.open_direct(p.id, q.id)
     cid = view.conversation.id
-    old, _ = await world.messages.send(p.id, cid, client_id="c1", text="before the block")
+    old, _ = await world.messages.send(
+        p.id, SendMessage(cid, client_id="c1", text="before the block")
+    )
     if blocker == "victim":
         await world.contacts.block(q.id, p.id)
     else:
         await world.contacts.block(p.id, q.id)
     world.events.clear()
     for attempt in (
-        world.messages.edit(p.id, cid, old.id, "changed after the block"),
-        world.messages.react(p.id, cid, old.id, "👍", add=True),
+        world.messages.edit(p.id, EditMessage(cid, old.id, "changed after the block")),
+        world.messages.react(p.id, React(cid, old.id, "👍", add=True)),
         world.typing.typing(p.id, cid, True),
-        world.messages.send(p.id, cid, client_id="c2", text="after"),
+        world.messages.send(p.id, SendMessage(cid, client_id="c2", text="after")),
     ):
         with pytest.raises(Forbidden):
             await attempt
     assert world.events.events == []
     # Taking back one's own words stays possible.
-    deleted = await world.messages.delete(p.id, cid, old.id)
+    deleted = await world.messages.delete(p.id, DeleteMessage(cid, old.id))
     assert deleted.deleted
 
 
@@ -108,12 +111,12 @@ async def test_a_message_takes_a_bounded_number_of_different_reactions(world):
     a = await world.user("alice")
     view = await world.conversations.create_group(a.id, name="g", member_ids=[])
     cid = view.conversation.id
-    m, _ = await world.messages.send(a.id, cid, client_id="c", text="hi")
+    m, _ = await world.messages.send(a.id, SendMessage(cid, client_id="c", text="hi"))
     for i in range(MAX_REACTIONS):
         world.clock.advance(1)  # within the sender's rate
-        await world.messages.react(a.id, cid, m.id, f"e{i}", add=True)
+        await world.messages.react(a.id, React(cid, m.id, f"e{i}", add=True))
     with pytest.raises(Conflict):
-        await world.messages.react(a.id, cid, m.id, "one too many", add=True)
+        await world.messages.react(a.id, React(cid, m.id, "one too many", add=True))
     # Taking one back and giving an existing one is still fine.
-    await world.messages.react(a.id, cid, m.id, "e0", add=False)
-    await world.messages.react(a.id, cid, m.id, "e1", add=True)
+    await world.messages.react(a.id, React(cid, m.id, "e0", add=False))
+    await world.messages.react(a.id, React(cid, m.id, "e1", add=True))

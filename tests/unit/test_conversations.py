@@ -1,5 +1,6 @@
 import pytest
 
+from ezchat.domain.commands import SendMessage
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.events import (
     ConversationCreated,
@@ -109,7 +110,7 @@ async def test_adding_a_member_twice_is_a_conflict(world):
 async def test_a_new_member_starts_with_nothing_unread(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a)
-    await world.messages.send(a.id, conv.id, client_id="1", text="before bob")
+    await world.messages.send(a.id, SendMessage(conv.id, client_id="1", text="before bob"))
     view = await world.conversations.add_member(a.id, conv.id, b.id)
     bob_view = await world.conversations.get(b.id, view.conversation.id)
     assert bob_view.unread_count == 0 and bob_view.member.read_seq == 1
@@ -151,7 +152,7 @@ async def test_a_removed_member_loses_access_at_once(world):
     with pytest.raises(NotFound):
         await world.conversations.get(b.id, conv.id)
     with pytest.raises(NotFound):
-        await world.messages.send(b.id, conv.id, client_id="x", text="hi")
+        await world.messages.send(b.id, SendMessage(conv.id, client_id="x", text="hi"))
 
 
 async def test_the_last_member_leaving_ends_the_group(world):
@@ -188,7 +189,7 @@ async def test_the_list_puts_pinned_first_then_the_latest_activity(world):
     for i in range(4):
         convs.append(await group(world, a, b, name=f"g{i}"))
         world.clock.advance(1)
-    await world.messages.send(a.id, convs[1].id, client_id="m", text="fresh")
+    await world.messages.send(a.id, SendMessage(convs[1].id, client_id="m", text="fresh"))
     await world.conversations.update_settings(b.id, convs[2].id, pinned=True)
     views, cursor = await world.conversations.listing(b.id, limit=10, cursor=None)
     assert [v.conversation.name for v in views] == ["g2", "g1", "g3", "g0"]

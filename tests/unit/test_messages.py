@@ -1,5 +1,6 @@
 import pytest
 
+from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.model import Attachment
@@ -19,7 +20,7 @@ def trio(world):
 
 async def send(world, user, cid, text, client_id=None):
     message, _ = await world.messages.send(
-        user.id, cid, client_id=client_id or text[:64], text=text
+        user.id, SendMessage(cid, client_id=client_id or text[:64], text=text)
     )
     return message
 
@@ -29,9 +30,9 @@ async def test_seq_and_rev_rise_with_every_message_and_change(world, trio):
     m1 = await send(world, a, cid, "one")
     m2 = await send(world, b, cid, "two")
     assert (m1.seq, m1.rev, m2.seq, m2.rev) == (1, 1, 2, 2)
-    edited = await world.messages.edit(a.id, cid, m1.id, "uno")
+    edited = await world.messages.edit(a.id, EditMessage(cid, m1.id, "uno"))
     assert edited.rev == 3 and edited.seq == 1 and edited.edited_at is not None
-    reacted = await world.messages.react(b.id, cid, m2.id, "👍", add=True)
+    reacted = await world.messages.react(b.id, React(cid, m2.id, "👍", add=True))
     assert reacted.rev == 4
     view = await world.conversations.get(a.id, cid)
     assert (view.conversation.last_seq, view.conversation.rev) == (2, 4)
@@ -39,9 +40,11 @@ async def test_seq_and_rev_rise_with_every_message_and_change(world, trio):
 
 async def test_a_repeated_client_id_returns_the_original_and_emits_nothing(world, trio):
     a, _, _, cid = await trio()
-    first, created = await world.messages.send(a.id, cid, client_id="k1", text="hello")
+    first, created = await world.messages.send(a.id, SendMessage(cid, client_id="k1", text="hello"))
     world.events.clear()
-    again, created_again = await world.messages.send(a.id, cid, client_id="k1", text="hello?")
+    again, created_again = await world.messages.send(
+        a.id, SendMessage(cid, client_id="k1", text="hello?")
+    )
     assert created and not created_again and again == first
     assert world.events.events == []
     page, _ = await world.messages.history(a.id, cid, before=None, after=None, limit=50)
@@ -50,17 +53,17 @@ async def test_a_repeated_client_id_returns_the_original_and_emits_nothing(world
 
 async def test_the_same_client_id_from_another_sender_is_another_message(world, trio):
     a, b, _, cid = await trio()
-    m1, _ = await world.messages.send(a.id, cid, client_id="k", text="x")
-    m2, created = await world.messages.send(b.id, cid, client_id="k", text="y")
+    m1, _ = await world.messages.send(a.id, SendMessage(cid, client_id="k", text="x"))
+    m2, created = await world.messages.send(b.id, SendMessage(cid, client_id="k", text="y"))
     assert created and m1.id != m2.id
 
 
 async def test_reusing_a_client_id_in_another_conversation_is_a_conflict(world, trio):
     a, b, _, cid = await trio()
     other, _ = await world.conversations.open_direct(a.id, b.id)
-    await world.messages.send(a.id, cid, client_id="k", text="x")
+    await world.messages.send(a.id, SendMessage(cid, client_id="k", text="x"))
     with pytest.raises(Conflict):
-        await world.messages.send(a.id, other.conversation.id, client_id="k", text="x")
+        await world.messages.send(a.id, SendMessage(other.conversation.id, client_id="k", text="x"))
 
 
 async def test_a_posted_message_reaches_every_member_including_the_sender(world, trio):
@@ -87,14 +90,18 @@ async def test_bad_message_content_is_refused_naming_the_field(
 ):
     a, _, _, cid = await trio()
     with pytest.raises(InvalidRequest) as err:
-        await world.messages.send(a.id, cid, client_id="k", text=text, attachments=attachments)
+        await world.messages.send(
+            a.id, SendMessage(cid, client_id="k", text=text, attachments=attachments)
+        )
     assert err.value.field == field
 
 
 async def test_a_message_of_only_attachments_is_allowed(world, trio):
     a, _, _, cid = await trio()
     files = [Attachment("https://cdn.example/x.png", "x.png", "image/png", 10)]
-    m, _ = await world.messages.send(a.id, cid, client_id="k", text="  ", attachments=files)
+    m, _ = await world.messages.send(
+        a.id, SendMessage(cid, client_id="k", text="  ", attachments=files)
+    )
     assert m.text == "" and m.attachments == tuple(files)
 
 
@@ -109,28 +116,34 @@ async def test_replies_must_point_into_the_same_conversation(world, trio):
     other, _ = await world.conversations.open_direct(a.id, b.id)
     elsewhere = await send(world, a, other.conversation.id, "elsewhere")
     original = await send(world, a, cid, "original")
-    reply, _ = await world.messages.send(b.id, cid, client_id="r", text="re", reply_to=original.id)
+    reply, _ = await world.messages.send(
+        b.id, SendMessage(cid, client_id="r", text="re", reply_to=original.id)
+    )
     assert reply.reply_to == original.id
     with pytest.raises(InvalidRequest):
-        await world.messages.send(b.id, cid, client_id="r2", text="re", reply_to=elsewhere.id)
+        await world.messages.send(
+            b.id, SendMessage(cid, client_id="r2", text="re", reply_to=elsewhere.id)
+        )
 
 
 async def test_only_the_sender_edits_and_not_after_a_delete(world, trio):
     a, b, _, cid = await trio()
     m = await send(world, a, cid, "mine")
     with pytest.raises(Forbidden):
-        await world.messages.edit(b.id, cid, m.id, "hijack")
-    await world.messages.delete(a.id, cid, m.id)
+        await world.messages.edit(b.id, EditMessage(cid, m.id, "hijack"))
+    await world.messages.delete(a.id, DeleteMessage(cid, m.id))
     with pytest.raises(Conflict):
-        await world.messages.edit(a.id, cid, m.id, "too late")
+        await world.messages.edit(a.id, EditMessage(cid, m.id, "too late"))
 
 
 async def test_a_deleted_message_keeps_its_place_and_loses_its_content(world, trio):
     a, b, _, cid = await trio()
     files = [Attachment("https://cdn.example/x.png", "x.png", "image/png", 10)]
-    m, _ = await world.messages.send(a.id, cid, client_id="k", text="secret", attachments=files)
-    await world.messages.react(b.id, cid, m.id, "🔥", add=True)
-    gone = await world.messages.delete(a.id, cid, m.id)
+    m, _ = await world.messages.send(
+        a.id, SendMessage(cid, client_id="k", text="secret", attachments=files)
+    )
+    await world.messages.react(b.id, React(cid, m.id, "🔥", add=True))
+    gone = await world.messages.delete(a.id, DeleteMessage(cid, m.id))
     assert (gone.id, gone.seq, gone.sender_id, gone.created_at) == (
         m.id,
         m.seq,
@@ -139,7 +152,7 @@ async def test_a_deleted_message_keeps_its_place_and_loses_its_content(world, tr
     )
     assert (gone.text, gone.attachments, gone.reactions, gone.deleted) == ("", (), (), True)
     assert world.events.of(MessageChanged)[-1].change == "deleted"
-    again = await world.messages.delete(a.id, cid, m.id)
+    again = await world.messages.delete(a.id, DeleteMessage(cid, m.id))
     assert again.rev == gone.rev
 
 
@@ -147,27 +160,27 @@ async def test_group_admins_may_delete_others_messages_members_may_not(world, tr
     a, b, c, cid = await trio()
     m = await send(world, b, cid, "bob's")
     with pytest.raises(Forbidden):
-        await world.messages.delete(c.id, cid, m.id)
-    assert (await world.messages.delete(a.id, cid, m.id)).deleted
+        await world.messages.delete(c.id, DeleteMessage(cid, m.id))
+    assert (await world.messages.delete(a.id, DeleteMessage(cid, m.id))).deleted
 
 
 async def test_reactions_add_and_remove_per_user_and_are_idempotent(world, trio):
     a, b, c, cid = await trio()
     m = await send(world, a, cid, "react to me")
-    await world.messages.react(b.id, cid, m.id, "👍", add=True)
-    m2 = await world.messages.react(c.id, cid, m.id, "👍", add=True)
-    same = await world.messages.react(c.id, cid, m.id, "👍", add=True)
+    await world.messages.react(b.id, React(cid, m.id, "👍", add=True))
+    m2 = await world.messages.react(c.id, React(cid, m.id, "👍", add=True))
+    same = await world.messages.react(c.id, React(cid, m.id, "👍", add=True))
     assert m2.reactions_dict() == {"👍": [b.id, c.id]} and same.rev == m2.rev
-    m3 = await world.messages.react(b.id, cid, m.id, "👍", add=False)
+    m3 = await world.messages.react(b.id, React(cid, m.id, "👍", add=False))
     assert m3.reactions_dict() == {"👍": [c.id]}
-    m4 = await world.messages.react(c.id, cid, m.id, "👍", add=False)
+    m4 = await world.messages.react(c.id, React(cid, m.id, "👍", add=False))
     assert m4.reactions_dict() == {}
 
 
 async def test_unknown_messages_are_not_found(world, trio):
     a, _, _, cid = await trio()
     with pytest.raises(NotFound):
-        await world.messages.edit(a.id, cid, "missing", "x")
+        await world.messages.edit(a.id, EditMessage(cid, "missing", "x"))
 
 
 async def test_history_pages_back_and_forward_with_has_more(world, trio):
@@ -207,7 +220,7 @@ async def test_unread_counts_only_others_live_messages_above_the_read_pointer(wo
     await send(world, a, cid, "two")
     await send(world, b, cid, "mine")
     await send(world, a, cid, "three")
-    await world.messages.delete(a.id, cid, m1.id)
+    await world.messages.delete(a.id, DeleteMessage(cid, m1.id))
     assert (await world.conversations.get(b.id, cid)).unread_count == 2
     await world.messages.mark_read(b.id, cid, 2)
     assert (await world.conversations.get(b.id, cid)).unread_count == 1
@@ -245,16 +258,16 @@ async def test_blocking_stops_sending_in_the_direct_conversation(world):
     await send(world, a, cid, "before")
     await world.contacts.block(b.id, a.id)
     with pytest.raises(Forbidden):
-        await world.messages.send(a.id, cid, client_id="after", text="after")
+        await world.messages.send(a.id, SendMessage(cid, client_id="after", text="after"))
     with pytest.raises(Forbidden):
-        await world.messages.send(b.id, cid, client_id="after", text="after")
+        await world.messages.send(b.id, SendMessage(cid, client_id="after", text="after"))
 
 
 async def test_sync_returns_changes_after_a_rev_in_rev_order(world, trio):
     a, b, _, cid = await trio()
     m1 = await send(world, a, cid, "one")
     await send(world, a, cid, "two")
-    await world.messages.edit(a.id, cid, m1.id, "one!")
+    await world.messages.edit(a.id, EditMessage(cid, m1.id, "one!"))
     changed, more, rev = await world.messages.changed_since(b.id, cid, 1, 10)
     assert [(m.text, m.rev) for m in changed] == [("two", 2), ("one!", 3)]
     assert not more and rev == 3

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from ezchat.domain import rules
+from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import (
     Conflict,
     Forbidden,
@@ -19,7 +20,6 @@ from ezchat.domain.errors import (
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.model import (
-    Attachment,
     Conversation,
     ConversationType,
     Member,
@@ -65,34 +65,26 @@ class MessageService:
         self._limits = limits
         self._locks = KeyedLocks()
 
-    async def send(
-        self,
-        caller: str,
-        conversation_id: str,
-        *,
-        client_id: str,
-        text: str,
-        attachments: list[Attachment] | None = None,
-        reply_to: str | None = None,
-    ) -> tuple[Message, bool]:
+    async def send(self, caller: str, command: SendMessage) -> tuple[Message, bool]:
         """Post a message. Returns (message, created); a repeated client_id of the same sender
         returns the original and changes nothing. Raises ``RateLimited`` past the sender's
         message rate."""
+        c = command
         self._take_token(caller)
-        conv, _ = await self._conversations.require_speaker(caller, conversation_id)
-        rules.client_id(client_id)
-        files = rules.attachments(attachments or [])
-        body = rules.message_text(text, limits=self._limits, has_attachments=bool(files))
-        if reply_to is not None and await self._messages.get(conv.id, reply_to) is None:
+        conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
+        rules.client_id(c.client_id)
+        files = rules.attachments(list(c.attachments or ()))
+        body = rules.message_text(c.text, limits=self._limits, has_attachments=bool(files))
+        if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
         message, created = await self._messages.add(
             NewMessage(
                 conversation_id=conv.id,
                 sender_id=caller,
-                client_id=client_id,
+                client_id=c.client_id,
                 text=body,
                 attachments=files,
-                reply_to=reply_to,
+                reply_to=c.reply_to,
                 created_at=self._clock.now(),
             )
         )
@@ -131,8 +123,9 @@ class MessageService:
             return messages, True, messages[-1].rev
         return messages, False, max(conv.rev, messages[-1].rev if messages else 0)
 
-    async def edit(self, caller: str, conversation_id: str, message_id: str, text: str) -> Message:
+    async def edit(self, caller: str, command: EditMessage) -> Message:
         self._take_token(caller)
+        text = command.text
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.sender_id != caller:
@@ -146,9 +139,11 @@ class MessageService:
                 return None
             return replace(m, text=new_text, edited_at=self._clock.now())
 
-        return await self._mutate(caller, conversation_id, message_id, change, "edited")
+        return await self._mutate(
+            caller, command.conversation_id, command.message_id, change, "edited"
+        )
 
-    async def delete(self, caller: str, conversation_id: str, message_id: str) -> Message:
+    async def delete(self, caller: str, command: DeleteMessage) -> Message:
         def change(conv: Conversation, m: Message) -> Message | None:
             me = conv.member(caller)
             is_admin = conv.type is ConversationType.GROUP and me and me.role is Role.ADMIN
@@ -157,12 +152,11 @@ class MessageService:
             return None if m.deleted else m.tombstone()
 
         return await self._mutate(
-            caller, conversation_id, message_id, change, "deleted", speaks=False
+            caller, command.conversation_id, command.message_id, change, "deleted", speaks=False
         )
 
-    async def react(
-        self, caller: str, conversation_id: str, message_id: str, emoji: str, *, add: bool
-    ) -> Message:
+    async def react(self, caller: str, command: React) -> Message:
+        emoji, add = command.emoji, command.add
         rules.emoji(emoji)
         self._take_token(caller)
 
@@ -174,7 +168,9 @@ class MessageService:
             new = m.with_reaction(emoji, caller) if add else m.without_reaction(emoji, caller)
             return None if new.reactions == m.reactions else new
 
-        return await self._mutate(caller, conversation_id, message_id, change, "reaction")
+        return await self._mutate(
+            caller, command.conversation_id, command.message_id, change, "reaction"
+        )
 
     def _take_token(self, caller: str) -> None:
         """Sends, edits and reactions share one token bucket per user."""

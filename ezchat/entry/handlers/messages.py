@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import InvalidRequest
-from ezchat.entry import serialize
+from ezchat.entry import commands, serialize
 from ezchat.entry.handlers.base import ApiHandler
 
 
@@ -17,26 +18,21 @@ class MessagesHandler(ApiHandler):
         self.finish(serialize.messages_page(messages, has_more))
 
     async def post(self, conversation_id: str) -> None:
-        body = self.body()
-        message, created = await self.services.messages.send(
-            self.user.id,
-            conversation_id,
-            client_id=body.text("client_id"),
-            text=body.optional_text("text") or "",
-            attachments=body.attachments(),
-            reply_to=body.optional_text("reply_to"),
-        )
+        command = commands.send_message(self.body(), conversation_id)
+        message, created = await self.services.messages.send(self.user.id, command)
         self.reply(serialize.message(message), 201 if created else 200)
 
 
 class MessageHandler(ApiHandler):
     async def patch(self, conversation_id: str, message_id: str) -> None:
-        text = self.body().text("text")
-        message = await self.services.messages.edit(self.user.id, conversation_id, message_id, text)
+        command = commands.edit_message(self.body(), conversation_id, message_id)
+        message = await self.services.messages.edit(self.user.id, command)
         self.reply(serialize.message(message))
 
     async def delete(self, conversation_id: str, message_id: str) -> None:
-        await self.services.messages.delete(self.user.id, conversation_id, message_id)
+        await self.services.messages.delete(
+            self.user.id, DeleteMessage(conversation_id, message_id)
+        )
         self.no_content()
 
 
@@ -49,7 +45,7 @@ class ReactionHandler(ApiHandler):
 
     async def _react(self, conversation_id: str, message_id: str, emoji: str, *, add: bool) -> None:
         message = await self.services.messages.react(
-            self.user.id, conversation_id, message_id, emoji, add=add
+            self.user.id, React(conversation_id, message_id, emoji, add=add)
         )
         self.reply(serialize.message(message))
 

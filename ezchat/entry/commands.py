@@ -1,0 +1,21 @@
+"""Commands from client JSON: one parser per command, used by the REST handlers (where ids come
+from the path) and the WebSocket frames (where they come in the payload)."""
+
+from __future__ import annotations
+
+from ezchat.domain.commands import EditMessage, SendMessage
+from ezchat.entry.parse import Fields
+
+
+def send_message(f: Fields, conversation_id: str) -> SendMessage:
+    return SendMessage(
+        conversation_id=conversation_id,
+        client_id=f.text("client_id"),
+        text=f.optional_text("text") or "",
+        attachments=tuple(f.attachments()),
+        reply_to=f.optional_text("reply_to"),
+    )
+
+
+def edit_message(f: Fields, conversation_id: str, message_id: str) -> EditMessage:
+    return EditMessage(conversation_id, message_id, f.text("text"))
