@@ -1,14 +1,25 @@
-"""Entity fields as plain JSON-able values, shared by the SQLite and MongoDB adapters.
+"""Entity fields as plain JSON-able values and entities from stored fields, shared by the
+SQLite and MongoDB adapters.
 
 Times are stored as fixed-width ISO 8601 UTC strings with microseconds: exact, and sorted the
 same as text and as time."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from ezchat.domain.model import Attachment
+from ezchat.domain.model import (
+    Attachment,
+    Conversation,
+    ConversationType,
+    Member,
+    Message,
+    Presence,
+    Role,
+    User,
+)
 
 
 def time_out(value: datetime | None) -> str | None:
@@ -65,4 +76,86 @@ def reactions_out(reactions: tuple[tuple[str, tuple[str, ...]], ...]) -> list[li
 def reactions_in(items: list[list[Any]] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
     return tuple(
         (clean_text(emoji), tuple(clean_text(u) for u in users)) for emoji, users in items or []
+    )
+
+
+# -- entities from stored fields -------------------------------------------------------------
+# A SQLite row and a MongoDB document name their fields alike; these read either. JSON columns
+# (SQLite) arrive as text, the same fields of a document as lists. Fields an older document may
+# lack read as their defaults.
+
+
+class Stored(Protocol):
+    """A sqlite3.Row or a document (dict)."""
+
+    def __getitem__(self, key: str) -> Any: ...
+
+    def keys(self) -> Any: ...
+
+
+def _opt(d: Stored, key: str, default: Any = None) -> Any:
+    # Not "key in d": for a sqlite3.Row that looks among the values.
+    return d[key] if key in d.keys() else default  # noqa: SIM118
+
+
+def _listed(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def user_in(d: Stored, user_id: str) -> User:
+    return User(
+        id=user_id,
+        username=d["username"],
+        display_name=d["display_name"],
+        avatar_url=_opt(d, "avatar_url"),
+        status=Presence(_opt(d, "status", "offline")),
+        last_seen=time_in(_opt(d, "last_seen")),
+        created_at=time_req(d["created_at"]),
+    )
+
+
+def member_in(d: Stored) -> Member:
+    return Member(
+        user_id=d["user_id"],
+        role=Role(d["role"]),
+        joined_at=time_req(d["joined_at"]),
+        read_seq=_opt(d, "read_seq", 0),
+        delivered_seq=_opt(d, "delivered_seq", 0),
+        pinned=bool(_opt(d, "pinned")),
+        muted=bool(_opt(d, "muted")),
+    )
+
+
+def conversation_in(d: Stored, conversation_id: str, members: list[Member]) -> Conversation:
+    return Conversation(
+        id=conversation_id,
+        type=ConversationType(d["type"]),
+        name=_opt(d, "name"),
+        description=_opt(d, "description"),
+        avatar_url=_opt(d, "avatar_url"),
+        created_by=d["created_by"],
+        created_at=time_req(d["created_at"]),
+        last_seq=_opt(d, "last_seq", 0),
+        rev=_opt(d, "rev", 0),
+        last_activity=time_in(_opt(d, "last_activity")),
+        direct_key=_opt(d, "direct_key"),
+        members=tuple(members),
+    )
+
+
+def message_in(d: Stored, message_id: str) -> Message:
+    return Message(
+        id=message_id,
+        conversation_id=d["conversation_id"],
+        seq=d["seq"],
+        rev=d["rev"],
+        client_id=d["client_id"],
+        sender_id=d["sender_id"],
+        text=d["text"],
+        attachments=attachments_in(_listed(_opt(d, "attachments"))),
+        reply_to=_opt(d, "reply_to"),
+        reactions=reactions_in(_listed(_opt(d, "reactions"))),
+        created_at=time_req(d["created_at"]),
+        edited_at=time_in(_opt(d, "edited_at")),
+        deleted=bool(_opt(d, "deleted")),
     )

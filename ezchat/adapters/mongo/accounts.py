@@ -9,7 +9,7 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ezchat.adapters.codec import time_in, time_out, time_req
+from ezchat.adapters.codec import time_out, time_req, user_in
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
@@ -32,15 +32,7 @@ def user_doc(u: User, password_hash: str) -> dict[str, Any]:
 
 
 def user_from(doc: dict[str, Any]) -> User:
-    return User(
-        id=doc["_id"],
-        username=doc["username"],
-        display_name=doc["display_name"],
-        avatar_url=doc.get("avatar_url"),
-        status=Presence(doc.get("status", "offline")),
-        last_seen=time_in(doc.get("last_seen")),
-        created_at=time_req(doc["created_at"]),
-    )
+    return user_in(doc, doc["_id"])
 
 
 class MongoUserStore:

@@ -9,12 +9,11 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
-from ezchat.adapters.codec import time_in, time_out, time_req
+from ezchat.adapters.codec import conversation_in, member_in, time_out
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import (
     Conversation,
-    ConversationType,
     Member,
     MemberChange,
     PointerUpdate,
@@ -37,15 +36,7 @@ def member_doc(conversation_id: str, m: Member) -> dict[str, Any]:
 
 
 def member_from(doc: dict[str, Any]) -> Member:
-    return Member(
-        user_id=doc["user_id"],
-        role=Role(doc["role"]),
-        joined_at=time_req(doc["joined_at"]),
-        read_seq=doc.get("read_seq", 0),
-        delivered_seq=doc.get("delivered_seq", 0),
-        pinned=bool(doc.get("pinned")),
-        muted=bool(doc.get("muted")),
-    )
+    return member_in(doc)
 
 
 def _advance(u: PointerUpdate) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -74,20 +65,7 @@ class MongoConversationStore:
             members[doc["conversation_id"]].append(member_from(doc))
         found = {}
         async for doc in self._convs.find({"_id": {"$in": ids}}):
-            found[doc["_id"]] = Conversation(
-                id=doc["_id"],
-                type=ConversationType(doc["type"]),
-                name=doc.get("name"),
-                description=doc.get("description"),
-                avatar_url=doc.get("avatar_url"),
-                created_by=doc["created_by"],
-                created_at=time_req(doc["created_at"]),
-                last_seq=doc.get("last_seq", 0),
-                rev=doc.get("rev", 0),
-                last_activity=time_in(doc.get("last_activity")),
-                direct_key=doc.get("direct_key"),
-                members=tuple(members[doc["_id"]]),
-            )
+            found[doc["_id"]] = conversation_in(doc, doc["_id"], members[doc["_id"]])
         return [found[i] for i in ids if i in found]
 
     async def _one(self, conversation_id: str) -> Conversation:

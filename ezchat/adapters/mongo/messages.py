@@ -18,13 +18,10 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from ezchat.adapters.codec import (
-    attachments_in,
     attachments_out,
-    reactions_in,
+    message_in,
     reactions_out,
-    time_in,
     time_out,
-    time_req,
 )
 from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
 from ezchat.domain.errors import (
@@ -63,21 +60,7 @@ def message_doc(m: Message) -> dict[str, Any]:
 
 
 def message_from(doc: dict[str, Any]) -> Message:
-    return Message(
-        id=doc["_id"],
-        conversation_id=doc["conversation_id"],
-        seq=doc["seq"],
-        rev=doc["rev"],
-        client_id=doc["client_id"],
-        sender_id=doc["sender_id"],
-        text=doc["text"],
-        attachments=attachments_in(doc.get("attachments")),
-        reply_to=doc.get("reply_to"),
-        reactions=reactions_in(doc.get("reactions")),
-        created_at=time_req(doc["created_at"]),
-        edited_at=time_in(doc.get("edited_at")),
-        deleted=bool(doc.get("deleted")),
-    )
+    return message_in(doc, doc["_id"])
 
 
 def unstorable(new: NewMessage) -> InvalidRequest | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from ezchat.adapters.codec import time_in, time_out, time_req
+from ezchat.adapters.codec import time_out, time_req, user_in
 from ezchat.adapters.sqlite.db import SqliteDatabase, casefold, transaction
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
@@ -14,15 +14,7 @@ USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, creat
 
 
 def user_from_row(row: sqlite3.Row) -> User:
-    return User(
-        id=row["id"],
-        username=row["username"],
-        display_name=row["display_name"],
-        avatar_url=row["avatar_url"],
-        status=Presence(row["status"]),
-        last_seen=time_in(row["last_seen"]),
-        created_at=time_req(row["created_at"]),
-    )
+    return user_in(row, row["id"])
 
 
 class SqliteUserStore:

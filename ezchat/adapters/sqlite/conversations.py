@@ -6,12 +6,11 @@ import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
 
-from ezchat.adapters.codec import time_in, time_out, time_req
+from ezchat.adapters.codec import conversation_in, member_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import (
     Conversation,
-    ConversationType,
     Member,
     MemberChange,
     PointerUpdate,
@@ -20,15 +19,7 @@ from ezchat.domain.model import (
 
 
 def member_from_row(row: sqlite3.Row) -> Member:
-    return Member(
-        user_id=row["user_id"],
-        role=Role(row["role"]),
-        joined_at=time_req(row["joined_at"]),
-        read_seq=row["read_seq"],
-        delivered_seq=row["delivered_seq"],
-        pinned=bool(row["pinned"]),
-        muted=bool(row["muted"]),
-    )
+    return member_in(row)
 
 
 def load(conn: sqlite3.Connection, ids: list[str]) -> list[Conversation]:
@@ -46,20 +37,7 @@ def load(conn: sqlite3.Connection, ids: list[str]) -> list[Conversation]:
         ):
             members[row["conversation_id"]].append(member_from_row(row))
         for row in conn.execute(f"SELECT * FROM conversations WHERE id IN ({marks})", chunk):
-            found[row["id"]] = Conversation(
-                id=row["id"],
-                type=ConversationType(row["type"]),
-                name=row["name"],
-                description=row["description"],
-                avatar_url=row["avatar_url"],
-                created_by=row["created_by"],
-                created_at=time_req(row["created_at"]),
-                last_seq=row["last_seq"],
-                rev=row["rev"],
-                last_activity=time_in(row["last_activity"]),
-                direct_key=row["direct_key"],
-                members=tuple(members[row["id"]]),
-            )
+            found[row["id"]] = conversation_in(row, row["id"], members[row["id"]])
     return [found[i] for i in ids if i in found]
 
 

@@ -8,13 +8,10 @@ import sqlite3
 from collections.abc import Sequence
 
 from ezchat.adapters.codec import (
-    attachments_in,
     attachments_out,
-    reactions_in,
+    message_in,
     reactions_out,
-    time_in,
     time_out,
-    time_req,
 )
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
@@ -23,21 +20,7 @@ from ezchat.domain.model import Message, NewMessage
 
 
 def message_from_row(row: sqlite3.Row) -> Message:
-    return Message(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        seq=row["seq"],
-        rev=row["rev"],
-        client_id=row["client_id"],
-        sender_id=row["sender_id"],
-        text=row["text"],
-        attachments=attachments_in(json.loads(row["attachments"])),
-        reply_to=row["reply_to"],
-        reactions=reactions_in(json.loads(row["reactions"])),
-        created_at=time_req(row["created_at"]),
-        edited_at=time_in(row["edited_at"]),
-        deleted=bool(row["deleted"]),
-    )
+    return message_in(row, row["id"])
 
 
 def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
