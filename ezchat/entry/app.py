@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
@@ -175,7 +176,7 @@ def make_app(
         stores=wrapped,
         bus=bus,
         metrics=metrics,
-        snapshot=lambda: snapshot(hub, storage, config),
+        snapshot=lambda: snapshot(hub, storage, bus, config),
     )
     metrics.add_collector(services.snapshot)
     return EzChatApp(
@@ -199,8 +200,9 @@ def make_app(
     )
 
 
-def snapshot(hub: Hub, storage: StorageStack, config: Config) -> dict[str, Any]:
+def snapshot(hub: Hub, storage: StorageStack, bus: EventBus, config: Config) -> dict[str, Any]:
     return {
+        "bus": dataclasses.asdict(bus.counts()),
         "connections": hub.connection_count,
         "online_users": hub.online_users,
         "messages_posted": hub.messages_posted,

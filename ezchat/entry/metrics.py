@@ -96,3 +96,19 @@ class _Snapshot(Collector):
         yield CounterMetricFamily(
             "ezchat_pointer_flushes", "Bulk writes of read pointers", s["pointer_flushes"]
         )
+        bus = s["bus"]
+        yield CounterMetricFamily(
+            "ezchat_bus_events_published",
+            "Events published by this process (with a broker: those that reached it)",
+            bus["published"],
+        )
+        yield CounterMetricFamily(
+            "ezchat_bus_events_received",
+            "Events from other processes that reached this one",
+            bus["received"],
+        )
+        yield CounterMetricFamily(
+            "ezchat_bus_events_dropped",
+            "Events that never left this process (broker queue overflow)",
+            bus["dropped"],
+        )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ezchat.domain.events import Event
@@ -11,6 +12,13 @@ from ezchat.ports.lifecycle import Lifecycle
 Subscriber = Callable[[Event], None]
 # "disabled": no broker, the bus is this process alone.
 BrokerHealth = Literal["ok", "unavailable", "disabled"]
+
+
+@dataclass(frozen=True)
+class BusCounts:
+    published: int  # events this process published
+    received: int  # events other processes published that reached this one
+    dropped: int  # events that never left this process (the queue to the broker overflowed)
 
 
 class EventBus(Lifecycle, Protocol):
@@ -23,3 +31,6 @@ class EventBus(Lifecycle, Protocol):
 
     async def health(self) -> BrokerHealth:
         """Whether the broker that carries events to other processes is reachable."""
+
+    def counts(self) -> BusCounts:
+        """Events published, received from other processes, and dropped, since start."""

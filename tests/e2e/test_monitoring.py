@@ -31,6 +31,9 @@ async def test_metrics_report_connections_messages_deliveries_caches_and_latency
         'ezchat_cache_hits_total{cache="pages"}',
         "ezchat_storage_operation_seconds_count",
         "ezchat_message_batch_size_count 1.0",
+        "ezchat_bus_events_published_total",
+        "ezchat_bus_events_received_total 0.0",
+        "ezchat_bus_events_dropped_total 0.0",
     ]:
         assert needle in text, needle
     api.http.close()

@@ -58,6 +58,16 @@ async def test_a_message_sent_through_one_process_reaches_a_user_on_another(tmp_
             "message.new", lambda f: f["payload"]["message"]["text"] == "back"
         )
         assert got["payload"]["message"]["seq"] == 2
+        # Each process counts the events that crossed from the other.
+        for s in (a, b):
+            with urllib.request.urlopen(f"{s.base}/metrics", timeout=5) as resp:
+                metrics = resp.read().decode()
+            received = next(
+                float(line.split()[-1])
+                for line in metrics.splitlines()
+                if line.startswith("ezchat_bus_events_received_total")
+            )
+            assert received > 0, metrics
     finally:
         for s in (a, b):
             s.stop()

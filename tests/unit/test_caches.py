@@ -43,14 +43,14 @@ async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
         await world.messages.history(b.id, cid, before=None, after=None, limit=10)
     assert [
         v.conversation.id
-        for v in (await world.conversations.listing(b.id, limit=10, cursor=None))[0]
+        for v in (await world.conversations.listing(b.id, limit=10, after=None))[0]
     ] == []
     await world.conversations.add_member(a.id, cid, b.id)
     msg, _ = await world.messages.send(b.id, SendMessage(cid, client_id="3", text="back"))
     assert msg.seq == 2
     assert [
         v.conversation.id
-        for v in (await world.conversations.listing(b.id, limit=10, cursor=None))[0]
+        for v in (await world.conversations.listing(b.id, limit=10, after=None))[0]
     ] == [cid]
 
 

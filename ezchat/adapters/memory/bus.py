@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 
 from ezchat.domain.events import Event
-from ezchat.ports.bus import BrokerHealth, Subscriber
+from ezchat.ports.bus import BrokerHealth, BusCounts, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -14,6 +14,7 @@ log = logging.getLogger(__name__)
 class InProcessEventBus:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._published = 0
 
     async def start(self) -> None:
         return None
@@ -24,7 +25,11 @@ class InProcessEventBus:
     async def health(self) -> BrokerHealth:
         return "disabled"
 
+    def counts(self) -> BusCounts:
+        return BusCounts(published=self._published, received=0, dropped=0)
+
     async def publish(self, event: Event) -> None:
+        self._published += 1
         self.deliver(event)
 
     def deliver(self, event: Event) -> None:

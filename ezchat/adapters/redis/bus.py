@@ -24,7 +24,7 @@ from ezchat.adapters.memory.bus import InProcessEventBus
 from ezchat.adapters.redis.codec import decode, encode
 from ezchat.adapters.resilience import backoff_delay
 from ezchat.domain.events import Event
-from ezchat.ports.bus import BrokerHealth, Subscriber
+from ezchat.ports.bus import BrokerHealth, BusCounts, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,11 @@ class RedisEventBus:
         self.published = 0
         self.received = 0
         self.dropped = 0
+
+    def counts(self) -> BusCounts:
+        """Published counts what reached Redis; events published while it was down and still
+        queued are in neither published nor dropped yet."""
+        return BusCounts(published=self.published, received=self.received, dropped=self.dropped)
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         return self._local.subscribe(subscriber)

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 from ezchat.domain.errors import InvalidRequest
-from ezchat.entry import serialize
+from ezchat.entry import cursors, serialize
 from ezchat.entry.handlers.base import ApiHandler
 
 
 class ConversationsHandler(ApiHandler):
     async def get(self) -> None:
         cursor = self.get_query_argument("cursor", None) or None
-        views, next_cursor = await self.services.conversations.listing(
-            self.user.id, limit=self.limit(), cursor=cursor
+        views, next_key = await self.services.conversations.listing(
+            self.user.id, limit=self.limit(), after=cursors.decode(cursor) if cursor else None
         )
         self.reply(
             {
                 "conversations": [serialize.conversation(v) for v in views],
-                "next_cursor": next_cursor,
+                "next_cursor": cursors.encode(next_key) if next_key else None,
             }
         )
 

@@ -1,0 +1,40 @@
+"""Pagination cursors: a wire format, opaque to clients. A listing key as url-safe base64 JSON;
+anything this server did not give is refused as ``invalid_request``."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+
+from ezchat.domain.errors import InvalidRequest
+from ezchat.domain.services.conversations import ListingKey
+
+MAX_CURSOR_LENGTH = 512
+
+
+def encode(key: ListingKey) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode(cursor: str) -> ListingKey:
+    """Any cursor this server did not give (forged, truncated, nested, huge numbers) is a 400."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        pinned, activity, cid = json.loads(raw)
+        if not (
+            type(pinned) is int
+            and pinned in (0, 1)
+            and type(activity) in (int, float)
+            and math.isfinite(activity)
+            and abs(activity) < 1e12
+            and isinstance(cid, str)
+            and len(cid) <= 64
+        ):
+            raise ValueError
+        return (pinned, float(activity), cid)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
+        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
