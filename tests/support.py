@@ -110,6 +110,7 @@ class World:
         self.auth, self.users, self.contacts = s.auth, s.users, s.contacts
         self.conversations, self.messages = s.conversations, s.messages
         self.typing = s.typing
+        self.members = s.members
 
     async def user(self, name: str) -> User:
         user, _ = await self.auth.register(name, "password-" + name)

@@ -23,6 +23,7 @@ from ezchat.domain.rules import Limits
 from ezchat.domain.services.auth import AuthService
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
+from ezchat.domain.services.members import MemberService
 from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
@@ -138,6 +139,15 @@ def make_app(
         clock=clock,
         limits=limits,
     )
+    members = MemberService(
+        conversations=convs,
+        store=conversation_store,
+        users=user_store,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+    )
     msgs = MessageService(
         conversations=convs,
         conversation_store=conversation_store,
@@ -169,6 +179,7 @@ def make_app(
         users=users,
         contacts=contacts,
         conversations=convs,
+        members=members,
         messages=msgs,
         presence=presence,
         typing=typing,

@@ -10,6 +10,7 @@ from ezchat.config import Config
 from ezchat.domain.services.auth import AuthService
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
+from ezchat.domain.services.members import MemberService
 from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
@@ -27,6 +28,7 @@ class Services:
     users: UserService
     contacts: ContactService
     conversations: ConversationService
+    members: MemberService
     messages: MessageService
     presence: PresenceService
     typing: TypingService

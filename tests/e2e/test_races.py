@@ -107,10 +107,10 @@ async def test_a_group_never_ends_without_an_admin_when_its_admins_demote_and_le
         a, b, c = await users(one, 3)
         view = await one.conversations.create_group(a, name="g", member_ids=[b, c])
         cid = view.conversation.id
-        await one.conversations.set_role(a, cid, b, "admin")
+        await one.members.set_role(a, cid, b, "admin")
         await settle(
-            one.conversations.set_role(a, cid, a, "member"),
-            two.conversations.remove_member(b, cid, b),
+            one.members.set_role(a, cid, a, "member"),
+            two.members.remove_member(b, cid, b),
         )
         conv = await one.stores.conversations.get(cid)
         assert conv is not None and conv.admins(), conv
@@ -123,8 +123,8 @@ async def test_a_members_settings_and_an_admins_role_change_never_undo_each_othe
         view = await one.conversations.create_group(a, name="g", member_ids=[b])
         cid = view.conversation.id
         await settle(
-            one.conversations.update_settings(b, cid, pinned=True, muted=True),
-            two.conversations.set_role(a, cid, b, "admin"),
+            one.members.update_settings(b, cid, pinned=True, muted=True),
+            two.members.set_role(a, cid, b, "admin"),
         )
         m = (await one.stores.conversations.get(cid)).member(b)
         assert (m.role, m.pinned, m.muted) == (Role.ADMIN, True, True), m

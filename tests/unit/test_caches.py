@@ -36,7 +36,7 @@ async def newest(world, user, cid, limit=50):
 async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
     (a, b, c), cid = await room(world, "alice", "bob", "carol")
     await world.messages.send(b.id, SendMessage(cid, client_id="1", text="warm the cache"))
-    await world.conversations.remove_member(a.id, cid, b.id)
+    await world.members.remove_member(a.id, cid, b.id)
     with pytest.raises(NotFound):
         await world.messages.send(b.id, SendMessage(cid, client_id="2", text="still in?"))
     with pytest.raises(NotFound):
@@ -45,7 +45,7 @@ async def test_membership_changes_are_seen_at_once_by_sends_and_reads(world):
         v.conversation.id
         for v in (await world.conversations.listing(b.id, limit=10, after=None))[0]
     ] == []
-    await world.conversations.add_member(a.id, cid, b.id)
+    await world.members.add_member(a.id, cid, b.id)
     msg, _ = await world.messages.send(b.id, SendMessage(cid, client_id="3", text="back"))
     assert msg.seq == 2
     assert [

@@ -88,9 +88,9 @@ async def test_only_admins_change_add_remove_and_delete(world):
     with pytest.raises(Forbidden):
         await world.conversations.update_info(b.id, conv.id, name="mine")
     with pytest.raises(Forbidden):
-        await world.conversations.add_member(b.id, conv.id, c.id)
+        await world.members.add_member(b.id, conv.id, c.id)
     with pytest.raises(Forbidden):
-        await world.conversations.remove_member(b.id, conv.id, a.id)
+        await world.members.remove_member(b.id, conv.id, a.id)
     with pytest.raises(Forbidden):
         await world.conversations.delete(b.id, conv.id)
     view = await world.conversations.update_info(a.id, conv.id, name="renamed")
@@ -101,18 +101,18 @@ async def test_only_admins_change_add_remove_and_delete(world):
 async def test_adding_a_member_twice_is_a_conflict(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a)
-    view = await world.conversations.add_member(a.id, conv.id, b.id)
+    view = await world.members.add_member(a.id, conv.id, b.id)
     assert b.id in view.conversation.member_ids
     assert world.events.of(MemberAdded)[-1].recipients == {a.id, b.id}
     with pytest.raises(Conflict):
-        await world.conversations.add_member(a.id, conv.id, b.id)
+        await world.members.add_member(a.id, conv.id, b.id)
 
 
 async def test_a_new_member_starts_with_nothing_unread(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a)
     await world.messages.send(a.id, SendMessage(conv.id, client_id="1", text="before bob"))
-    view = await world.conversations.add_member(a.id, conv.id, b.id)
+    view = await world.members.add_member(a.id, conv.id, b.id)
     bob_view = await world.conversations.get(b.id, view.conversation.id)
     assert bob_view.unread_count == 0 and bob_view.member.read_seq == 1
 
@@ -121,8 +121,8 @@ async def test_when_the_last_admin_leaves_the_longest_standing_member_becomes_ad
     a, b, c = await world.user("alice"), await world.user("bob"), await world.user("carol")
     conv = await group(world, a, b)
     world.clock.advance(10)
-    await world.conversations.add_member(a.id, conv.id, c.id)
-    await world.conversations.remove_member(a.id, conv.id, a.id)
+    await world.members.add_member(a.id, conv.id, c.id)
+    await world.members.remove_member(a.id, conv.id, a.id)
     view = await world.conversations.get(b.id, conv.id)
     assert roles(view.conversation) == {b.id: Role.ADMIN, c.id: Role.MEMBER}
     removed = world.events.of(MemberRemoved)[-1]
@@ -133,9 +133,9 @@ async def test_the_last_admin_cannot_be_demoted(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a, b)
     with pytest.raises(Conflict):
-        await world.conversations.set_role(a.id, conv.id, a.id, "member")
-    await world.conversations.set_role(a.id, conv.id, b.id, "admin")
-    view = await world.conversations.set_role(a.id, conv.id, a.id, "member")
+        await world.members.set_role(a.id, conv.id, a.id, "member")
+    await world.members.set_role(a.id, conv.id, b.id, "admin")
+    view = await world.members.set_role(a.id, conv.id, a.id, "member")
     assert roles(view.conversation) == {a.id: Role.MEMBER, b.id: Role.ADMIN}
 
 
@@ -143,13 +143,13 @@ async def test_roles_must_be_admin_or_member(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a, b)
     with pytest.raises(InvalidRequest):
-        await world.conversations.set_role(a.id, conv.id, b.id, "owner")
+        await world.members.set_role(a.id, conv.id, b.id, "owner")
 
 
 async def test_a_removed_member_loses_access_at_once(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a, b)
-    await world.conversations.remove_member(a.id, conv.id, b.id)
+    await world.members.remove_member(a.id, conv.id, b.id)
     with pytest.raises(NotFound):
         await world.conversations.get(b.id, conv.id)
     with pytest.raises(NotFound):
@@ -159,7 +159,7 @@ async def test_a_removed_member_loses_access_at_once(world):
 async def test_the_last_member_leaving_ends_the_group(world):
     a = await world.user("alice")
     conv = await group(world, a)
-    await world.conversations.remove_member(a.id, conv.id, a.id)
+    await world.members.remove_member(a.id, conv.id, a.id)
     assert await world.app.services.conversations._conversations.get(conv.id) is None
 
 
@@ -181,7 +181,7 @@ async def test_direct_conversations_cannot_be_renamed_deleted_or_joined(world):
     with pytest.raises(InvalidRequest):
         await world.conversations.update_info(a.id, cid, name="x")
     with pytest.raises(InvalidRequest):
-        await world.conversations.add_member(a.id, cid, c.id)
+        await world.members.add_member(a.id, cid, c.id)
 
 
 async def test_the_list_puts_pinned_first_then_the_latest_activity(world):
@@ -191,7 +191,7 @@ async def test_the_list_puts_pinned_first_then_the_latest_activity(world):
         convs.append(await group(world, a, b, name=f"g{i}"))
         world.clock.advance(1)
     await world.messages.send(a.id, SendMessage(convs[1].id, client_id="m", text="fresh"))
-    await world.conversations.update_settings(b.id, convs[2].id, pinned=True)
+    await world.members.update_settings(b.id, convs[2].id, pinned=True)
     views, cursor = await world.conversations.listing(b.id, limit=10, after=None)
     assert [v.conversation.name for v in views] == ["g2", "g1", "g3", "g0"]
     assert cursor is None
@@ -222,7 +222,7 @@ async def test_a_bad_cursor_is_an_invalid_request():
 async def test_settings_are_the_callers_own(world):
     a, b = await world.user("alice"), await world.user("bob")
     conv = await group(world, a, b)
-    mine = await world.conversations.update_settings(a.id, conv.id, pinned=True, muted=True)
+    mine = await world.members.update_settings(a.id, conv.id, pinned=True, muted=True)
     theirs = await world.conversations.get(b.id, conv.id)
     assert (mine.member.pinned, mine.member.muted) == (True, True)
     assert (theirs.member.pinned, theirs.member.muted) == (False, False)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
@@ -13,15 +11,12 @@ from ezchat.domain.events import (
     ConversationCreated,
     ConversationDeleted,
     ConversationUpdated,
-    MemberAdded,
-    MemberRemoved,
 )
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
     Member,
-    MemberChange,
     Message,
     Role,
 )
@@ -256,7 +251,7 @@ class ConversationService:
         description: str | None | Unset = UNSET,
         avatar_url: str | None | Unset = UNSET,
     ) -> ConversationView:
-        conv = await self._require_admin(caller, conversation_id, "change the conversation")
+        conv = await self.require_admin(caller, conversation_id, "change the conversation")
         changes: dict[str, object] = {}
         if name is not UNSET:
             changes["name"] = rules.text_field(name, "name", min_len=1, max_len=100)
@@ -267,117 +262,17 @@ class ConversationService:
         updated = replace(conv, **changes)  # type: ignore[arg-type]
         if updated != conv:
             updated = await self._conversations.update_info(updated)
-            await self._updated(updated, updated.member_ids)
+            await self.updated(updated, updated.member_ids)
         return await self.get(caller, conversation_id)
 
     async def delete(self, caller: str, conversation_id: str) -> None:
-        conv = await self._require_admin(caller, conversation_id, "delete the conversation")
+        conv = await self.require_admin(caller, conversation_id, "delete the conversation")
         await self._conversations.delete(conv.id)
         await self._bus.publish(ConversationDeleted(recipients=conv.member_ids, conversation=conv))
 
-    async def add_member(
-        self, caller: str, conversation_id: str, user_id: str, role: str | None = None
-    ) -> ConversationView:
-        conv = await self._require_admin(caller, conversation_id, "add members")
-        new_role = parse_role(role) if role is not None else Role.MEMBER
-        if await self._users.get(user_id) is None:
-            raise InvalidRequest("user_id names no user", field="user_id")
-        if conv.member(user_id) is not None:
-            raise Conflict("user is a member already")
-        if len(conv.members) >= self._limits.max_group_members:
-            raise Conflict(f"a group holds at most {self._limits.max_group_members} members")
-        if await self._contacts.has_blocked(user_id, caller):
-            raise Forbidden("this user cannot be added by you")
-        member = Member(
-            user_id=user_id,
-            role=new_role,
-            joined_at=self._clock.now(),
-            read_seq=conv.last_seq,
-            delivered_seq=conv.last_seq,
-        )
-        conv = await self._conversations.add_member(conv.id, member)
-        await self._bus.publish(
-            MemberAdded(recipients=conv.member_ids, conversation_id=conv.id, user_id=user_id)
-        )
-        return await self.get(caller, conversation_id)
-
-    async def remove_member(self, caller: str, conversation_id: str, user_id: str) -> None:
-        """Leave (the caller itself) or remove another member (admins). The last admin's
-        leaving makes the longest-standing member admin; the last member's leaving ends the
-        group."""
-        conv, me = await self.require_member(caller, conversation_id)
-        if conv.type is DIRECT:
-            raise InvalidRequest("members of a direct conversation cannot change")
-        target = conv.member(user_id)
-        if target is None:
-            raise NotFound("user is not a member")
-        if user_id != caller and me.role is not Role.ADMIN:
-            raise Forbidden("only admins can remove members")
-        before = conv.member_ids
-        conv = await self._conversations.remove_member(conv.id, user_id)
-        await self._bus.publish(
-            MemberRemoved(recipients=before, conversation_id=conv.id, user_id=user_id)
-        )
-        if not conv.members:
-            await self._conversations.delete(conv.id)
-            return
-        await self._keep_an_admin(conv)
-
-    async def set_role(
-        self, caller: str, conversation_id: str, user_id: str, role: str
-    ) -> ConversationView:
-        conv = await self._require_admin(caller, conversation_id, "change roles")
-        new_role = parse_role(role)
-        target = conv.member(user_id)
-        if target is None:
-            raise NotFound("user is not a member")
-        if target.role is Role.ADMIN and new_role is Role.MEMBER and len(conv.admins()) == 1:
-            raise Conflict("a group needs at least one admin; promote another member first")
-        if target.role is not new_role:
-            conv = await self._conversations.update_member(
-                conv.id, user_id, MemberChange(role=new_role)
-            )
-            await self._updated(conv, conv.member_ids)
-            await self._keep_an_admin(conv)
-        return await self.get(caller, conversation_id)
-
-    async def update_settings(
-        self,
-        caller: str,
-        conversation_id: str,
-        *,
-        pinned: bool | None = None,
-        muted: bool | None = None,
-    ) -> ConversationView:
-        conv, me = await self.require_member(caller, conversation_id)
-        change = MemberChange(
-            pinned=None if pinned is None or pinned == me.pinned else pinned,
-            muted=None if muted is None or muted == me.muted else muted,
-        )
-        if change.fields():
-            conv = await self._conversations.update_member(conv.id, caller, change)
-            await self._updated(conv, frozenset({caller}))
-        return await self.get(caller, conversation_id)
-
-    async def _keep_an_admin(self, conv: Conversation) -> None:
-        """A group never stays without an admin. ``conv`` is the group as stored right after
-        this caller's own write: of two writes racing (an admin demoting itself while the
-        other leaves), the later one's result shows both, so its check promotes the heir."""
-        while conv.members and not conv.admins():
-            heir = min(conv.members, key=lambda m: (m.joined_at, m.user_id))
-            try:
-                conv = await self._conversations.update_member(
-                    conv.id, heir.user_id, MemberChange(role=Role.ADMIN)
-                )
-            except NotFound:  # the heir left meanwhile: look again
-                fresh = await self._conversations.get(conv.id)
-                if fresh is None:
-                    return
-                conv = fresh
-                continue
-            await self._updated(conv, conv.member_ids)
-
-    async def _require_admin(self, caller: str, conversation_id: str, what: str) -> Conversation:
+    async def require_admin(self, caller: str, conversation_id: str, what: str) -> Conversation:
+        """The group, when the caller is one of its admins: ``InvalidRequest`` for a direct
+        conversation, ``Forbidden`` for a non-admin (``what`` says what was refused)."""
         conv, me = await self.require_member(caller, conversation_id)
         if conv.type is DIRECT:
             raise InvalidRequest(f"cannot {what} of a direct conversation")
@@ -385,9 +280,6 @@ class ConversationService:
             raise Forbidden(f"only admins can {what}")
         return conv
 
-    async def _updated(self, conv: Conversation, recipients: frozenset[str]) -> None:
+    async def updated(self, conv: Conversation, recipients: frozenset[str]) -> None:
+        """Tell ``recipients`` the conversation changed."""
         await self._bus.publish(ConversationUpdated(recipients=recipients, conversation=conv))
-
-
-def _encode_cursor(key: tuple[int, float, str]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")

@@ -64,7 +64,7 @@ class ConversationHandler(ApiHandler):
 class MembersHandler(ApiHandler):
     async def post(self, conversation_id: str) -> None:
         body = self.body()
-        view = await self.services.conversations.add_member(
+        view = await self.services.members.add_member(
             self.user.id, conversation_id, body.text("user_id"), body.optional_text("role")
         )
         self.reply(serialize.conversation(view))
@@ -72,12 +72,12 @@ class MembersHandler(ApiHandler):
 
 class MemberHandler(ApiHandler):
     async def delete(self, conversation_id: str, user_id: str) -> None:
-        await self.services.conversations.remove_member(self.user.id, conversation_id, user_id)
+        await self.services.members.remove_member(self.user.id, conversation_id, user_id)
         self.no_content()
 
     async def patch(self, conversation_id: str, user_id: str) -> None:
         role = self.body().text("role")
-        view = await self.services.conversations.set_role(
+        view = await self.services.members.set_role(
             self.user.id, conversation_id, user_id, role
         )
         self.reply(serialize.conversation(view))
@@ -86,7 +86,7 @@ class MemberHandler(ApiHandler):
 class SettingsHandler(ApiHandler):
     async def put(self, conversation_id: str) -> None:
         body = self.body()
-        view = await self.services.conversations.update_settings(
+        view = await self.services.members.update_settings(
             self.user.id,
             conversation_id,
             pinned=body.optional_bool("pinned"),
