@@ -10,23 +10,21 @@ from __future__ import annotations
 import logging
 import uuid
 from asyncio import Future
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 
-from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
 from ezchat.domain.model import User
 from ezchat.domain.ratelimit import FloodGuard
-from ezchat.domain.unset import Unset
-from ezchat.entry import commands, parse, serialize
+from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
 from ezchat.entry.logs import RedactedLogging
 from ezchat.entry.realtime import frames
+from ezchat.entry.realtime.actions import ACTIONS
 from ezchat.entry.realtime.connection import (
     CLOSE_FLOODING,
     CLOSE_LIMIT,
@@ -40,7 +38,6 @@ from ezchat.ports.clock import Timer
 
 log = logging.getLogger(__name__)
 
-MAX_SYNC_CONVERSATIONS = 1000
 MAX_TIMER_S = 10 * 365 * 86400.0
 # Refusals by the rate limit in this window past which a client counts as flooding.
 FLOOD_WINDOW_S = 10.0
@@ -53,9 +50,6 @@ class _Protocol(WebSocketProtocol13):
         if code is None and reason == "ping timed out":
             code = CLOSE_TOO_SLOW
         super().close(code, reason)
-
-
-Handler = Callable[["ChatSocket", parse.Fields], Awaitable[Any]]
 
 
 class ChatSocket(RedactedLogging, WebSocketHandler):
@@ -213,11 +207,12 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             # The id is known (the error can carry it) before the rest is checked.
             parse.reject_lone_surrogates(fields.data, message)
             kind = fields.text("type")
-            handler = HANDLERS.get(kind)
-            if handler is None:
+            action = ACTIONS.get(kind)
+            if action is None:
                 raise InvalidRequest(f"unknown frame type {kind[:64]!r}", field="type")
             payload = fields.object("payload", required=False) or parse.Fields({}, "payload.")
-            result = await handler(self, payload)
+            assert self.user is not None
+            result = await action(self.services, self.user.id, payload)
             if kind == "ping":
                 conn.send(wire(frames.frame("pong", result, frame_id)))
             else:
@@ -232,105 +227,3 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         except Exception:
             log.exception("frame from user %s failed", conn.user_id)
             conn.send(wire(frames.error("internal", "internal server error", frame_id)))
-
-    # -- frame handlers ----------------------------------------------------------------------
-
-    @property
-    def uid(self) -> str:
-        assert self.user is not None
-        return self.user.id
-
-    async def _send(self, p: parse.Fields) -> Any:
-        command = commands.send_message(p, p.text("conversation_id"))
-        message, _ = await self.services.messages.send(self.uid, command)
-        return {"message": serialize.message(message)}
-
-    async def _edit(self, p: parse.Fields) -> Any:
-        command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
-        message = await self.services.messages.edit(self.uid, command)
-        return {"message": serialize.message(message)}
-
-    async def _delete(self, p: parse.Fields) -> Any:
-        command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
-        message = await self.services.messages.delete(self.uid, command)
-        return {"message": serialize.message(message)}
-
-    async def _react(self, p: parse.Fields, *, add: bool) -> Any:
-        command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
-        message = await self.services.messages.react(self.uid, command)
-        return {"message": serialize.message(message)}
-
-    async def _reaction_add(self, p: parse.Fields) -> Any:
-        return await self._react(p, add=True)
-
-    async def _reaction_remove(self, p: parse.Fields) -> Any:
-        return await self._react(p, add=False)
-
-    async def _typing(self, p: parse.Fields) -> None:
-        is_typing = p.optional_bool("is_typing")
-        if is_typing is None:
-            raise InvalidRequest("payload.is_typing is required", field="payload.is_typing")
-        await self.services.typing.typing(self.uid, p.text("conversation_id"), is_typing)
-
-    async def _read(self, p: parse.Fields) -> None:
-        await self.services.messages.mark_read(
-            self.uid, p.text("conversation_id"), p.integer("seq")
-        )
-
-    async def _delivered(self, p: parse.Fields) -> None:
-        await self.services.messages.mark_delivered(
-            self.uid, p.text("conversation_id"), p.integer("seq")
-        )
-
-    async def _presence(self, p: parse.Fields) -> None:
-        await self.services.presence.set_status(self.uid, p.text("status"))
-
-    async def _sync(self, p: parse.Fields) -> Any:
-        wanted = p.object("conversations")
-        assert wanted is not None
-        if len(wanted.data) > MAX_SYNC_CONVERSATIONS:
-            raise InvalidRequest(
-                f"sync takes at most {MAX_SYNC_CONVERSATIONS} conversations",
-                field="payload.conversations",
-            )
-        limit = p.optional_integer("limit", minimum=1)
-        limit = 100 if isinstance(limit, Unset) else min(limit, 100)
-        revs = {cid: wanted.integer(cid) for cid in wanted.data}
-        out: dict[str, Any] = {}
-        for cid, rev in revs.items():
-            try:
-                messages, more, next_rev = await self.services.messages.changed_since(
-                    self.uid, cid, rev, limit
-                )
-            except EzChatError as exc:
-                out[cid] = {
-                    "messages": [],
-                    "rev": rev,
-                    "has_more": False,
-                    "error": {"code": exc.code, "message": exc.message},
-                }
-                continue
-            out[cid] = {
-                "messages": [serialize.message(m) for m in messages],
-                "rev": next_rev,
-                "has_more": more,
-            }
-        return {"conversations": out}
-
-    async def _ping(self, p: parse.Fields) -> Any:
-        return {"server_time": serialize.iso(self.services.clock.now())}
-
-
-HANDLERS: dict[str, Handler] = {
-    "message.send": ChatSocket._send,
-    "message.edit": ChatSocket._edit,
-    "message.delete": ChatSocket._delete,
-    "reaction.add": ChatSocket._reaction_add,
-    "reaction.remove": ChatSocket._reaction_remove,
-    "typing": ChatSocket._typing,
-    "read": ChatSocket._read,
-    "delivered": ChatSocket._delivered,
-    "presence": ChatSocket._presence,
-    "sync": ChatSocket._sync,
-    "ping": ChatSocket._ping,
-}

@@ -4,7 +4,10 @@ seq and rev are allocated as "highest present + 1" under the unique indexes (con
 seq) and (conversation_id, rev); a writer that loses the race gets a duplicate-key error and
 takes the next ones. So rev N exists only once rev N-1 is visible, and a client syncing by rev
 can never step over a change still being written, across any number of processes. The
-conversation's last_seq, rev and last_activity follow with $max."""
+conversation's last_seq, rev and last_activity follow with $max.
+
+Just over 300 lines on purpose: allocation, its retries, the per-item BSON check and the reads
+that rely on the same indexes are one mechanism, easier to check in one place."""
 
 from __future__ import annotations
 

@@ -77,9 +77,7 @@ class MemberHandler(ApiHandler):
 
     async def patch(self, conversation_id: str, user_id: str) -> None:
         role = self.body().text("role")
-        view = await self.services.members.set_role(
-            self.user.id, conversation_id, user_id, role
-        )
+        view = await self.services.members.set_role(self.user.id, conversation_id, user_id, role)
         self.reply(serialize.conversation(view))
 
 

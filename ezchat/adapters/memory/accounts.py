@@ -1,0 +1,100 @@
+"""Memory users and contacts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from ezchat.adapters.memory.db import MemoryDatabase
+from ezchat.domain.errors import Conflict, NotFound
+from ezchat.domain.model import (
+    Contact,
+    ContactPair,
+    Credentials,
+    Presence,
+    User,
+)
+
+
+class MemoryUserStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def add(self, user: User, credentials: Credentials) -> None:
+        if user.username in self._db.usernames:
+            raise Conflict("username is taken")
+        self._db.users[user.id] = user
+        self._db.usernames[user.username] = user.id
+        self._db.credentials[user.id] = credentials
+
+    async def get(self, user_id: str) -> User | None:
+        return self._db.users.get(user_id)
+
+    async def get_many(self, user_ids: list[str]) -> dict[str, User]:
+        users = self._db.users
+        return {u: users[u] for u in user_ids if u in users}
+
+    async def get_by_username(self, username: str) -> User | None:
+        user_id = self._db.usernames.get(username)
+        return self._db.users.get(user_id) if user_id else None
+
+    async def credentials(self, user_id: str) -> Credentials | None:
+        return self._db.credentials.get(user_id)
+
+    async def update(self, user: User) -> None:
+        stored = self._db.users.get(user.id)
+        if stored is None:
+            raise NotFound("user not found")
+        self._db.users[user.id] = replace(
+            stored, display_name=user.display_name, avatar_url=user.avatar_url
+        )
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        stored = self._db.users.get(user_id)
+        if stored is None:
+            return None
+        updated = self._db.users[user_id] = replace(stored, status=status, last_seen=last_seen)
+        return updated
+
+    async def clear_presence(self) -> None:
+        for user_id, u in self._db.users.items():
+            if u.status is not Presence.OFFLINE:
+                self._db.users[user_id] = replace(u, status=Presence.OFFLINE)
+
+    async def search(self, prefix: str, limit: int) -> list[User]:
+        p = prefix.casefold()
+        found = [
+            u
+            for u in self._db.users.values()
+            if u.username.startswith(p) or u.display_name.casefold().startswith(p)
+        ]
+        found.sort(key=lambda u: u.username)
+        return found[:limit]
+
+
+class MemoryContactStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def get(self, owner_id: str, user_id: str) -> Contact | None:
+        return self._db.contacts.get(owner_id, {}).get(user_id)
+
+    async def pair(self, owner_id: str, user_id: str) -> ContactPair:
+        return ContactPair(await self.get(owner_id, user_id), await self.get(user_id, owner_id))
+
+    async def swap_pair(
+        self, owner_id: str, user_id: str, *, expected: ContactPair, new: ContactPair
+    ) -> bool:
+        if await self.pair(owner_id, user_id) != expected:
+            return False
+        for owner, user, side in ((owner_id, user_id, new.mine), (user_id, owner_id, new.theirs)):
+            contacts = self._db.contacts.setdefault(owner, {})
+            contacts.pop(user, None)
+            if side is not None:
+                contacts[user] = side
+        return True
+
+    async def list(self, owner_id: str) -> list[Contact]:
+        return sorted(self._db.contacts.get(owner_id, {}).values(), key=lambda c: c.since)

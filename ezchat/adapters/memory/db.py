@@ -1,0 +1,36 @@
+"""The in-memory database the memory stores share: plain dicts, one per table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ezchat.domain.model import (
+    Contact,
+    Conversation,
+    Credentials,
+    Message,
+    User,
+)
+
+
+@dataclass
+class Timeline:
+    """One conversation's messages in seq order, with indexes by id and by rev."""
+
+    messages: list[Message] = field(default_factory=list)
+    seqs: list[int] = field(default_factory=list)
+    by_id: dict[str, int] = field(default_factory=dict)  # id -> position
+    by_rev: dict[int, str] = field(default_factory=dict)  # latest rev of a message -> id
+
+
+@dataclass
+class MemoryDatabase:
+    users: dict[str, User] = field(default_factory=dict)
+    usernames: dict[str, str] = field(default_factory=dict)
+    credentials: dict[str, Credentials] = field(default_factory=dict)
+    contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)
+    conversations: dict[str, Conversation] = field(default_factory=dict)
+    direct_keys: dict[str, str] = field(default_factory=dict)
+    memberships: dict[str, set[str]] = field(default_factory=dict)  # user id -> conversation ids
+    timelines: dict[str, Timeline] = field(default_factory=dict)
+    client_ids: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)

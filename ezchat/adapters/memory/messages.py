@@ -1,0 +1,133 @@
+"""Memory messages: one timeline per conversation, in seq order."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Sequence
+from dataclasses import replace
+
+from ezchat.adapters.memory.db import MemoryDatabase, Timeline
+from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
+from ezchat.domain.ids import new_id
+from ezchat.domain.model import (
+    Message,
+    NewMessage,
+)
+
+
+class MemoryMessageStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    def _timeline(self, conversation_id: str) -> Timeline:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None:
+            raise NotFound("conversation not found")
+        return timeline
+
+    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+        existing = self._db.client_ids.get((new.sender_id, new.client_id))
+        if existing is not None:
+            conv_id, msg_id = existing
+            t = self._db.timelines[conv_id]
+            return t.messages[t.by_id[msg_id]], False
+        conv = self._db.conversations.get(new.conversation_id)
+        if conv is None:
+            raise NotFound("conversation not found")
+        timeline = self._timeline(conv.id)
+        seq, rev = conv.last_seq + 1, conv.rev + 1
+        message = new.stored(id=new_id(), seq=seq, rev=rev)
+        timeline.by_id[message.id] = len(timeline.messages)
+        timeline.messages.append(message)
+        timeline.seqs.append(seq)
+        timeline.by_rev[rev] = message.id
+        self._db.client_ids[(new.sender_id, new.client_id)] = (conv.id, message.id)
+        self._db.conversations[conv.id] = replace(
+            conv, last_seq=seq, rev=rev, last_activity=new.created_at
+        )
+        return message, True
+
+    async def add_many(
+        self, news: Sequence[NewMessage]
+    ) -> list[tuple[Message, bool] | EzChatError]:
+        out: list[tuple[Message, bool] | EzChatError] = []
+        for new in news:
+            try:
+                out.append(await self.add(new))
+            except EzChatError as exc:
+                out.append(exc)
+        return out
+
+    async def get(self, conversation_id: str, message_id: str) -> Message | None:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None or message_id not in timeline.by_id:
+            return None
+        return timeline.messages[timeline.by_id[message_id]]
+
+    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+        conv = self._db.conversations.get(message.conversation_id)
+        timeline = self._db.timelines.get(message.conversation_id)
+        if conv is None or timeline is None or message.id not in timeline.by_id:
+            raise NotFound("message not found")
+        pos = timeline.by_id[message.id]
+        current = timeline.messages[pos]
+        if current.rev != expected_rev:
+            raise StaleWrite("the message changed since it was read")
+        stored = replace(message, rev=conv.rev + 1)
+        timeline.messages[pos] = stored
+        del timeline.by_rev[current.rev]
+        timeline.by_rev[stored.rev] = stored.id
+        self._db.conversations[conv.id] = replace(conv, rev=stored.rev)
+        return stored
+
+    async def page(
+        self, conversation_id: str, *, before: int | None, after: int | None, limit: int
+    ) -> tuple[list[Message], bool]:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None:
+            return [], False
+        lo = bisect.bisect_right(timeline.seqs, after) if after is not None else 0
+        hi = bisect.bisect_left(timeline.seqs, before) if before is not None else len(timeline.seqs)
+        if hi <= lo:
+            return [], False
+        if after is not None:  # paging forward (or a range): the oldest first
+            return timeline.messages[lo : min(hi, lo + limit)], hi - lo > limit
+        start = max(lo, hi - limit)
+        return timeline.messages[start:hi], start > lo
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None:
+            return [], False
+        revs = sorted(r for r in timeline.by_rev if r > rev)
+        picked = [timeline.messages[timeline.by_id[timeline.by_rev[r]]] for r in revs[:limit]]
+        return picked, len(revs) > limit
+
+    async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
+        out = {}
+        for cid in conversation_ids:
+            timeline = self._db.timelines.get(cid)
+            if timeline and timeline.messages:
+                out[cid] = timeline.messages[-1]
+        return out
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None:
+            return 0
+        start = bisect.bisect_right(timeline.seqs, after_seq)
+        return sum(1 for m in timeline.messages[start:] if not m.deleted and m.sender_id != user_id)
+
+    async def search(
+        self, conversation_ids: list[str], words: list[str], limit: int
+    ) -> list[Message]:
+        found: list[Message] = []
+        for cid in conversation_ids:
+            timeline = self._db.timelines.get(cid)
+            for m in timeline.messages if timeline else ():
+                if not m.deleted and all(w in m.text.casefold() for w in words):
+                    found.append(m)
+        found.sort(key=lambda m: (m.created_at, m.seq), reverse=True)
+        return found[:limit]

@@ -1,0 +1,120 @@
+"""What each client frame type does: parse its payload, call a service, shape the ack. Each
+action gets the services, the caller's id and the payload; ``ChatSocket`` does the rest (ids,
+errors, replies)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ezchat.domain.commands import DeleteMessage, React
+from ezchat.domain.errors import EzChatError, InvalidRequest
+from ezchat.domain.unset import Unset
+from ezchat.entry import commands, serialize
+from ezchat.entry.context import Services
+from ezchat.entry.parse import Fields
+
+MAX_SYNC_CONVERSATIONS = 1000
+
+Action = Callable[[Services, str, Fields], Awaitable[Any]]
+
+
+async def _send(s: Services, uid: str, p: Fields) -> Any:
+    command = commands.send_message(p, p.text("conversation_id"))
+    message, _ = await s.messages.send(uid, command)
+    return {"message": serialize.message(message)}
+
+
+async def _edit(s: Services, uid: str, p: Fields) -> Any:
+    command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
+    message = await s.messages.edit(uid, command)
+    return {"message": serialize.message(message)}
+
+
+async def _delete(s: Services, uid: str, p: Fields) -> Any:
+    command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
+    message = await s.messages.delete(uid, command)
+    return {"message": serialize.message(message)}
+
+
+async def _react(s: Services, uid: str, p: Fields, *, add: bool) -> Any:
+    command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
+    message = await s.messages.react(uid, command)
+    return {"message": serialize.message(message)}
+
+
+async def _reaction_add(s: Services, uid: str, p: Fields) -> Any:
+    return await _react(s, uid, p, add=True)
+
+
+async def _reaction_remove(s: Services, uid: str, p: Fields) -> Any:
+    return await _react(s, uid, p, add=False)
+
+
+async def _typing(s: Services, uid: str, p: Fields) -> None:
+    is_typing = p.optional_bool("is_typing")
+    if is_typing is None:
+        raise InvalidRequest("payload.is_typing is required", field="payload.is_typing")
+    await s.typing.typing(uid, p.text("conversation_id"), is_typing)
+
+
+async def _read(s: Services, uid: str, p: Fields) -> None:
+    await s.messages.mark_read(uid, p.text("conversation_id"), p.integer("seq"))
+
+
+async def _delivered(s: Services, uid: str, p: Fields) -> None:
+    await s.messages.mark_delivered(uid, p.text("conversation_id"), p.integer("seq"))
+
+
+async def _presence(s: Services, uid: str, p: Fields) -> None:
+    await s.presence.set_status(uid, p.text("status"))
+
+
+async def _sync(s: Services, uid: str, p: Fields) -> Any:
+    wanted = p.object("conversations")
+    assert wanted is not None
+    if len(wanted.data) > MAX_SYNC_CONVERSATIONS:
+        raise InvalidRequest(
+            f"sync takes at most {MAX_SYNC_CONVERSATIONS} conversations",
+            field="payload.conversations",
+        )
+    limit = p.optional_integer("limit", minimum=1)
+    limit = 100 if isinstance(limit, Unset) else min(limit, 100)
+    revs = {cid: wanted.integer(cid) for cid in wanted.data}
+    out: dict[str, Any] = {}
+    for cid, rev in revs.items():
+        try:
+            messages, more, next_rev = await s.messages.changed_since(uid, cid, rev, limit)
+        except EzChatError as exc:
+            out[cid] = {
+                "messages": [],
+                "rev": rev,
+                "has_more": False,
+                "error": {"code": exc.code, "message": exc.message},
+            }
+            continue
+        out[cid] = {
+            "messages": [serialize.message(m) for m in messages],
+            "rev": next_rev,
+            "has_more": more,
+        }
+    return {"conversations": out}
+
+
+async def _ping(s: Services, uid: str, p: Fields) -> Any:
+    return {"server_time": serialize.iso(s.clock.now())}
+
+
+ACTIONS: dict[str, Action] = {
+    "message.send": _send,
+    "message.edit": _edit,
+    "message.delete": _delete,
+    "reaction.add": _reaction_add,
+    "reaction.remove": _reaction_remove,
+    "typing": _typing,
+    "read": _read,
+    "delivered": _delivered,
+    "presence": _presence,
+    "sync": _sync,
+    "ping": _ping,
+}
