@@ -4,6 +4,7 @@ into a frozen typed object. Nothing else in EZChat reads os.environ or YAML."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 import types
@@ -38,6 +39,7 @@ class Config:
     idle_connection_timeout_s: float = 60.0
     body_timeout_s: float = 30.0
     xheaders: bool = False
+    allowed_origins: str = ""  # comma-separated origins, or "*": browsers' cross-origin access
 
     storage: str = "sqlite"
     data_dir: str = "./data"
@@ -100,6 +102,16 @@ class Config:
         if self.host:
             return self.host
         return "127.0.0.1" if self.debug else "0.0.0.0"
+
+    @functools.cached_property
+    def _origins(self) -> frozenset[str]:
+        return frozenset(
+            o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()
+        )
+
+    def origin_allowed(self, origin: str) -> bool:
+        """Whether a page from ``origin`` (scheme://host[:port]) may use the API."""
+        return "*" in self._origins or origin.rstrip("/").lower() in self._origins
 
     @property
     def database_path(self) -> str:

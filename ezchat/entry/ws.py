@@ -11,6 +11,7 @@ import logging
 import uuid
 from asyncio import Future
 from typing import Any
+from urllib.parse import urlsplit
 
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
@@ -78,7 +79,19 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
                 )
             )
             return
+        origin = headers.get("Origin")
+        if origin and not self._origin_accepted(origin):
+            self.set_status(403)
+            self._json_headers()
+            self.finish(error_json("forbidden", "pages on this origin may not connect"))
+            return
         await super().get(*args, **kwargs)
+
+    def _origin_accepted(self, origin: str) -> bool:
+        """A browser page may connect from this server's own origin or an allowed one."""
+        host = urlsplit(origin).netloc.lower()
+        same = host == (self.request.headers.get("Host") or "").lower()
+        return same or self.services.config.origin_allowed(origin)
 
     def _json_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
@@ -97,8 +110,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         super().log_exception(typ, value, tb)
 
     def check_origin(self, origin: str) -> bool:
-        # Auth is a bearer token, never a cookie, so another origin gains nothing by connecting.
-        return True
+        return True  # decided in get(), answered in the contract's error format
 
     def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
         base = super().get_websocket_protocol()

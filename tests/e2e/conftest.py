@@ -51,6 +51,8 @@ class Api:
         headers: dict[str, str] | None = None,
     ) -> Reply:
         hdrs = dict(headers or {})
+        if body is not None or raw is not None:
+            hdrs.setdefault("Content-Type", "application/json")
         if token:
             hdrs["Authorization"] = f"Bearer {token}"
         data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)

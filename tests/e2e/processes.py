@@ -99,7 +99,10 @@ def call(base: str, method: str, path: str, body: Any = None, token: str | None 
         base + path,
         method=method,
         data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}"} if token else {},
+        headers={
+            "Content-Type": "application/json",
+            **({"Authorization": f"Bearer {token}"} if token else {}),
+        },
     )
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:

@@ -122,7 +122,10 @@ async def _send_concurrently(bases: list[str], token: str, cid: str, per_server:
                     f"{base}/api/conversations/{cid}/messages",
                     method="POST",
                     body=body,
-                    headers={"Authorization": f"Bearer {token}"},
+                    headers={
+                        "Authorization": f"Bearer {token}",
+                        "Content-Type": "application/json",
+                    },
                 )
             )
             assert resp.code == 201

@@ -10,7 +10,13 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
-from ezchat.domain.errors import EzChatError, RateLimited, TooLarge, Unauthorized
+from ezchat.domain.errors import (
+    EzChatError,
+    InvalidRequest,
+    RateLimited,
+    TooLarge,
+    Unauthorized,
+)
 from ezchat.domain.model import User
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
@@ -30,6 +36,7 @@ STATUS = {
     "internal": 500,
 }
 CODE_BY_STATUS = {status: code for code, status in STATUS.items()}
+CORS_MAX_AGE_S = 600
 
 
 def error_json(code: str, message: str, **extra: Any) -> str:
@@ -68,6 +75,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         self._chunks: list[bytes] = []
         self._size = 0
         self._user: User | None = None
+        self._cors_headers()  # default headers are set before initialize; again with config
 
     @property
     def user(self) -> User:
@@ -77,11 +85,47 @@ class ApiHandler(RedactedLogging, RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+        if hasattr(self, "services"):  # error answers start from here again: keep CORS
+            self._cors_headers()
+
+    def _allowed_origin(self) -> str | None:
+        origin = self.request.headers.get("Origin")
+        if origin and self.services.config.origin_allowed(origin):
+            return origin
+        return None
+
+    def _cors_headers(self) -> None:
+        """For a page on an allowed origin, every answer (errors too) may be read by it."""
+        self.set_header("Vary", "Origin")
+        origin = self._allowed_origin()
+        if origin is not None:
+            self.set_header("Access-Control-Allow-Origin", origin)
+            self.set_header("Access-Control-Expose-Headers", "X-Process-Time, Retry-After")
+
+    def allowed_methods(self) -> list[str]:
+        """The methods this route answers (what a 405's Allow and a preflight list)."""
+        own = [
+            m.upper()
+            for m in ("get", "post", "put", "patch", "delete")
+            if getattr(type(self), m) is not getattr(RequestHandler, m)
+        ]
+        return [*own, "OPTIONS"]
+
+    async def options(self, *args: str) -> None:
+        """A CORS preflight: no authentication; the route's methods for an allowed origin,
+        nothing for another (the browser then refuses the request)."""
+        if self._allowed_origin() is not None:
+            self.set_header("Access-Control-Allow-Methods", ", ".join(self.allowed_methods()))
+            self.set_header("Access-Control-Allow-Headers", "Authorization, Content-Type")
+            self.set_header("Access-Control-Max-Age", str(CORS_MAX_AGE_S))
+        self.no_content()
 
     def compute_etag(self) -> None:
         return None  # answers depend on the caller and change often; never 304
 
     async def prepare(self) -> None:
+        if self.request.method == "OPTIONS":
+            return  # a preflight carries no credentials and no body
         limit = self.services.config.max_body_bytes
         length = self.request.headers.get("Content-Length")
         if length is not None and length.isdigit() and int(length) > limit:
@@ -99,6 +143,11 @@ class ApiHandler(RedactedLogging, RequestHandler):
         limit = self.services.config.max_body_bytes
         if self._size > limit:
             raise TooLarge(f"request body must be at most {limit} bytes")
+        # Only JSON: a cross-origin "simple" request (a form's text/plain POST, sent without a
+        # preflight) can then change nothing.
+        media = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+        if media != "application/json":
+            raise InvalidRequest("Content-Type must be application/json", field="Content-Type")
         return parse.json_object(b"".join(self._chunks))
 
     def _bearer(self) -> str | None:
@@ -164,6 +213,8 @@ class ApiHandler(RedactedLogging, RequestHandler):
         if isinstance(exc, Unauthorized):
             self.set_header("WWW-Authenticate", 'Bearer realm="ezchat"')
         status_code, body = http_error(exc, status_code, self.request.method)
+        if status_code == 405:
+            self.set_header("Allow", ", ".join(self.allowed_methods()))
         self.set_status(status_code)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(body)
