@@ -1,4 +1,6 @@
-"""Auth tokens as Tornado signed values carrying the user id and an expiry."""
+"""Auth tokens and WebSocket tickets as Tornado signed values: the user id, an expiry, and for
+tickets a one-time id and the expiry of the session they were issued from. Each kind is signed
+under a name of its own, so neither can stand in for the other."""
 
 from __future__ import annotations
 
@@ -9,19 +11,33 @@ from tornado.web import create_signed_value, decode_signed_value
 
 from ezchat.ports.security import TokenClaims
 
-NAME = "ezchat-token"
+TOKEN = "ezchat-token"
+TICKET = "ezchat-ws-ticket"
 
 
 class SignedValueTokenCodec:
-    def __init__(self, secret: str, *, remembered: int = 10_000) -> None:
+    def __init__(self, secret: str, *, name: str = TOKEN, remembered: int = 10_000) -> None:
         self._secret = secret
+        self._name = name
         # A token's claims never change: verify its signature once, check its expiry each time.
         # Only genuine tokens are remembered, so forged ones cannot push them out.
-        self._claims: LRUCache[str, tuple[str, float]] = LRUCache(maxsize=remembered)
+        self._claims: LRUCache[str, TokenClaims] = LRUCache(maxsize=remembered)
 
-    def issue(self, user_id: str, *, expires_at: float) -> str:
-        value = json.dumps({"uid": user_id, "exp": round(expires_at, 3)}, separators=(",", ":"))
-        return create_signed_value(self._secret, NAME, value).decode()
+    def issue(
+        self,
+        user_id: str,
+        *,
+        expires_at: float,
+        once: str | None = None,
+        session_expires_at: float | None = None,
+    ) -> str:
+        claims: dict[str, object] = {"uid": user_id, "exp": round(expires_at, 3)}
+        if once is not None:
+            claims["once"] = once
+        if session_expires_at is not None:
+            claims["sexp"] = round(session_expires_at, 3)
+        value = json.dumps(claims, separators=(",", ":"))
+        return create_signed_value(self._secret, self._name, value).decode()
 
     def read(self, token: str, *, now: float) -> TokenClaims | None:
         claims = self._claims.get(token)
@@ -29,14 +45,14 @@ class SignedValueTokenCodec:
             claims = self._verify(token)
             if claims is not None:
                 self._claims[token] = claims
-        if claims is None or claims[1] <= now:
+        if claims is None or claims.expires_at <= now:
             return None
-        return TokenClaims(user_id=claims[0], expires_at=claims[1])
+        return claims
 
-    def _verify(self, token: str) -> tuple[str, float] | None:
+    def _verify(self, token: str) -> TokenClaims | None:
         # Expiry is checked in read() against "exp"; the signature's own age limit is not used.
         try:
-            raw = decode_signed_value(self._secret, NAME, token, max_age_days=10**6)
+            raw = decode_signed_value(self._secret, self._name, token, max_age_days=10**6)
         except (ValueError, UnicodeError):
             return None
         if raw is None:
@@ -44,8 +60,10 @@ class SignedValueTokenCodec:
         try:
             claims = json.loads(raw)
             user_id, expires_at = claims["uid"], float(claims["exp"])
-        except (ValueError, KeyError, TypeError):
+            once = claims.get("once")
+            session = float(claims["sexp"]) if "sexp" in claims else None
+        except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not isinstance(user_id, str):
+        if not isinstance(user_id, str) or not (once is None or isinstance(once, str)):
             return None
-        return user_id, expires_at
+        return TokenClaims(user_id, expires_at, once=once, session_expires_at=session)

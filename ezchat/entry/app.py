@@ -14,9 +14,10 @@ import tornado.web
 from ezchat.adapters.caching import apply_remote
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
+from ezchat.adapters.memory.once import LocalOneTimeKeys
 from ezchat.adapters.memory.presence import LocalConnectionCounter
 from ezchat.adapters.scrypt import ScryptPasswordHasher
-from ezchat.adapters.tokens import SignedValueTokenCodec
+from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.rules import Limits
@@ -39,7 +40,7 @@ from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.presence import ConnectionCounter
-from ezchat.ports.security import PasswordHasher
+from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
 
 ID = r"([^/]+)"
@@ -54,6 +55,7 @@ class EzChatApp:
     storage: StorageStack
     counter: ConnectionCounter
     hasher: PasswordHasher
+    once: OneTimeKeys
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self) -> None:
@@ -68,6 +70,8 @@ class EzChatApp:
             stack.push_async_callback(self.bus.aclose)
             await self.counter.start()
             stack.push_async_callback(self.counter.aclose)
+            await self.once.start()
+            stack.push_async_callback(self.once.aclose)
             await self.storage.start()
             stack.push_async_callback(self.storage.aclose)
             stack.push_async_callback(self.hub.aclose)
@@ -115,6 +119,11 @@ def make_app(
         max_message_length=config.max_message_length, max_group_members=config.max_group_members
     )
 
+    once: OneTimeKeys = LocalOneTimeKeys()
+    if config.redis_url:
+        from ezchat.adapters.redis import redis_one_time_keys
+
+        once = redis_one_time_keys(config)
     auth = AuthService(
         users=user_store,
         hasher=hasher,
@@ -125,6 +134,8 @@ def make_app(
         login_window_s=config.login_window_s,
         register_max_per_address=config.register_max_per_address,
         register_window_s=config.register_window_s,
+        tickets=SignedValueTokenCodec(secret_key(config), name=TICKET),
+        once=once,
     )
     contacts = ContactService(users=user_store, contacts=contact_store, bus=bus, clock=clock)
     users = UserService(
@@ -208,6 +219,7 @@ def make_app(
         storage=storage,
         counter=counter,
         hasher=hasher,
+        once=once,
     )
 
 
@@ -240,6 +252,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (r"/ws", ChatSocket, {"services": services, "hub": hub}),
         (r"/api/auth/register", accounts.RegisterHandler, a),
         (r"/api/auth/login", accounts.LoginHandler, a),
+        (r"/api/auth/ws-ticket", accounts.TicketHandler, a),
         (r"/api/users/me", accounts.MeHandler, a),
         (r"/api/users", accounts.UserSearchHandler, a),
         (rf"/api/users/{ID}", accounts.UserHandler, a),

@@ -12,7 +12,7 @@ from tornado.web import RequestHandler
 access_log = logging.getLogger("tornado.access")
 app_log = logging.getLogger("tornado.application")
 
-_SECRET_PARAMS = re.compile(r"([?&](?:token|access_token|password)=)[^&#]*", re.IGNORECASE)
+_SECRET_PARAMS = re.compile(r"([?&](?:token|ticket|access_token|password)=)[^&#]*", re.IGNORECASE)
 
 
 def redact(uri: str) -> str:

@@ -119,6 +119,13 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         return _Protocol(self, False, base.params)
 
     async def prepare(self) -> None:
+        ticket = self.get_query_argument("ticket", None)
+        if ticket:
+            try:
+                self.user, self._expires_at = await self.services.auth.redeem_ticket(ticket)
+            except Unauthorized as exc:
+                self._auth_error = exc.message
+            return
         token = self.get_query_argument("token", None)
         if not token:
             scheme, _, value = self.request.headers.get("Authorization", "").partition(" ")

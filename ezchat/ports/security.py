@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from ezchat.ports.lifecycle import Lifecycle
+
 
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: str
     expires_at: float  # epoch seconds
+    once: str | None = None  # a ticket's one-time id
+    session_expires_at: float | None = None  # a ticket's: when the token it came from expires
 
 
 class PasswordHasher(Protocol):
@@ -23,8 +27,24 @@ class PasswordHasher(Protocol):
 
 
 class TokenCodec(Protocol):
-    def issue(self, user_id: str, *, expires_at: float) -> str:
-        """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds)."""
+    def issue(
+        self,
+        user_id: str,
+        *,
+        expires_at: float,
+        once: str | None = None,
+        session_expires_at: float | None = None,
+    ) -> str:
+        """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds);
+        ``once`` and ``session_expires_at`` are carried for tickets."""
 
     def read(self, token: str, *, now: float) -> TokenClaims | None:
         """What a genuine, unexpired token says; None for anything else."""
+
+
+class OneTimeKeys(Lifecycle, Protocol):
+    """Keys that may be used once: a WebSocket ticket's id, remembered until it expires, by
+    every process that may be handed the ticket."""
+
+    async def claim(self, key: str, *, ttl_s: float) -> bool:
+        """True the first time ``key`` is claimed within ``ttl_s``; False after that."""

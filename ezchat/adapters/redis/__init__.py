@@ -8,11 +8,18 @@ from collections.abc import Callable
 import redis.asyncio as redis
 
 from ezchat.adapters.redis.bus import RedisEventBus
+from ezchat.adapters.redis.once import RedisOneTimeKeys
 from ezchat.adapters.redis.presence import RedisConnectionCounter
 from ezchat.config import Config
 from ezchat.domain.events import Event
 
-__all__ = ["RedisConnectionCounter", "RedisEventBus", "redis_bus_and_counter"]
+__all__ = [
+    "RedisConnectionCounter",
+    "RedisEventBus",
+    "RedisOneTimeKeys",
+    "redis_bus_and_counter",
+    "redis_one_time_keys",
+]
 
 
 def redis_bus_and_counter(
@@ -26,3 +33,10 @@ def redis_bus_and_counter(
     )
     client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return bus, RedisConnectionCounter(client, prefix=config.redis_prefix)
+
+
+def redis_one_time_keys(config: Config) -> RedisOneTimeKeys:
+    """One-time keys (WebSocket tickets) over REDIS_URL, with a client of their own."""
+    assert config.redis_url
+    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    return RedisOneTimeKeys(client, prefix=config.redis_prefix)

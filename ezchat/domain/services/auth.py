@@ -10,10 +10,12 @@ from ezchat.domain.ids import new_id
 from ezchat.domain.model import Credentials, User
 from ezchat.domain.ratelimit import FailureLimiter
 from ezchat.ports.clock import Clock
-from ezchat.ports.security import PasswordHasher, TokenCodec
+from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
 from ezchat.ports.storage import UserStore
 
 BAD_LOGIN = "wrong username or password"
+# A WebSocket ticket is for connecting now: long enough for a page to open the socket.
+TICKET_TTL_S = 30.0
 
 
 class AuthService:
@@ -29,8 +31,14 @@ class AuthService:
         login_window_s: float = 300.0,
         register_max_per_address: int = 20,
         register_window_s: float = 600.0,
+        tickets: TokenCodec | None = None,
+        once: OneTimeKeys | None = None,
         ids: Callable[[], str] = new_id,
     ) -> None:
+        """``tickets`` (a codec signing under its own name) and ``once`` (where used tickets
+        are remembered) enable WebSocket tickets."""
+        self._tickets = tickets
+        self._once = once
         self._users = users
         self._hasher = hasher
         self._tokens = tokens
@@ -126,6 +134,36 @@ class AuthService:
         if user is None:
             raise Unauthorized("invalid or expired token")
         return user, claims.expires_at
+
+    def issue_ticket(self, user_id: str, *, session_expires_at: float) -> tuple[str, float]:
+        """A ticket for one WebSocket connection of ``user_id``, good for ``TICKET_TTL_S``:
+        (ticket, seconds it is valid). The connection it opens ends when the session that
+        asked for it does."""
+        assert self._tickets is not None, "tickets are not configured"
+        now = self._clock.now().timestamp()
+        ticket = self._tickets.issue(
+            user_id,
+            expires_at=now + TICKET_TTL_S,
+            once=self._ids(),
+            session_expires_at=session_expires_at,
+        )
+        return ticket, TICKET_TTL_S
+
+    async def redeem_ticket(self, ticket: str) -> tuple[User, float]:
+        """The user a ticket speaks for, and when its session ends. Raises ``Unauthorized``
+        when it is forged, expired, used already, or its user is gone."""
+        if self._tickets is None or self._once is None:
+            raise Unauthorized("tickets are not accepted here")
+        now = self._clock.now().timestamp()
+        claims = self._tickets.read(ticket, now=now)
+        if claims is None or claims.once is None:
+            raise Unauthorized("invalid or expired ticket")
+        if not await self._once.claim(claims.once, ttl_s=max(1.0, claims.expires_at - now)):
+            raise Unauthorized("this ticket was used already")
+        user = await self._users.get(claims.user_id)
+        if user is None:
+            raise Unauthorized("invalid or expired ticket")
+        return user, claims.session_expires_at or claims.expires_at
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

@@ -32,6 +32,16 @@ class LoginHandler(ApiHandler):
         self.reply({"user": serialize.user(user), "token": token})
 
 
+class TicketHandler(ApiHandler):
+    async def post(self) -> None:
+        """A one-time ticket to open /ws with (?ticket=), for browsers, which cannot set a
+        header on a WebSocket and should not put a 30-day token in a URL."""
+        ticket, ttl = self.services.auth.issue_ticket(
+            self.user.id, session_expires_at=self.session_expires_at
+        )
+        self.reply({"ticket": ticket, "expires_in": ttl}, 201)
+
+
 class MeHandler(ApiHandler):
     async def get(self) -> None:
         self.reply(serialize.user(self.user))

@@ -75,6 +75,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         self._chunks: list[bytes] = []
         self._size = 0
         self._user: User | None = None
+        self.session_expires_at = 0.0
         self._cors_headers()  # default headers are set before initialize; again with config
 
     @property
@@ -131,7 +132,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         if length is not None and length.isdigit() and int(length) > limit:
             raise TooLarge(f"request body must be at most {limit} bytes")
         if self.requires_auth:
-            self._user = await self.services.auth.authenticate(self._bearer())
+            self._user, self.session_expires_at = await self.services.auth.session(self._bearer())
 
     def data_received(self, chunk: bytes) -> None:
         # A chunked body with no Content-Length: keep counting, stop keeping.
