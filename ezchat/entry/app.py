@@ -30,7 +30,7 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
-from ezchat.entry.handlers import accounts, conversations, messages, ops
+from ezchat.entry.handlers import accounts, conversations, docs, messages, ops
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
@@ -249,6 +249,11 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (r"/health", ops.HealthHandler, a),
         (r"/metrics", ops.MetricsHandler, a),
         (r"/api/system", ops.SystemHandler, a),
+        (r"/api/openapi.json", docs.OpenApiHandler, a),
+        (r"/api/asyncapi.json", docs.AsyncApiHandler, a),
+        (r"/api/docs", docs.DocsPageHandler, a),
+        (r"/api/docs/(init\.js)", docs.DocsPageHandler, a),
+        (r"/api/docs/assets/(.*)", docs.SwaggerAssetHandler, {"path": docs.swagger_ui_dir()}),
         (r"/ws", ChatSocket, {"services": services, "hub": hub}),
         (r"/api/auth/register", accounts.RegisterHandler, a),
         (r"/api/auth/login", accounts.LoginHandler, a),

@@ -9,10 +9,21 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from jsonschema import Draft202012Validator, FormatChecker
 from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from ezchat.entry.apidocs import asyncapi
+
 _ids = itertools.count(1)
+# Every frame any test receives is held to the published AsyncAPI schemas.
+_FRAMES = Draft202012Validator(asyncapi.server_frame_schema(), format_checker=FormatChecker())
+
+
+def check_frame(frame: Any) -> None:
+    errors = sorted(_FRAMES.iter_errors(frame), key=lambda e: e.path)
+    if errors:
+        raise AssertionError(f"frame breaks the AsyncAPI schema: {frame!r}: {errors[0].message}")
 
 
 class Ws:
@@ -45,7 +56,9 @@ class Ws:
         if raw is None:
             self.closed_with = self.conn.close_code
             return None
-        return json.loads(raw)
+        frame = json.loads(raw)
+        check_frame(frame)
+        return frame
 
     def send_raw(self, data: str | bytes, binary: bool = False) -> None:
         self.conn.write_message(data, binary=binary)

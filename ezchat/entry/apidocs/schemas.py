@@ -1,0 +1,121 @@
+"""JSON Schemas (2020-12) of the objects the API sends and takes, shared by the OpenAPI
+document of the REST API and the AsyncAPI document of /ws. They describe what
+``ezchat.entry.serialize`` writes; the tests hold every answer and frame to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Schema = dict[str, Any]
+
+ERROR_CODES = [
+    "invalid_request",
+    "unauthorized",
+    "forbidden",
+    "not_found",
+    "conflict",
+    "too_large",
+    "rate_limited",
+    "unavailable",
+    "internal",
+]
+
+
+def ref(name: str, *, base: str = "#/components/schemas/") -> Schema:
+    return {"$ref": base + name}
+
+
+def nullable(schema: Schema) -> Schema:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(required: dict[str, Schema], optional: dict[str, Schema] | None = None) -> Schema:
+    props = {**required, **(optional or {})}
+    return {"type": "object", "required": list(required), "properties": props}
+
+
+ID = {"type": "string", "minLength": 1}
+TIME = {"type": "string", "format": "date-time"}
+SEQ = {"type": "integer", "minimum": 0}
+
+
+def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
+    """Every object schema by name; ``base`` is where the document keeps them."""
+
+    def r(name: str) -> Schema:
+        return ref(name, base=base)
+
+    return {
+        "User": obj(
+            {
+                "id": ID,
+                "username": {"type": "string"},
+                "display_name": {"type": "string"},
+                "avatar_url": nullable({"type": "string"}),
+                "status": {"enum": ["online", "away", "offline"]},
+                "last_seen": nullable(TIME),
+                "created_at": TIME,
+            }
+        ),
+        "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),
+        "Attachment": obj(
+            {
+                "url": {"type": "string", "format": "uri"},
+                "name": {"type": "string"},
+                "mime_type": {"type": "string"},
+                "size": {"type": "integer", "minimum": 0},
+            }
+        ),
+        "Message": obj(
+            {
+                "id": ID,
+                "conversation_id": ID,
+                "seq": SEQ,
+                "rev": SEQ,
+                "client_id": {"type": "string"},
+                "sender_id": ID,
+                "text": {"type": "string"},
+                "attachments": {"type": "array", "items": r("Attachment")},
+                "reply_to": nullable(ID),
+                "reactions": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": ID},
+                },
+                "created_at": TIME,
+                "edited_at": nullable(TIME),
+                "deleted": {"type": "boolean"},
+            }
+        ),
+        "Conversation": obj(
+            {
+                "id": ID,
+                "type": {"enum": ["direct", "group"]},
+                "name": nullable({"type": "string"}),
+                "description": nullable({"type": "string"}),
+                "avatar_url": nullable({"type": "string"}),
+                "created_by": ID,
+                "created_at": TIME,
+                "members": {"type": "array", "items": r("Member")},
+                "last_message": nullable(r("Message")),
+                "last_seq": SEQ,
+                "rev": SEQ,
+                "unread_count": SEQ,
+                "read_seq": SEQ,
+                "pinned": {"type": "boolean"},
+                "muted": {"type": "boolean"},
+            }
+        ),
+        "Contact": obj(
+            {
+                "user": r("User"),
+                "state": {"enum": ["accepted", "incoming", "outgoing", "blocked"]},
+                "since": TIME,
+            }
+        ),
+        "Receipt": obj({"user_id": ID, "read_seq": SEQ, "delivered_seq": SEQ}),
+        "ErrorBody": obj(
+            {"code": {"enum": ERROR_CODES}, "message": {"type": "string"}},
+            {"field": {"type": "string"}, "retry_after": {"type": "number", "minimum": 0}},
+        ),
+        "Error": obj({"error": r("ErrorBody")}),
+    }
