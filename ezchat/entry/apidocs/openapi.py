@@ -84,13 +84,23 @@ def op(
 
 def _path_params(path: str) -> list[dict[str, Any]]:
     names = [part[1:-1] for part in path.split("/") if part.startswith("{")]
+    emoji = {"type": "string", "minLength": 1, "maxLength": 32, "pattern": "\\S"}
     return [
-        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}} for n in names
+        {"name": n, "in": "path", "required": True, "schema": emoji if n == "emoji" else ID}
+        for n in names
     ]
 
 
 TEXT = {"type": "string"}
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
+USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,32}$"}
+PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
+DISPLAY_NAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}
+GROUP_NAME = {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "\\S"}
+URL = {"type": "string", "pattern": "^https?://[^\\s]+$", "maxLength": 2048}
+CLIENT_ID = {"type": "string", "minLength": 1, "maxLength": 64}
+MESSAGE_TEXT = {"type": "string", "maxLength": 4000}
+QUERY = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}
 USER_TOKEN = obj({"user": ref("User"), "token": TEXT})
 MESSAGE = ref("Message")
 CONVERSATION = ref("Conversation")
@@ -138,7 +148,9 @@ def paths() -> dict[str, dict[str, Any]]:
                 "Create an account",
                 201,
                 USER_TOKEN,
-                body=obj({"username": TEXT, "password": TEXT}, {"display_name": TEXT}),
+                body=obj(
+                    {"username": USERNAME, "password": PASSWORD}, {"display_name": DISPLAY_NAME}
+                ),
                 auth=False,
                 errors=(409, 429),
             )
@@ -150,7 +162,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 USER_TOKEN,
                 body=obj({"username": TEXT, "password": TEXT}),
                 auth=False,
-                errors=(429,),
+                errors=(401, 429),
             )
         },
         "/api/auth/ws-ticket": {
@@ -167,7 +179,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 "Change the caller's profile",
                 200,
                 ref("User"),
-                body=obj({}, {"display_name": TEXT, "avatar_url": nullable(TEXT)}),
+                body=obj({}, {"display_name": DISPLAY_NAME, "avatar_url": nullable(URL)}),
                 errors=(),
             ),
         },
@@ -177,7 +189,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 200,
                 obj({"users": {"type": "array", "items": ref("User")}}),
                 errors=(),
-                query={"q": TEXT, "limit": LIMIT},
+                query={"q": QUERY, "limit": LIMIT},
             )
         },
         "/api/users/{user_id}": {"get": op("A user", 200, ref("User"))},
@@ -225,10 +237,10 @@ def paths() -> dict[str, dict[str, Any]]:
                     {"type": {"enum": ["direct", "group"]}},
                     {
                         "user_id": ID,
-                        "name": TEXT,
+                        "name": GROUP_NAME,
                         "member_ids": {"type": "array", "items": ID},
-                        "description": nullable(TEXT),
-                        "avatar_url": nullable(TEXT),
+                        "description": nullable({"type": "string", "maxLength": 1000}),
+                        "avatar_url": nullable(URL),
                     },
                 ),
                 errors=(403, 404),
@@ -292,9 +304,9 @@ def paths() -> dict[str, dict[str, Any]]:
                 201,
                 MESSAGE,
                 body=obj(
-                    {"client_id": TEXT},
+                    {"client_id": CLIENT_ID},
                     {
-                        "text": TEXT,
+                        "text": MESSAGE_TEXT,
                         "attachments": {"type": "array", "items": ref("Attachment")},
                         "reply_to": nullable(ID),
                     },
@@ -332,7 +344,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 "Messages containing every word of q, newest first",
                 200,
                 obj({"messages": {"type": "array", "items": MESSAGE}}),
-                query={"q": TEXT, "conversation_id": ID, "limit": LIMIT},
+                query={"q": {**QUERY, "maxLength": 256}, "conversation_id": ID, "limit": LIMIT},
             )
         },
     }
