@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean redis-server
+.PHONY: run test lint bench clean redis-server browser
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,13 +17,19 @@ run: $(STAMP)
 
 # The scale-out tests need Redis: they use the one on 127.0.0.1:6379 when it answers and start
 # their own redis-server otherwise, so the binary must be there.
+# The browser tests drive Debian's headless Chromium (playwright cannot download browsers here).
 test: $(STAMP)
 	@command -v redis-server >/dev/null 2>&1 || $(MAKE) --no-print-directory redis-server
+	@command -v chromium-headless-shell >/dev/null 2>&1 || $(MAKE) --no-print-directory browser
 	$(PY) -m pytest
 
 redis-server:
 	@echo "installing redis-server (needed by the scale-out tests)"
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+
+browser:
+	@echo "installing chromium-headless-shell (needed by the browser tests)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'

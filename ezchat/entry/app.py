@@ -30,7 +30,7 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
-from ezchat.entry.handlers import accounts, conversations, docs, messages, ops
+from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, web
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
@@ -246,6 +246,8 @@ def routes(services: Services, hub: Hub) -> list[Any]:
     a = {"services": services}
     c = f"/api/conversations/{ID}"
     return [
+        (r"/", web.WebClientPage, a),
+        (r"/app/(.*)", web.WebClientAsset, {"path": str(web.WEBCLIENT)}),
         (r"/health", ops.HealthHandler, a),
         (r"/metrics", ops.MetricsHandler, a),
         (r"/api/system", ops.SystemHandler, a),

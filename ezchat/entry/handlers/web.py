@@ -1,0 +1,28 @@
+"""The web client: static files inside the package, no build step. The page is served at /,
+its modules and stylesheet under /app/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tornado.web import StaticFileHandler
+
+from ezchat.entry.handlers.base import ApiHandler
+
+WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
+
+
+class WebClientPage(ApiHandler):
+    requires_auth = False
+
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish((WEBCLIENT / "index.html").read_bytes())
+
+
+class WebClientAsset(StaticFileHandler):
+    """The client's modules and stylesheet."""
+
+    def set_extra_headers(self, path: str) -> None:
+        self.set_header("Cache-Control", "no-cache")  # a new version is picked up at once

@@ -1,0 +1,139 @@
+// The EZChat API from a browser: REST calls with the bearer token, and the WebSocket opened
+// with a one-time ticket (never the token in a URL), reconnected with backoff.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = (body && body.error) || {};
+    super(error.message || `HTTP ${status}`);
+    this.status = status;
+    this.code = error.code || "network";
+  }
+}
+
+export class Api {
+  constructor(base) {
+    this.base = base.replace(/\/$/, "");
+    this.token = localStorage.getItem("ezchat.token");
+  }
+
+  setToken(token) {
+    this.token = token;
+    if (token) localStorage.setItem("ezchat.token", token);
+    else localStorage.removeItem("ezchat.token");
+  }
+
+  async call(method, path, body) {
+    const headers = {};
+    if (this.token) headers.Authorization = `Bearer ${this.token}`;
+    if (body !== undefined) headers["Content-Type"] = "application/json";
+    let response;
+    try {
+      response = await fetch(this.base + path, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (err) {
+      throw new ApiError(0, { error: { message: `cannot reach the server (${err.message})` } });
+    }
+    const text = await response.text();
+    const data = text ? JSON.parse(text) : null;
+    if (!response.ok) throw new ApiError(response.status, data);
+    return data;
+  }
+}
+
+// One WebSocket, kept open: every client frame gets a promise of its reply (ack or error);
+// events go to onEvent; onState hears "online" (after hello) and "reconnecting".
+export class Socket {
+  constructor(api, { onEvent, onState, onHello }) {
+    this.api = api;
+    this.onEvent = onEvent;
+    this.onState = onState;
+    this.onHello = onHello;
+    this.waiting = new Map(); // frame id -> {resolve, reject}
+    this.nextId = 1;
+    this.attempt = 0;
+    this.closed = false;
+    this.ws = null;
+  }
+
+  wsUrl(ticket) {
+    const url = new URL(this.api.base || window.location.origin, window.location.href);
+    url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
+    url.pathname = "/ws";
+    url.search = `?ticket=${encodeURIComponent(ticket)}`;
+    return url.toString();
+  }
+
+  async connect() {
+    if (this.closed) return;
+    this.onState("reconnecting");
+    let ticket;
+    try {
+      ticket = (await this.api.call("POST", "/api/auth/ws-ticket")).ticket;
+    } catch (err) {
+      if (err.status === 401) {
+        this.onEvent({ type: "unauthorized", payload: { message: err.message } });
+        return;
+      }
+      this.retry();
+      return;
+    }
+    const ws = new WebSocket(this.wsUrl(ticket));
+    this.ws = ws;
+    ws.onmessage = (e) => this.received(JSON.parse(e.data));
+    ws.onclose = (e) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      for (const { reject } of this.waiting.values()) reject(new ApiError(0, null));
+      this.waiting.clear();
+      if (e.code === 4401) this.onEvent({ type: "unauthorized", payload: { message: e.reason } });
+      else this.retry();
+    };
+  }
+
+  retry() {
+    if (this.closed) return;
+    this.onState("reconnecting");
+    const delay = Math.min(10000, 300 * 2 ** this.attempt) * (0.5 + Math.random() / 2);
+    this.attempt += 1;
+    setTimeout(() => this.connect(), delay);
+  }
+
+  received(frame) {
+    if (frame.type === "hello") {
+      this.attempt = 0;
+      this.onState("online");
+      this.onHello(frame.payload);
+      return;
+    }
+    if (frame.id !== undefined && this.waiting.has(frame.id)) {
+      const { resolve, reject } = this.waiting.get(frame.id);
+      this.waiting.delete(frame.id);
+      if (frame.type === "error") reject(new ApiError(400, { error: frame.payload }));
+      else resolve(frame.payload);
+      return;
+    }
+    this.onEvent(frame);
+  }
+
+  get online() {
+    return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
+  }
+
+  // The reply's payload; rejects when refused or when the connection drops first.
+  request(type, payload) {
+    if (!this.online) return Promise.reject(new ApiError(0, { error: { message: "offline" } }));
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      this.ws.send(JSON.stringify({ type, id, payload }));
+    });
+  }
+
+  close() {
+    this.closed = true;
+    if (this.ws) this.ws.close();
+  }
+}
