@@ -68,6 +68,10 @@ class StorageUnavailable(EzChatError):
     code = "unavailable"
 
 
+class IncompatibleStorage(StorageUnavailable):
+    """The store was written by a newer release (or is not EZChat's): it is not touched."""
+
+
 class TransientStorageError(StorageUnavailable):
     """A storage failure that a retry may cure (a lost connection, a busy lock)."""
 

@@ -35,19 +35,37 @@ def make_server(config: Config, application: Application) -> HTTPServer:
     )
 
 
+class StartFailure(Exception):
+    """The server cannot start: one line for the operator, naming the cause and the setting."""
+
+
+def storage_setting(config: Config) -> str:
+    if config.storage == "sqlite":
+        return f"SQLITE_PATH/DATA_DIR ({config.database_path})"
+    return "MONGODB_URL" if config.storage == "mongo" else "STORAGE"
+
+
+def listening_sockets(config: Config) -> list[socket.socket]:
+    try:
+        return bind_sockets(config.port, address=config.bind_host)
+    except OSError as exc:
+        raise StartFailure(
+            f"cannot listen on {config.bind_host}:{config.port} (HOST, PORT): {exc.strerror}"
+        ) from None
+
+
 async def serve(config: Config, sockets: list[socket.socket] | None = None) -> None:
+    if sockets is None:
+        sockets = listening_sockets(config)  # before anything opens: a busy port fails fast
     app = make_app(config)
     try:
         await app.start()  # a failed start stops whatever it had started
     except StorageUnavailable as exc:
-        raise SystemExit(
-            f"ezchat: cannot open the {config.storage} storage: {exc.message}"
+        raise StartFailure(
+            f"cannot open the {config.storage} storage ({storage_setting(config)}): {exc.message}"
         ) from None
     server = make_server(config, app.application)
-    if sockets is None:
-        server.listen(config.port, address=config.bind_host)
-    else:
-        server.add_sockets(sockets)
+    server.add_sockets(sockets)
     log.info(
         "EZChat listening on http://%s:%d (debug=%s, storage=%s, loop=%s, broker=%s)",
         config.bind_host,
@@ -100,8 +118,10 @@ def run_workers(config: Config) -> int:
         try:
             asyncio.run(prepare_sqlite(config))  # the workers then find the schema made
         except StorageUnavailable as exc:
-            raise SystemExit(f"ezchat: cannot open the sqlite storage: {exc.message}") from None
-    sockets = bind_sockets(config.port, address=config.bind_host)
+            raise StartFailure(
+                f"cannot open the sqlite storage ({storage_setting(config)}): {exc.message}"
+            ) from None
+    sockets = listening_sockets(config)
     children: dict[int, int] = {}
     restarts = 0
     stopping = False
@@ -173,8 +193,12 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    if config.process_count > 1:
-        secret_key(config)  # made once, here, before the workers read it
-        return run_workers(config)
-    run(config)
+    try:
+        if config.process_count > 1:
+            secret_key(config)  # made once, here, before the workers read it
+            return run_workers(config)
+        run(config)
+    except StartFailure as exc:
+        print(f"ezchat: {exc}", file=sys.stderr)
+        return 2
     return 0

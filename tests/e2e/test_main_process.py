@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import socket
+import sqlite3
 import threading
 
 from tornado.websocket import websocket_connect
 
+from ezchat.adapters.sqlite.schema import SCHEMA_VERSION
 from tests.e2e.processes import ServerProcess, call, new_group, post, register
 
 
@@ -121,3 +124,41 @@ def test_sigterm_closes_websocket_clients_with_1001(tmp_path):
         assert server.proc.returncode == 0, out
     finally:
         server.stop()
+
+
+def _fails_at_start(server: ServerProcess) -> str:
+    try:
+        server.proc.wait(30)
+        out = server.output()
+    finally:
+        server.stop()
+    assert server.proc.returncode == 2, out
+    assert "Traceback" not in out, out
+    return out
+
+
+def test_a_busy_port_stops_the_start_with_one_line_and_exit_2(tmp_path):
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = _fails_at_start(ServerProcess(tmp_path, PORT=str(port)))
+    assert f"cannot listen on 127.0.0.1:{port} (HOST, PORT)" in out
+
+
+def test_a_data_directory_that_cannot_be_written_stops_the_start(tmp_path):
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    out = _fails_at_start(
+        ServerProcess(tmp_path, SQLITE_PATH=str(blocked / "ezchat.db"), SECRET_KEY="k")
+    )
+    assert "cannot open the sqlite storage (SQLITE_PATH/DATA_DIR" in out
+
+
+def test_a_database_newer_than_the_code_stops_the_start_untouched(tmp_path):
+    path = tmp_path / "ezchat.db"
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 5}")
+    conn.close()
+    out = _fails_at_start(ServerProcess(tmp_path))
+    assert "newer than this EZChat" in out

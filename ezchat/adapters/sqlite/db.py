@@ -4,7 +4,6 @@ translation of sqlite3 errors into the project's own."""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import random
@@ -16,83 +15,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from ezchat.adapters.codec import clean_text
+from ezchat.adapters.sqlite.schema import pending, upgrade
 from ezchat.domain.errors import StorageUnavailable, TransientStorageError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS users (
-    id TEXT PRIMARY KEY,
-    username TEXT NOT NULL UNIQUE,
-    display_name TEXT NOT NULL,
-    avatar_url TEXT,
-    status TEXT NOT NULL DEFAULT 'offline',
-    last_seen TEXT,
-    created_at TEXT NOT NULL,
-    password_hash TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS contacts (
-    owner_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    since TEXT NOT NULL,
-    PRIMARY KEY (owner_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    id TEXT PRIMARY KEY,
-    type TEXT NOT NULL,
-    name TEXT,
-    description TEXT,
-    avatar_url TEXT,
-    created_by TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    last_seq INTEGER NOT NULL DEFAULT 0,
-    rev INTEGER NOT NULL DEFAULT 0,
-    last_activity TEXT,
-    direct_key TEXT UNIQUE
-);
-CREATE TABLE IF NOT EXISTS members (
-    conversation_id TEXT NOT NULL,
-    user_id TEXT NOT NULL,
-    role TEXT NOT NULL,
-    joined_at TEXT NOT NULL,
-    read_seq INTEGER NOT NULL DEFAULT 0,
-    delivered_seq INTEGER NOT NULL DEFAULT 0,
-    pinned INTEGER NOT NULL DEFAULT 0,
-    muted INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (conversation_id, user_id)
-);
-CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id);
-CREATE TABLE IF NOT EXISTS messages (
-    id TEXT PRIMARY KEY,
-    conversation_id TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    rev INTEGER NOT NULL,
-    client_id TEXT NOT NULL,
-    sender_id TEXT NOT NULL,
-    text TEXT NOT NULL,
-    attachments TEXT NOT NULL DEFAULT '[]',
-    reply_to TEXT,
-    reactions TEXT NOT NULL DEFAULT '[]',
-    created_at TEXT NOT NULL,
-    edited_at TEXT,
-    deleted INTEGER NOT NULL DEFAULT 0,
-    UNIQUE (conversation_id, seq),
-    UNIQUE (sender_id, client_id)
-);
-CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (conversation_id, rev);
-"""
 
 # "database is locked" and the like: another process holds the write lock too long, or the
 # disk is briefly unavailable. Worth a retry.
 TRANSIENT = ("locked", "busy", "disk i/o error", "unable to open")
 
 
-# PRAGMA user_version: what has been done to this file beyond CREATE IF NOT EXISTS.
-#   1: lone surrogates in stored JSON (attachments, reactions) replaced with U+FFFD.
-SCHEMA_VERSION = 1
 # How long opening may wait for another process that is opening the same new file.
 OPEN_TIMEOUT_S = 30.0
 
@@ -113,7 +47,10 @@ class SqliteDatabase:
 
     async def open(self) -> None:
         if self.path != ":memory:":
-            prepare_path(Path(self.path))
+            try:
+                prepare_path(Path(self.path))
+            except OSError as exc:
+                raise StorageUnavailable(f"cannot create {self.path}: {exc.strerror}") from exc
         await self.run(lambda _: None)
 
     def _connect(self) -> sqlite3.Connection:
@@ -138,11 +75,11 @@ class SqliteDatabase:
         try:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_ms)}")
+            pending(conn)  # a file newer than this code is refused before anything changes it
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute(f"PRAGMA synchronous = {self._synchronous}")
             conn.execute("PRAGMA foreign_keys = OFF")
             conn.create_function("casefold", 1, casefold, deterministic=True)
-            conn.executescript(SCHEMA)
             upgrade(conn)
         except BaseException:
             conn.close()
@@ -204,47 +141,3 @@ def prepare_path(path: Path) -> None:
                 name.chmod(0o600)
         except FileNotFoundError:
             pass
-
-
-def upgrade(conn: sqlite3.Connection) -> None:
-    """Bring a database written by an older version up to ``SCHEMA_VERSION``, once."""
-    version = conn.execute("PRAGMA user_version").fetchone()[0]
-    if version >= SCHEMA_VERSION:
-        return
-    with transaction(conn):
-        if conn.execute("PRAGMA user_version").fetchone()[0] >= SCHEMA_VERSION:
-            return  # another process did it while we waited for the lock
-        repaired = _repair_surrogates(conn)
-        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-    if repaired:
-        log.warning("replaced unpaired surrogates in %d stored messages", repaired)
-
-
-def _clean(value: object) -> object:
-    if isinstance(value, str):
-        return clean_text(value)
-    if isinstance(value, list):
-        return [_clean(v) for v in value]
-    if isinstance(value, dict):
-        return {clean_text(k): _clean(v) for k, v in value.items()}
-    return value
-
-
-def _repair_surrogates(conn: sqlite3.Connection) -> int:
-    """JSON columns are the only place a lone surrogate can be stored (as an escape): text
-    columns refuse it. Rewrite the rows holding one."""
-    rows = conn.execute(
-        "SELECT id, attachments, reactions FROM messages"
-        " WHERE attachments LIKE '%\\ud%' OR reactions LIKE '%\\ud%'"
-    ).fetchall()
-    repaired = 0
-    for row in rows:
-        attachments, reactions = json.loads(row[1]), json.loads(row[2])
-        clean_a, clean_r = _clean(attachments), _clean(reactions)
-        if (clean_a, clean_r) != (attachments, reactions):
-            conn.execute(
-                "UPDATE messages SET attachments = ?, reactions = ? WHERE id = ?",
-                (json.dumps(clean_a), json.dumps(clean_r), row[0]),
-            )
-            repaired += 1
-    return repaired

@@ -1,0 +1,173 @@
+"""The SQLite schema and its versions. ``PRAGMA user_version`` records the version of a file;
+ordered, forward-only steps bring an older file to ``SCHEMA_VERSION`` when it is opened, all in
+one write transaction, so that of several processes opening it at once one migrates and the
+others wait, then find it done. A file newer than this code is refused, never touched.
+
+A step is never edited once released: a schema change is a new step (and a test that upgrades a
+database of the previous version, built from a stored copy, not from current code)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ezchat.adapters.codec import clean_text
+from ezchat.domain.errors import IncompatibleStorage
+
+log = logging.getLogger(__name__)
+
+# The tables as the first versioned release made them (version 0, before user_version was kept,
+# had the same ones). Frozen: later changes are steps.
+BASELINE = [
+    """CREATE TABLE IF NOT EXISTS users (
+    id TEXT PRIMARY KEY,
+    username TEXT NOT NULL UNIQUE,
+    display_name TEXT NOT NULL,
+    avatar_url TEXT,
+    status TEXT NOT NULL DEFAULT 'offline',
+    last_seen TEXT,
+    created_at TEXT NOT NULL,
+    password_hash TEXT NOT NULL
+)""",
+    """CREATE TABLE IF NOT EXISTS contacts (
+    owner_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    since TEXT NOT NULL,
+    PRIMARY KEY (owner_id, user_id)
+)""",
+    """CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    name TEXT,
+    description TEXT,
+    avatar_url TEXT,
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    last_seq INTEGER NOT NULL DEFAULT 0,
+    rev INTEGER NOT NULL DEFAULT 0,
+    last_activity TEXT,
+    direct_key TEXT UNIQUE
+)""",
+    """CREATE TABLE IF NOT EXISTS members (
+    conversation_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    joined_at TEXT NOT NULL,
+    read_seq INTEGER NOT NULL DEFAULT 0,
+    delivered_seq INTEGER NOT NULL DEFAULT 0,
+    pinned INTEGER NOT NULL DEFAULT 0,
+    muted INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (conversation_id, user_id)
+)""",
+    """CREATE INDEX IF NOT EXISTS members_by_user ON members (user_id)""",
+    """CREATE TABLE IF NOT EXISTS messages (
+    id TEXT PRIMARY KEY,
+    conversation_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    rev INTEGER NOT NULL,
+    client_id TEXT NOT NULL,
+    sender_id TEXT NOT NULL,
+    text TEXT NOT NULL,
+    attachments TEXT NOT NULL DEFAULT '[]',
+    reply_to TEXT,
+    reactions TEXT NOT NULL DEFAULT '[]',
+    created_at TEXT NOT NULL,
+    edited_at TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (conversation_id, seq),
+    UNIQUE (sender_id, client_id)
+)""",
+    """CREATE INDEX IF NOT EXISTS messages_by_rev ON messages (conversation_id, rev)""",
+]
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    description: str
+    apply: Callable[[sqlite3.Connection], object]
+
+
+def _baseline(conn: sqlite3.Connection) -> None:
+    for statement in BASELINE:
+        conn.execute(statement)
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        return clean_text(value)
+    if isinstance(value, list):
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {clean_text(k): _clean(v) for k, v in value.items()}
+    return value
+
+
+def _repair_surrogates(conn: sqlite3.Connection) -> int:
+    """JSON columns are the only place a lone surrogate can be stored (as an escape): text
+    columns refuse it. Rewrite the rows holding one."""
+    rows = conn.execute(
+        "SELECT id, attachments, reactions FROM messages"
+        " WHERE attachments LIKE '%\\ud%' OR reactions LIKE '%\\ud%'"
+    ).fetchall()
+    repaired = 0
+    for row in rows:
+        attachments, reactions = json.loads(row[1]), json.loads(row[2])
+        clean_a, clean_r = _clean(attachments), _clean(reactions)
+        if (clean_a, clean_r) != (attachments, reactions):
+            conn.execute(
+                "UPDATE messages SET attachments = ?, reactions = ? WHERE id = ?",
+                (json.dumps(clean_a), json.dumps(clean_r), row[0]),
+            )
+            repaired += 1
+    return repaired
+
+
+def _step_1(conn: sqlite3.Connection) -> None:
+    _baseline(conn)
+    repaired = _repair_surrogates(conn)
+    if repaired:
+        log.warning("replaced unpaired surrogates in %d stored messages", repaired)
+
+
+MIGRATIONS = [
+    Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
+]
+SCHEMA_VERSION = MIGRATIONS[-1].version
+
+
+def version_of(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def pending(conn: sqlite3.Connection) -> list[Migration]:
+    """The steps this file lacks. ``IncompatibleStorage`` when it is newer than this code."""
+    version = version_of(conn)
+    if version > SCHEMA_VERSION:
+        raise IncompatibleStorage(
+            f"the database is at schema version {version}, newer than this EZChat "
+            f"({SCHEMA_VERSION}): run the newer release, or restore a backup"
+        )
+    return [m for m in MIGRATIONS if m.version > version]
+
+
+def upgrade(conn: sqlite3.Connection) -> list[Migration]:
+    """Apply the pending steps in one write transaction; what was applied."""
+    if not pending(conn):
+        return []
+    conn.execute("BEGIN IMMEDIATE")  # waits (busy timeout) while another process migrates
+    try:
+        steps = pending(conn)  # again, now holding the lock: another process may be done
+        for step in steps:
+            log.info("sqlite schema: applying %d (%s)", step.version, step.description)
+            step.apply(conn)
+            conn.execute(f"PRAGMA user_version = {step.version}")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+    return steps
