@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore, migrate_contacts
+from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore
 from ezchat.adapters.mongo.conversations import MongoConversationStore
 from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client, translated
 from ezchat.adapters.mongo.messages import MongoMessageStore
+from ezchat.adapters.mongo.schema import upgrade
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
 
@@ -42,7 +43,7 @@ def mongo_database(config: Config) -> MongoDatabase:
 def stores_over(db: MongoDatabase) -> Stores:
     async def open_() -> None:
         await db.open()
-        await translated(migrate_contacts)(db)
+        await translated(upgrade)(db)
 
     return Stores(
         users=MongoUserStore(db),
