@@ -74,6 +74,7 @@ class Config:
     password_hash_n: int = 16384
     login_max_failures: int = 5
     login_window_s: float = 300.0
+    revocation_poll_s: float = 2.0
     register_max_per_address: int = 20
     register_window_s: float = 600.0
 
@@ -153,6 +154,7 @@ _MINIMUM: dict[str, float] = {
     "login_max_failures": 1,
     "login_window_s": 1,
     "register_max_per_address": 1,
+    "revocation_poll_s": 0.05,
     "register_window_s": 1,
     "max_message_length": 1,
     "max_group_members": 2,

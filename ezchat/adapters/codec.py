@@ -17,6 +17,7 @@ from ezchat.domain.model import (
     Member,
     Message,
     Presence,
+    Revocation,
     Role,
     User,
 )
@@ -111,6 +112,20 @@ def user_in(d: Stored, user_id: str) -> User:
         status=Presence(_opt(d, "status", "offline")),
         last_seen=time_in(_opt(d, "last_seen")),
         created_at=time_req(d["created_at"]),
+        disabled=bool(_opt(d, "disabled", False)),
+        sessions_after=float(_opt(d, "sessions_after", 0.0) or 0.0),
+        session_kept=_opt(d, "session_kept"),
+    )
+
+
+def revocation_in(d: Stored, revocation_id: str) -> Revocation:
+    return Revocation(
+        id=revocation_id,
+        user_id=d["user_id"],
+        at=float(d["at"]),
+        expires_at=float(d["expires_at"]),
+        token_id=_opt(d, "token_id"),
+        kept=_opt(d, "kept"),
     )
 
 

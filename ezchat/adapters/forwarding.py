@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
+    AccessChange,
     Contact,
     ContactPair,
     Conversation,
@@ -21,12 +22,14 @@ from ezchat.domain.model import (
     NewMessage,
     PointerUpdate,
     Presence,
+    Revocation,
     User,
 )
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
     MessageStore,
+    RevocationStore,
     UserStore,
 )
 
@@ -68,6 +71,9 @@ class ForwardingUserStore(Forwarding):
         return await self._forward(
             "set_presence", lambda: self._inner.set_presence(user_id, status, last_seen)
         )
+
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        return await self._forward("set_access", lambda: self._inner.set_access(user_id, change))
 
     async def clear_presence(self) -> None:
         await self._forward("clear_presence", self._inner.clear_presence)
@@ -197,3 +203,20 @@ class ForwardingMessageStore(Forwarding):
         return await self._forward(
             "search", lambda: self._inner.search(conversation_ids, words, limit)
         )
+
+
+class ForwardingRevocationStore(Forwarding):
+    def __init__(self, inner: RevocationStore) -> None:
+        self._inner = inner
+
+    async def add(self, revocation: Revocation) -> None:
+        await self._forward("add", lambda: self._inner.add(revocation))
+
+    async def after(self, position: int, limit: int = 1000) -> tuple[list[Revocation], int]:
+        return await self._forward("after", lambda: self._inner.after(position, limit))
+
+    async def position(self) -> int:
+        return await self._forward("position", self._inner.position)
+
+    async def active(self, now: float) -> list[Revocation]:
+        return await self._forward("active", lambda: self._inner.active(now))

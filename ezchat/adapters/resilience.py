@@ -20,10 +20,17 @@ from ezchat.adapters.forwarding import (
     ForwardingContactStore,
     ForwardingConversationStore,
     ForwardingMessageStore,
+    ForwardingRevocationStore,
     ForwardingUserStore,
 )
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
-from ezchat.ports.storage import ContactStore, ConversationStore, MessageStore, UserStore
+from ezchat.ports.storage import (
+    ContactStore,
+    ConversationStore,
+    MessageStore,
+    RevocationStore,
+    UserStore,
+)
 
 log = logging.getLogger("ezchat.storage")
 T = TypeVar("T")
@@ -128,3 +135,9 @@ class GuardedMessageStore(_Guarded, ForwardingMessageStore):
     def __init__(self, inner: MessageStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "messages"
+
+
+class GuardedRevocationStore(_Guarded, ForwardingRevocationStore):
+    def __init__(self, inner: RevocationStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "revocations"

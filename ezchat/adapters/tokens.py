@@ -28,10 +28,15 @@ class SignedValueTokenCodec:
         user_id: str,
         *,
         expires_at: float,
+        token_id: str | None = None,
+        issued_at: float = 0.0,
         once: str | None = None,
         session_expires_at: float | None = None,
     ) -> str:
         claims: dict[str, object] = {"uid": user_id, "exp": round(expires_at, 3)}
+        if token_id is not None:
+            claims["jti"] = token_id
+            claims["iat"] = round(issued_at, 6)
         if once is not None:
             claims["once"] = once
         if session_expires_at is not None:
@@ -62,8 +67,19 @@ class SignedValueTokenCodec:
             user_id, expires_at = claims["uid"], float(claims["exp"])
             once = claims.get("once")
             session = float(claims["sexp"]) if "sexp" in claims else None
+            token_id = claims.get("jti")
+            issued_at = float(claims.get("iat", 0.0))
         except (ValueError, KeyError, TypeError, AttributeError):
             return None
-        if not isinstance(user_id, str) or not (once is None or isinstance(once, str)):
+        if not all(isinstance(v, str | None) for v in (once, token_id)):
             return None
-        return TokenClaims(user_id, expires_at, once=once, session_expires_at=session)
+        if not isinstance(user_id, str):
+            return None
+        return TokenClaims(
+            user_id,
+            expires_at,
+            token_id=token_id,
+            issued_at=issued_at,
+            once=once,
+            session_expires_at=session,
+        )

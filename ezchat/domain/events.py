@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ezchat.domain.model import Contact, Conversation, Message, User
+from ezchat.domain.model import Contact, Conversation, Message, Revocation, User
 
 
 @dataclass(frozen=True)
@@ -94,3 +94,10 @@ class PresenceChanged(Event):
     """Recipients share a conversation or an accepted contact with the user."""
 
     user: User
+
+
+@dataclass(frozen=True)
+class AccessRevoked(Event):
+    """Tokens of a user stopped working: connections opened with them close."""
+
+    revocation: Revocation

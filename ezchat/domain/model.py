@@ -39,6 +39,47 @@ class User:
     avatar_url: str | None = None
     status: Presence = Presence.OFFLINE
     last_seen: datetime | None = None
+    # Access, never shown: a disabled user's tokens all fail; tokens issued before
+    # ``sessions_after`` (epoch seconds) fail too, except the one named ``session_kept``.
+    disabled: bool = False
+    sessions_after: float = 0.0
+    session_kept: str | None = None
+
+    def admits(self, *, token_id: str | None, issued_at: float) -> bool:
+        """Whether a token of this user, with that id and issue time, still works."""
+        if self.disabled:
+            return False
+        return issued_at >= self.sessions_after or (
+            token_id is not None and token_id == self.session_kept
+        )
+
+
+@dataclass(frozen=True)
+class Revocation:
+    """Tokens that stopped working: one token (``token_id``), or every token of the user issued
+    before ``at`` but ``kept``. Kept until ``expires_at``, when any token it names has expired."""
+
+    id: str
+    user_id: str
+    at: float
+    expires_at: float
+    token_id: str | None = None
+    kept: str | None = None
+
+    def revokes(self, *, token_id: str | None, issued_at: float) -> bool:
+        if self.token_id is not None:
+            return token_id == self.token_id
+        return issued_at < self.at and (token_id is None or token_id != self.kept)
+
+
+@dataclass(frozen=True)
+class AccessChange:
+    """What one write changes of a user's access; None leaves a field as it is."""
+
+    password_hash: str | None = None
+    disabled: bool | None = None
+    sessions_after: float | None = None
+    session_kept: str | None = None  # with sessions_after: the one token that stays valid
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,12 @@ from ezchat.adapters.memory.presence import LocalConnectionCounter
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
+from ezchat.domain.events import AccessRevoked
+from ezchat.domain.model import Revocation
 from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.rules import Limits
-from ezchat.domain.services.auth import AuthService
+from ezchat.domain.services.access import AccessService
+from ezchat.domain.services.auth import AuthService, RevokedTokens
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.members import MemberService
@@ -35,6 +38,7 @@ from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.realtime.hub import Hub
+from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
@@ -56,6 +60,7 @@ class EzChatApp:
     counter: ConnectionCounter
     hasher: PasswordHasher
     once: OneTimeKeys
+    feed: RevocationFeed
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self) -> None:
@@ -74,6 +79,8 @@ class EzChatApp:
             stack.push_async_callback(self.once.aclose)
             await self.storage.start()
             stack.push_async_callback(self.storage.aclose)
+            await self.feed.start()
+            stack.push_async_callback(self.feed.aclose)
             stack.push_async_callback(self.hub.aclose)
             if self.services.config.process_count == 1 and not self.services.config.redis_url:
                 # One process, no broker: no one can be connected anywhere yet.
@@ -124,6 +131,7 @@ def make_app(
         from ezchat.adapters.redis import redis_one_time_keys
 
         once = redis_one_time_keys(config)
+    revoked = RevokedTokens()
     auth = AuthService(
         users=user_store,
         hasher=hasher,
@@ -136,6 +144,16 @@ def make_app(
         register_window_s=config.register_window_s,
         tickets=SignedValueTokenCodec(secret_key(config), name=TICKET),
         once=once,
+        revoked=revoked,
+    )
+    access = AccessService(
+        users=user_store,
+        revocations=wrapped.revocations,
+        revoked=revoked,
+        hasher=hasher,
+        bus=bus,
+        clock=clock,
+        token_ttl_s=config.token_ttl_s,
     )
     contacts = ContactService(users=user_store, contacts=contact_store, bus=bus, clock=clock)
     users = UserService(
@@ -184,9 +202,29 @@ def make_app(
         presence_grace_s=config.presence_grace_s,
     )
     bus.subscribe(hub)
+    bus.subscribe(
+        lambda e: (
+            revoked.add(e.revocation, now=clock.now().timestamp())
+            if isinstance(e, AccessRevoked)
+            else None
+        )
+    )
+
+    def revoked_elsewhere(revocation: Revocation) -> None:
+        storage.caches.users.pop(revocation.user_id)
+        hub.revoke(revocation)
+
+    feed = RevocationFeed(
+        wrapped.revocations,
+        revoked=revoked,
+        clock=clock,
+        poll_s=config.revocation_poll_s,
+        apply=revoked_elsewhere,
+    )
     services = Services(
         config=config,
         auth=auth,
+        access=access,
         users=users,
         contacts=contacts,
         conversations=convs,
@@ -220,6 +258,7 @@ def make_app(
         counter=counter,
         hasher=hasher,
         once=once,
+        feed=feed,
     )
 
 
@@ -260,6 +299,9 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (r"/api/auth/register", accounts.RegisterHandler, a),
         (r"/api/auth/login", accounts.LoginHandler, a),
         (r"/api/auth/ws-ticket", accounts.TicketHandler, a),
+        (r"/api/auth/logout", accounts.LogoutHandler, a),
+        (r"/api/auth/logout-all", accounts.LogoutAllHandler, a),
+        (r"/api/users/me/password", accounts.PasswordHandler, a),
         (r"/api/users/me", accounts.MeHandler, a),
         (r"/api/users", accounts.UserSearchHandler, a),
         (rf"/api/users/{ID}", accounts.UserHandler, a),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ezchat.config import Config
+from ezchat.domain.services.access import AccessService
 from ezchat.domain.services.auth import AuthService
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
@@ -25,6 +26,7 @@ from ezchat.ports.storage import Stores
 class Services:
     config: Config
     auth: AuthService
+    access: AccessService
     users: UserService
     contacts: ContactService
     conversations: ConversationService

@@ -29,6 +29,7 @@ from ezchat.adapters.resilience import (
     GuardedContactStore,
     GuardedConversationStore,
     GuardedMessageStore,
+    GuardedRevocationStore,
     GuardedUserStore,
     Policy,
     StoreGuard,
@@ -141,6 +142,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         raw,
         users=users,
         contacts=GuardedContactStore(raw.contacts, shared),
+        revocations=GuardedRevocationStore(raw.revocations, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -20,6 +20,7 @@ from tornado.websocket import WebSocketHandler, WebSocketProtocol13
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
 from ezchat.domain.model import User
 from ezchat.domain.ratelimit import FloodGuard
+from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
@@ -57,9 +58,8 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
     def initialize(self, services: Services, hub: Hub) -> None:
         self.services = services
         self.hub = hub
-        self.user: User | None = None
+        self.session: Session | None = None
         self.conn: Connection | None = None
-        self._expires_at = 0.0
         self._expiry: Timer | None = None
         self._auth_error = "missing token"
         self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
@@ -122,7 +122,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         ticket = self.get_query_argument("ticket", None)
         if ticket:
             try:
-                self.user, self._expires_at = await self.services.auth.redeem_ticket(ticket)
+                self.session = await self.services.auth.redeem_ticket(ticket)
             except Unauthorized as exc:
                 self._auth_error = exc.message
             return
@@ -131,33 +131,40 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             scheme, _, value = self.request.headers.get("Authorization", "").partition(" ")
             token = value.strip() if scheme.lower() == "bearer" else None
         try:
-            self.user, self._expires_at = await self.services.auth.session(token)
+            self.session = await self.services.auth.session(token)
         except Unauthorized as exc:
             self._auth_error = exc.message
+
+    @property
+    def user(self) -> User | None:
+        return self.session.user if self.session else None
 
     async def open(self, *args: str, **kwargs: str) -> None:
         # Small frames, often two in a row (an event, then an ack): without this, Nagle's
         # algorithm holds the second until the peer's delayed ACK, about 40 ms later.
         self.set_nodelay(True)
-        if self.user is None:
+        session = self.session
+        if session is None:
             self._refuse(CLOSE_UNAUTHORIZED, "unauthorized", self._auth_error)
             return
-        refusal = self.hub.admit(self.user.id)
+        refusal = self.hub.admit(session.user.id)
         if refusal is not None:
             self._refuse(CLOSE_LIMIT, "unavailable", refusal)
             return
         config = self.services.config
         self.conn = Connection(
             self,
-            user_id=self.user.id,
+            user_id=session.user.id,
             session_id=uuid.uuid4().hex,
             max_frames=config.outbox_max_frames,
             max_bytes=config.outbox_max_bytes,
             on_overflow=self.hub.drop_slow,
             greeting=True,  # hello goes first; events from now on queue behind it
+            token_id=session.token_id,
+            issued_at=session.issued_at,
         )
         await self.hub.add(self.conn)
-        user = await self.services.users.get(self.user.id)
+        user = await self.services.users.get(session.user.id)
         now = self.services.clock.now()
         hello = {
             "user": serialize.user(user),
@@ -169,7 +176,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         if self.conn.closed:
             return
         # The connection lives no longer than its token.
-        left = max(0.0, min(self._expires_at - now.timestamp(), MAX_TIMER_S))
+        left = max(0.0, min(session.expires_at - now.timestamp(), MAX_TIMER_S))
         self._expiry = self.services.clock.call_later(left, self._token_expired)
 
     def _token_expired(self) -> None:

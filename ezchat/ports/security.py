@@ -12,6 +12,8 @@ from ezchat.ports.lifecycle import Lifecycle
 class TokenClaims:
     user_id: str
     expires_at: float  # epoch seconds
+    token_id: str | None = None  # None for tokens issued before tokens had ids
+    issued_at: float = 0.0
     once: str | None = None  # a ticket's one-time id
     session_expires_at: float | None = None  # a ticket's: when the token it came from expires
 
@@ -32,11 +34,14 @@ class TokenCodec(Protocol):
         user_id: str,
         *,
         expires_at: float,
+        token_id: str | None = None,
+        issued_at: float = 0.0,
         once: str | None = None,
         session_expires_at: float | None = None,
     ) -> str:
-        """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds);
-        ``once`` and ``session_expires_at`` are carried for tickets."""
+        """A signed token naming ``user_id``, valid until ``expires_at`` (epoch seconds), with
+        its id and issue time (what revocation goes by); ``once`` and ``session_expires_at``
+        are carried for tickets, whose id and issue time are their session token's."""
 
     def read(self, token: str, *, now: float) -> TokenClaims | None:
         """What a genuine, unexpired token says; None for anything else."""

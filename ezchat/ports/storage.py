@@ -10,6 +10,7 @@ from typing import Protocol
 
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
+    AccessChange,
     Contact,
     ContactPair,
     Conversation,
@@ -20,6 +21,7 @@ from ezchat.domain.model import (
     NewMessage,
     PointerUpdate,
     Presence,
+    Revocation,
     User,
 )
 
@@ -47,6 +49,10 @@ class UserStore(Protocol):
     ) -> User | None:
         """Set only status and last_seen; the user as stored, or None when there is none."""
 
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        """Change the password hash, the disabled flag or the sessions cut-off (only the fields
+        ``change`` names); the user as stored, or None when there is none."""
+
     async def clear_presence(self) -> None:
         """Every user who is not offline becomes offline (last_seen kept): at start, no one
         is connected to this server yet."""
@@ -54,6 +60,23 @@ class UserStore(Protocol):
     async def search(self, prefix: str, limit: int) -> list[User]:
         """Users whose username or display name starts with ``prefix``, compared case-folded and
         literally (no pattern characters), ordered by username."""
+
+
+class RevocationStore(Protocol):
+    """The revocation feed: every process (and the admin command) appends to it, and every
+    server reads what is new, so revoking access takes effect everywhere without a broker."""
+
+    async def add(self, revocation: Revocation) -> None: ...
+
+    async def after(self, position: int, limit: int = 1000) -> tuple[list[Revocation], int]:
+        """Revocations added after ``position`` (0: from the start), oldest first, and the
+        position to read from next."""
+
+    async def position(self) -> int:
+        """Where the feed ends now."""
+
+    async def active(self, now: float) -> list[Revocation]:
+        """Revocations of single tokens that have not expired yet."""
 
 
 class ContactStore(Protocol):
@@ -167,6 +190,7 @@ class Stores:
     contacts: ContactStore
     conversations: ConversationStore
     messages: MessageStore
+    revocations: RevocationStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

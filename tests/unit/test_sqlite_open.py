@@ -5,11 +5,14 @@ import asyncio
 import json
 import sqlite3
 import stat
+from pathlib import Path
 
 import pytest
 
 from ezchat.adapters.sqlite import open_sqlite_stores, sqlite_stores
 from ezchat.entry import serialize
+
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sqlite_v0.sql"
 
 pytestmark = pytest.mark.gen_test
 
@@ -49,37 +52,35 @@ async def test_an_existing_world_readable_database_is_tightened(tmp_path):
 async def test_lone_surrogates_an_older_version_stored_are_repaired_and_never_fail_a_read(
     tmp_path,
 ):
-    from tests.contract.builders import group, new_message
-
+    # A database as release 0.1.0 wrote it, holding what it let through: a reaction "\ud800"
+    # and an attachment named "f\udfff".
     path = tmp_path / "old.db"
-    stores = await open_sqlite_stores(path)
-    conv = group("a", "b")
-    await stores.conversations.add(conv)
-    message, _ = await stores.messages.add(new_message(conv.id, "a", "hi"))
-    await stores.aclose()
-    # What an older version wrote for a reaction "\ud800" and an attachment named "f\udfff".
     conn = sqlite3.connect(path)
+    conn.executescript(FIXTURE.read_text())
     conn.execute(
-        "UPDATE messages SET reactions = ?, attachments = ? WHERE id = ?",
+        "UPDATE messages SET reactions = ?, attachments = ? WHERE id = 'm-1'",
         (
             json.dumps([["\ud800", ["b"]]]),
             json.dumps([{"url": "https://x/f", "name": "f\udfff", "mime_type": "t", "size": 1}]),
-            message.id,
         ),
     )
-    conn.execute("PRAGMA user_version = 0")
     conn.commit()
     conn.close()
+    conv_id, message_id = "c-direct", "m-1"
 
     stores = await open_sqlite_stores(path)
     try:
-        stored = await stores.messages.get(conv.id, message.id)
+        stored = await stores.messages.get(conv_id, message_id)
         assert stored.reactions == (("\ufffd", ("b",)),)
         assert stored.attachments[0].name == "f\ufffd"
         serialize.dumps(serialize.message(stored)).encode("utf-8")
     finally:
         await stores.aclose()
-    raw = sqlite3.connect(path).execute("SELECT reactions FROM messages").fetchone()[0]
+    raw = (
+        sqlite3.connect(path)
+        .execute("SELECT reactions FROM messages WHERE id = 'm-1'")
+        .fetchone()[0]
+    )
     assert json.loads(raw) == [["\ufffd", ["b"]]]
 
 

@@ -18,9 +18,11 @@ pytestmark = pytest.mark.gen_test
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sqlite_v0.sql"
 
 
-def old_database(path: Path) -> Path:
+def old_database(path: Path, version: int = 0) -> Path:
+    """Release 0.1.0's file (version 0); version 1 had the same tables, marked 1."""
     conn = sqlite3.connect(path)
     conn.executescript(FIXTURE.read_text())
+    conn.execute(f"PRAGMA user_version = {version}")
     conn.close()
     return path
 
@@ -33,9 +35,10 @@ def version(path: Path) -> int:
         conn.close()
 
 
-async def test_a_database_of_release_0_1_0_upgrades_with_every_row_intact(tmp_path):
-    path = old_database(tmp_path / "old.db")
-    assert version(path) == 0
+@pytest.mark.parametrize("start", [0, 1])
+async def test_an_older_database_upgrades_with_every_row_intact(tmp_path, start):
+    path = old_database(tmp_path / "old.db", start)
+    assert version(path) == start
     stores = await open_sqlite_stores(path)
     try:
         alice = await stores.users.get("u-alice")

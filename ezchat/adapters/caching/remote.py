@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ezchat.adapters.caching.caches import Caches
 from ezchat.domain.events import (
+    AccessRevoked,
     ConversationCreated,
     ConversationDeleted,
     ConversationUpdated,
@@ -48,3 +49,5 @@ def apply_remote(caches: Caches, event: Event) -> None:
         caches.memberships.pop(event.user_id)
     elif isinstance(event, UserUpdated | PresenceChanged):
         caches.users.pop(event.user.id)
+    elif isinstance(event, AccessRevoked):
+        caches.users.pop(event.revocation.user_id)  # its access fields changed

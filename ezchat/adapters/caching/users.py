@@ -6,7 +6,7 @@ from datetime import datetime
 
 from ezchat.adapters.caching.caches import Caches
 from ezchat.adapters.forwarding import ForwardingUserStore
-from ezchat.domain.model import Credentials, Presence, User
+from ezchat.domain.model import AccessChange, Credentials, Presence, User
 from ezchat.ports.storage import UserStore
 
 
@@ -53,6 +53,12 @@ class CachedUserStore(ForwardingUserStore):
             self._cache.put(user_id, user)
         else:
             self._cache.pop(user_id)
+        return user
+
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        self._cache.pop(user_id)
+        user = await self._inner.set_access(user_id, change)
+        self._cache.pop(user_id)  # re-read: a token check must see the change at once
         return user
 
     async def clear_presence(self) -> None:

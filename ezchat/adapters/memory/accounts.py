@@ -8,10 +8,12 @@ from datetime import datetime
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.domain.errors import Conflict, NotFound
 from ezchat.domain.model import (
+    AccessChange,
     Contact,
     ContactPair,
     Credentials,
     Presence,
+    Revocation,
     User,
 )
 
@@ -58,6 +60,25 @@ class MemoryUserStore:
         updated = self._db.users[user_id] = replace(stored, status=status, last_seen=last_seen)
         return updated
 
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        stored = self._db.users.get(user_id)
+        if stored is None:
+            return None
+        if change.password_hash is not None:
+            self._db.credentials[user_id] = Credentials(user_id, change.password_hash)
+        updated = replace(
+            stored,
+            disabled=stored.disabled if change.disabled is None else change.disabled,
+            sessions_after=(
+                stored.sessions_after if change.sessions_after is None else change.sessions_after
+            ),
+            session_kept=(
+                stored.session_kept if change.sessions_after is None else change.session_kept
+            ),
+        )
+        self._db.users[user_id] = updated
+        return updated
+
     async def clear_presence(self) -> None:
         for user_id, u in self._db.users.items():
             if u.status is not Presence.OFFLINE:
@@ -98,3 +119,21 @@ class MemoryContactStore:
 
     async def list(self, owner_id: str) -> list[Contact]:
         return sorted(self._db.contacts.get(owner_id, {}).values(), key=lambda c: c.since)
+
+
+class MemoryRevocationStore:
+    def __init__(self, db: MemoryDatabase) -> None:
+        self._db = db
+
+    async def add(self, revocation: Revocation) -> None:
+        self._db.revocations.append(revocation)
+
+    async def after(self, position: int, limit: int = 1000) -> tuple[list[Revocation], int]:
+        found = self._db.revocations[position : position + limit]
+        return found, position + len(found)
+
+    async def position(self) -> int:
+        return len(self._db.revocations)
+
+    async def active(self, now: float) -> list[Revocation]:
+        return [r for r in self._db.revocations if r.token_id and r.expires_at > now]

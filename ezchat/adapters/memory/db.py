@@ -9,6 +9,7 @@ from ezchat.domain.model import (
     Conversation,
     Credentials,
     Message,
+    Revocation,
     User,
 )
 
@@ -34,3 +35,4 @@ class MemoryDatabase:
     memberships: dict[str, set[str]] = field(default_factory=dict)  # user id -> conversation ids
     timelines: dict[str, Timeline] = field(default_factory=dict)
     client_ids: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    revocations: list[Revocation] = field(default_factory=list)

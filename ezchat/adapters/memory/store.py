@@ -3,7 +3,11 @@ reference behaviour of every storage port."""
 
 from __future__ import annotations
 
-from ezchat.adapters.memory.accounts import MemoryContactStore, MemoryUserStore
+from ezchat.adapters.memory.accounts import (
+    MemoryContactStore,
+    MemoryRevocationStore,
+    MemoryUserStore,
+)
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.messages import MemoryMessageStore
@@ -30,6 +34,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         contacts=MemoryContactStore(db),
         conversations=MemoryConversationStore(db),
         messages=MemoryMessageStore(db),
+        revocations=MemoryRevocationStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

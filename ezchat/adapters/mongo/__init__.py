@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore
+from ezchat.adapters.mongo.accounts import (
+    MongoContactStore,
+    MongoRevocationStore,
+    MongoUserStore,
+)
 from ezchat.adapters.mongo.conversations import MongoConversationStore
 from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client, translated
 from ezchat.adapters.mongo.messages import MongoMessageStore
@@ -50,6 +54,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         contacts=MongoContactStore(db),
         conversations=MongoConversationStore(db),
         messages=MongoMessageStore(db),
+        revocations=MongoRevocationStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

@@ -9,10 +9,19 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.errors import DuplicateKeyError
 
-from ezchat.adapters.codec import time_out, time_req, user_in
+from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
+from ezchat.domain.model import (
+    AccessChange,
+    Contact,
+    ContactPair,
+    ContactState,
+    Credentials,
+    Presence,
+    Revocation,
+    User,
+)
 
 NO_SECRET = {"password_hash": 0}
 
@@ -90,6 +99,26 @@ class MongoUserStore:
         doc = await self._users.find_one_and_update(
             {"_id": user_id},
             {"$set": {"status": status.value, "last_seen": time_out(last_seen)}},
+            projection=NO_SECRET,
+            return_document=ReturnDocument.AFTER,
+        )
+        return user_from(doc) if doc else None
+
+    @translated
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        sets: dict[str, Any] = {}
+        if change.password_hash is not None:
+            sets["password_hash"] = change.password_hash
+        if change.disabled is not None:
+            sets["disabled"] = change.disabled
+        if change.sessions_after is not None:
+            sets["sessions_after"] = change.sessions_after
+            sets["session_kept"] = change.session_kept
+        if not sets:
+            return await self.get(user_id)
+        doc = await self._users.find_one_and_update(
+            {"_id": user_id},
+            {"$set": sets},
             projection=NO_SECRET,
             return_document=ReturnDocument.AFTER,
         )
@@ -242,3 +271,54 @@ async def migrate_contacts(db: MongoDatabase) -> int:
         await old.delete_one({"_id": doc["_id"]})
         moved += 1
     return moved
+
+
+class MongoRevocationStore:
+    """Positions come from a counter document, so that every process reads the feed in one
+    order."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self._feed = db["revocations"]
+        self._meta = db["meta"]
+
+    @translated
+    async def add(self, revocation: Revocation) -> None:
+        r = revocation
+        counter = await self._meta.find_one_and_update(
+            {"_id": "revocation-position"},
+            {"$inc": {"n": 1}},
+            upsert=True,
+            return_document=ReturnDocument.AFTER,
+        )
+        await self._feed.insert_one(
+            {
+                "_id": r.id,
+                "position": int(counter["n"]),
+                "user_id": r.user_id,
+                "at": r.at,
+                "expires_at": r.expires_at,
+                "token_id": r.token_id,
+                "kept": r.kept,
+            }
+        )
+
+    @translated
+    async def after(self, position: int, limit: int = 1000) -> tuple[list[Revocation], int]:
+        docs = (
+            await self._feed.find({"position": {"$gt": position}})
+            .sort("position", ASCENDING)
+            .limit(limit)
+            .to_list(limit)
+        )
+        found = [revocation_in(d, d["_id"]) for d in docs]
+        return found, int(docs[-1]["position"]) if docs else position
+
+    @translated
+    async def position(self) -> int:
+        counter = await self._meta.find_one({"_id": "revocation-position"})
+        return int(counter["n"]) if counter else 0
+
+    @translated
+    async def active(self, now: float) -> list[Revocation]:
+        cursor = self._feed.find({"token_id": {"$ne": None}, "expires_at": {"$gt": now}})
+        return [revocation_in(d, d["_id"]) async for d in cursor]

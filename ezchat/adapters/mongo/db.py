@@ -22,6 +22,7 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("users", [("username", ASCENDING)], {"unique": True, "name": "username"}),
     ("users", [("display_folded", ASCENDING)], {"name": "display_folded"}),
     ("contact_pairs", [("lo", ASCENDING)], {"name": "lo"}),
+    ("revocations", [("position", ASCENDING)], {"unique": True, "name": "position"}),
     ("contact_pairs", [("hi", ASCENDING)], {"name": "hi"}),
     ("members", [("conversation_id", ASCENDING)], {"name": "conversation"}),
     ("members", [("user_id", ASCENDING)], {"name": "user"}),

@@ -5,7 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ezchat.adapters.sqlite.accounts import SqliteContactStore, SqliteUserStore
+from ezchat.adapters.sqlite.accounts import (
+    SqliteContactStore,
+    SqliteRevocationStore,
+    SqliteUserStore,
+)
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
@@ -32,6 +36,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         contacts=SqliteContactStore(db),
         conversations=SqliteConversationStore(db),
         messages=SqliteMessageStore(db),
+        revocations=SqliteRevocationStore(db),
         start=db.open,
         ping=ping,
         aclose=db.close,

@@ -5,12 +5,23 @@ from __future__ import annotations
 import sqlite3
 from datetime import datetime
 
-from ezchat.adapters.codec import time_out, time_req, user_in
+from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
 from ezchat.adapters.sqlite.db import SqliteDatabase, casefold, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Contact, ContactPair, ContactState, Credentials, Presence, User
+from ezchat.domain.model import (
+    AccessChange,
+    Contact,
+    ContactPair,
+    ContactState,
+    Credentials,
+    Presence,
+    Revocation,
+    User,
+)
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
+# What reads take: the profile and the access fields (never the password hash).
+USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept"
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -44,9 +55,7 @@ class SqliteUserStore:
 
     async def get(self, user_id: str) -> User | None:
         def read(conn: sqlite3.Connection) -> User | None:
-            row = conn.execute(
-                f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {USER_READ} FROM users WHERE id = ?", (user_id,)).fetchone()
             return user_from_row(row) if row else None
 
         return await self._db.run(read)
@@ -62,7 +71,7 @@ class SqliteUserStore:
                 chunk = ids[i : i + 500]
                 marks = ",".join("?" * len(chunk))
                 for row in conn.execute(
-                    f"SELECT {USER_COLUMNS} FROM users WHERE id IN ({marks})", chunk
+                    f"SELECT {USER_READ} FROM users WHERE id IN ({marks})", chunk
                 ):
                     out[row["id"]] = user_from_row(row)
             return out
@@ -72,7 +81,7 @@ class SqliteUserStore:
     async def get_by_username(self, username: str) -> User | None:
         def read(conn: sqlite3.Connection) -> User | None:
             row = conn.execute(
-                f"SELECT {USER_COLUMNS} FROM users WHERE username = ?", (username,)
+                f"SELECT {USER_READ} FROM users WHERE username = ?", (username,)
             ).fetchone()
             return user_from_row(row) if row else None
 
@@ -106,9 +115,30 @@ class SqliteUserStore:
                 "UPDATE users SET status = ?, last_seen = ? WHERE id = ?",
                 (status.value, time_out(last_seen), user_id),
             )
-            row = conn.execute(
-                f"SELECT {USER_COLUMNS} FROM users WHERE id = ?", (user_id,)
-            ).fetchone()
+            row = conn.execute(f"SELECT {USER_READ} FROM users WHERE id = ?", (user_id,)).fetchone()
+            return user_from_row(row) if row else None
+
+        return await self._db.run(write)
+
+    async def set_access(self, user_id: str, change: AccessChange) -> User | None:
+        sets: dict[str, object] = {}
+        if change.password_hash is not None:
+            sets["password_hash"] = change.password_hash
+        if change.disabled is not None:
+            sets["disabled"] = int(change.disabled)
+        if change.sessions_after is not None:
+            sets["sessions_after"] = change.sessions_after
+            sets["session_kept"] = change.session_kept
+        assignments = ", ".join([*(f"{k} = ?" for k in sets), "id = id"])  # fixed names only
+
+        def write(conn: sqlite3.Connection) -> User | None:
+            with transaction(conn):
+                conn.execute(
+                    f"UPDATE users SET {assignments} WHERE id = ?", (*sets.values(), user_id)
+                )
+                row = conn.execute(
+                    f"SELECT {USER_READ} FROM users WHERE id = ?", (user_id,)
+                ).fetchone()
             return user_from_row(row) if row else None
 
         return await self._db.run(write)
@@ -126,7 +156,7 @@ class SqliteUserStore:
         def read(conn: sqlite3.Connection) -> list[User]:
             # The username part uses the index (a range); substr() compares literally.
             rows = conn.execute(
-                f"SELECT {USER_COLUMNS} FROM users WHERE (username >= ? AND username < ?) "
+                f"SELECT {USER_READ} FROM users WHERE (username >= ? AND username < ?) "
                 "OR substr(casefold(display_name), 1, ?) = ? ORDER BY username LIMIT ?",
                 (p, p + "\U0010ffff", len(p), p, limit),
             )
@@ -203,5 +233,48 @@ class SqliteContactStore:
                 "SELECT * FROM contacts WHERE owner_id = ? ORDER BY since, user_id", (owner_id,)
             )
             return [contact_from_row(r) for r in rows]
+
+        return await self._db.run(read)
+
+
+class SqliteRevocationStore:
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    async def add(self, revocation: Revocation) -> None:
+        r = revocation
+        await self._db.run(
+            lambda conn: conn.execute(
+                "INSERT INTO revocations (id, user_id, at, expires_at, token_id, kept)"
+                " VALUES (?,?,?,?,?,?)",
+                (r.id, r.user_id, r.at, r.expires_at, r.token_id, r.kept),
+            )
+        )
+
+    async def after(self, position: int, limit: int = 1000) -> tuple[list[Revocation], int]:
+        def read(conn: sqlite3.Connection) -> tuple[list[Revocation], int]:
+            rows = conn.execute(
+                "SELECT * FROM revocations WHERE position > ? ORDER BY position LIMIT ?",
+                (position, limit),
+            ).fetchall()
+            found = [revocation_in(r, r["id"]) for r in rows]
+            return found, rows[-1]["position"] if rows else position
+
+        return await self._db.run(read)
+
+    async def position(self) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            return int(
+                conn.execute("SELECT coalesce(max(position), 0) FROM revocations").fetchone()[0]
+            )
+
+        return await self._db.run(read)
+
+    async def active(self, now: float) -> list[Revocation]:
+        def read(conn: sqlite3.Connection) -> list[Revocation]:
+            rows = conn.execute(
+                "SELECT * FROM revocations WHERE token_id IS NOT NULL AND expires_at > ?", (now,)
+            )
+            return [revocation_in(r, r["id"]) for r in rows]
 
         return await self._db.run(read)

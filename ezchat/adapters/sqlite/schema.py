@@ -134,8 +134,21 @@ def _step_1(conn: sqlite3.Connection) -> None:
         log.warning("replaced unpaired surrogates in %d stored messages", repaired)
 
 
+def _step_2(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE users ADD COLUMN sessions_after REAL NOT NULL DEFAULT 0",
+        "ALTER TABLE users ADD COLUMN session_kept TEXT",
+        "CREATE TABLE revocations (position INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL,"
+        " user_id TEXT NOT NULL, at REAL NOT NULL, expires_at REAL NOT NULL, token_id TEXT,"
+        " kept TEXT)",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
+    Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from ezchat.domain import rules
-from ezchat.domain.errors import Conflict, RateLimited, Unauthorized
+from ezchat.domain.errors import Conflict, Forbidden, RateLimited, Unauthorized
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Credentials, User
+from ezchat.domain.model import Credentials, Revocation, User
 from ezchat.domain.ratelimit import FailureLimiter
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
 from ezchat.ports.storage import UserStore
 
 BAD_LOGIN = "wrong username or password"
+
+
+@dataclass(frozen=True)
+class Session:
+    """What a token (or a ticket) speaks for."""
+
+    user: User
+    token_id: str | None  # None for tokens issued before tokens had ids
+    issued_at: float
+    expires_at: float
+
+
+class RevokedTokens:
+    """Single tokens revoked and not yet expired, in memory: the token check's only extra work.
+    Fed by the revocation feed (every process, and the admin command) and the bus."""
+
+    def __init__(self) -> None:
+        self._until: dict[str, float] = {}
+
+    def add(self, revocation: Revocation, *, now: float) -> None:
+        if revocation.token_id is not None and revocation.expires_at > now:
+            self._until[revocation.token_id] = revocation.expires_at
+        if len(self._until) > 10_000:
+            self._until = {t: u for t, u in self._until.items() if u > now}
+
+    def __contains__(self, token_id: object) -> bool:
+        return token_id in self._until
+
+
 # A WebSocket ticket is for connecting now: long enough for a page to open the socket.
 TICKET_TTL_S = 30.0
 
@@ -34,11 +64,13 @@ class AuthService:
         tickets: TokenCodec | None = None,
         once: OneTimeKeys | None = None,
         ids: Callable[[], str] = new_id,
+        revoked: RevokedTokens | None = None,
     ) -> None:
         """``tickets`` (a codec signing under its own name) and ``once`` (where used tickets
         are remembered) enable WebSocket tickets."""
         self._tickets = tickets
         self._once = once
+        self.revoked = revoked or RevokedTokens()
         self._users = users
         self._hasher = hasher
         self._tokens = tokens
@@ -57,7 +89,10 @@ class AuthService:
         self._dummy_hash: str | None = None
 
     def issue_token(self, user_id: str) -> str:
-        return self._tokens.issue(user_id, expires_at=self._clock.now().timestamp() + self._ttl)
+        now = self._clock.now().timestamp()
+        return self._tokens.issue(
+            user_id, expires_at=now + self._ttl, token_id=self._ids(), issued_at=now
+        )
 
     async def register(
         self, username: str, password: str, display_name: str | None = None, *, client: str = ""
@@ -114,44 +149,58 @@ class AuthService:
                 self._by_client.fail(client, now=now)
             raise Unauthorized(BAD_LOGIN)
         self._by_name.succeed(name)
+        if user.disabled:  # said only to who knows the password
+            raise Forbidden("this account is disabled")
         return user, self.issue_token(user.id)
 
     async def authenticate(self, token: str | None) -> User:
         """The user a token speaks for. Raises ``Unauthorized`` when it is missing, forged,
-        expired, or its user is gone."""
-        user, _ = await self.session(token)
-        return user
+        expired, revoked, or its user is gone or disabled."""
+        return (await self.session(token)).user
 
-    async def session(self, token: str | None) -> tuple[User, float]:
-        """``authenticate``, and when the token expires (epoch seconds): a connection opened
-        with it must end then."""
+    async def session(self, token: str | None) -> Session:
+        """``authenticate``, with the token's id, issue and expiry times: what revocation
+        goes by, and when a connection opened with it must end. No storage round trip beyond
+        the (cached) user: revocations are in the user record and in memory."""
         if not token:
             raise Unauthorized("missing token")
         claims = self._tokens.read(token, now=self._clock.now().timestamp())
         if claims is None:
             raise Unauthorized("invalid or expired token")
-        user = await self._users.get(claims.user_id)
-        if user is None:
-            raise Unauthorized("invalid or expired token")
-        return user, claims.expires_at
+        return await self._admit(
+            claims.user_id, claims.token_id, claims.issued_at, claims.expires_at
+        )
 
-    def issue_ticket(self, user_id: str, *, session_expires_at: float) -> tuple[str, float]:
-        """A ticket for one WebSocket connection of ``user_id``, good for ``TICKET_TTL_S``:
-        (ticket, seconds it is valid). The connection it opens ends when the session that
-        asked for it does."""
+    async def _admit(
+        self, user_id: str, token_id: str | None, issued_at: float, expires_at: float
+    ) -> Session:
+        user = await self._users.get(user_id)
+        if user is None or not user.admits(token_id=token_id, issued_at=issued_at):
+            raise Unauthorized("invalid or expired token")
+        if token_id is not None and token_id in self.revoked:
+            raise Unauthorized("this token was revoked")
+        return Session(user, token_id, issued_at, expires_at)
+
+    def issue_ticket(self, session: Session) -> tuple[str, float]:
+        """A ticket for one WebSocket connection of the session's user, good for
+        ``TICKET_TTL_S``: (ticket, seconds it is valid). It carries the session's token id and
+        issue time, so revoking the session closes the connection too, which also ends when
+        the session does."""
         assert self._tickets is not None, "tickets are not configured"
         now = self._clock.now().timestamp()
         ticket = self._tickets.issue(
-            user_id,
+            session.user.id,
             expires_at=now + TICKET_TTL_S,
+            token_id=session.token_id,
+            issued_at=session.issued_at,
             once=self._ids(),
-            session_expires_at=session_expires_at,
+            session_expires_at=session.expires_at,
         )
         return ticket, TICKET_TTL_S
 
-    async def redeem_ticket(self, ticket: str) -> tuple[User, float]:
-        """The user a ticket speaks for, and when its session ends. Raises ``Unauthorized``
-        when it is forged, expired, used already, or its user is gone."""
+    async def redeem_ticket(self, ticket: str) -> Session:
+        """The session a ticket speaks for. Raises ``Unauthorized`` when it is forged,
+        expired, used already, or its session no longer works."""
         if self._tickets is None or self._once is None:
             raise Unauthorized("tickets are not accepted here")
         now = self._clock.now().timestamp()
@@ -160,10 +209,12 @@ class AuthService:
             raise Unauthorized("invalid or expired ticket")
         if not await self._once.claim(claims.once, ttl_s=max(1.0, claims.expires_at - now)):
             raise Unauthorized("this ticket was used already")
-        user = await self._users.get(claims.user_id)
-        if user is None:
-            raise Unauthorized("invalid or expired ticket")
-        return user, claims.session_expires_at or claims.expires_at
+        return await self._admit(
+            claims.user_id,
+            claims.token_id,
+            claims.issued_at,
+            claims.session_expires_at or claims.expires_at,
+        )
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:

@@ -162,7 +162,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 USER_TOKEN,
                 body=obj({"username": TEXT, "password": TEXT}),
                 auth=False,
-                errors=(401, 429),
+                errors=(401, 403, 429),
             )
         },
         "/api/auth/ws-ticket": {
@@ -171,6 +171,16 @@ def paths() -> dict[str, dict[str, Any]]:
                 201,
                 obj({"ticket": TEXT, "expires_in": {"type": "number"}}),
                 errors=(),
+            )
+        },
+        "/api/auth/logout": {"post": op("Revoke the calling token", 204, errors=())},
+        "/api/auth/logout-all": {"post": op("Revoke every token of the caller", 204, errors=())},
+        "/api/users/me/password": {
+            "put": op(
+                "Change the password; every other token of the caller is revoked",
+                204,
+                body=obj({"current_password": TEXT, "new_password": PASSWORD}),
+                errors=(404,),
             )
         },
         "/api/users/me": {

@@ -36,10 +36,32 @@ class TicketHandler(ApiHandler):
     async def post(self) -> None:
         """A one-time ticket to open /ws with (?ticket=), for browsers, which cannot set a
         header on a WebSocket and should not put a 30-day token in a URL."""
-        ticket, ttl = self.services.auth.issue_ticket(
-            self.user.id, session_expires_at=self.session_expires_at
-        )
+        assert self.session is not None
+        ticket, ttl = self.services.auth.issue_ticket(self.session)
         self.reply({"ticket": ticket, "expires_in": ttl}, 201)
+
+
+class LogoutHandler(ApiHandler):
+    async def post(self) -> None:
+        assert self.session is not None
+        await self.services.access.logout(self.session)
+        self.no_content()
+
+
+class LogoutAllHandler(ApiHandler):
+    async def post(self) -> None:
+        await self.services.access.logout_all(self.user.id)
+        self.no_content()
+
+
+class PasswordHandler(ApiHandler):
+    async def put(self) -> None:
+        body = self.body()
+        assert self.session is not None
+        await self.services.access.change_password(
+            self.session, body.text("current_password"), body.text("new_password")
+        )
+        self.no_content()
 
 
 class MeHandler(ApiHandler):

@@ -18,6 +18,7 @@ from ezchat.domain.errors import (
     Unauthorized,
 )
 from ezchat.domain.model import User
+from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.logs import RedactedLogging
@@ -75,7 +76,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         self._chunks: list[bytes] = []
         self._size = 0
         self._user: User | None = None
-        self.session_expires_at = 0.0
+        self.session: Session | None = None
         self._cors_headers()  # default headers are set before initialize; again with config
 
     @property
@@ -132,7 +133,8 @@ class ApiHandler(RedactedLogging, RequestHandler):
         if length is not None and length.isdigit() and int(length) > limit:
             raise TooLarge(f"request body must be at most {limit} bytes")
         if self.requires_auth:
-            self._user, self.session_expires_at = await self.services.auth.session(self._bearer())
+            self.session = await self.services.auth.session(self._bearer())
+            self._user = self.session.user
 
     def data_received(self, chunk: bytes) -> None:
         # A chunked body with no Content-Length: keep counting, stop keeping.

@@ -67,11 +67,16 @@ class Connection:
         max_bytes: int,
         on_overflow: Callable[[Connection], None] | None = None,
         greeting: bool = False,
+        token_id: str | None = None,
+        issued_at: float = 0.0,
     ) -> None:
         """``greeting``: nothing is written before ``greet`` sends the first frame (hello);
         frames sent until then wait behind it, within the same bounds."""
         self.socket = socket
         self.user_id = user_id
+        # The token it was opened with: what revoking access closes it by.
+        self.token_id = token_id
+        self.issued_at = issued_at
         self.session_id = session_id
         self._max_frames, self._max_bytes = max_frames, max_bytes
         self._queue: deque[bytes] = deque()

@@ -13,6 +13,7 @@ import asyncio
 import logging
 
 from ezchat.domain.events import (
+    AccessRevoked,
     ConversationCreated,
     ConversationDeleted,
     ConversationUpdated,
@@ -21,6 +22,7 @@ from ezchat.domain.events import (
     MessagePosted,
     ReceiptMoved,
 )
+from ezchat.domain.model import Revocation
 from ezchat.domain.services.conversations import (
     ConversationService,
     ConversationView,
@@ -30,7 +32,12 @@ from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.typing import TypingService
 from ezchat.entry import serialize
 from ezchat.entry.realtime import frames
-from ezchat.entry.realtime.connection import CLOSE_GOING_AWAY, Connection
+from ezchat.entry.realtime.connection import (
+    CLOSE_GOING_AWAY,
+    CLOSE_UNAUTHORIZED,
+    Connection,
+    wire,
+)
 from ezchat.entry.realtime.ordering import MessageOrder
 from ezchat.entry.realtime.presence import PresenceTimers
 from ezchat.entry.realtime.receipts import ReceiptWindow
@@ -119,6 +126,13 @@ class Hub:
         self.slow_closed += 1
         asyncio.get_running_loop().call_soon(self.remove, conn)
 
+    def revoke(self, revocation: Revocation) -> None:
+        """Close (4401) the user's connections opened with a token this revocation revokes."""
+        for conn in self.connections.of_user(revocation.user_id):
+            if revocation.revokes(token_id=conn.token_id, issued_at=conn.issued_at):
+                conn.send(wire(frames.error("unauthorized", "access revoked")))
+                conn.close(CLOSE_UNAUTHORIZED, "access revoked")
+
     # -- events ------------------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
@@ -129,6 +143,9 @@ class Hub:
         if isinstance(event, MessagePosted):
             self.messages_posted += 1
             self._order.offer(event)
+            return
+        if isinstance(event, AccessRevoked):
+            self.revoke(event.revocation)
             return
         if isinstance(event, MemberRemoved | ConversationDeleted):
             self._receipts.membership_changed(event)

@@ -30,6 +30,9 @@ class Connections:
     def __iter__(self) -> Iterator[Connection]:
         return iter([c for conns in self._by_user.values() for c in conns])
 
+    def of_user(self, user_id: str) -> list[Connection]:
+        return list(self._by_user.get(user_id, ()))
+
     def admit(self, user_id: str) -> str | None:
         """Why a new connection of ``user_id`` may not open, or None when it may."""
         if self._count >= self.max_connections:

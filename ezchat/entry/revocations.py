@@ -1,0 +1,71 @@
+"""The revocation feed, read by every server: revocations written by another process without a
+broker, or by the admin command, take effect here within ``REVOCATION_POLL_S``: the revoked
+token set, the cached user record, and open connections."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+
+from ezchat.domain.errors import StorageUnavailable
+from ezchat.domain.model import Revocation
+from ezchat.domain.services.auth import RevokedTokens
+from ezchat.ports.clock import Clock
+from ezchat.ports.storage import RevocationStore
+
+log = logging.getLogger(__name__)
+
+
+class RevocationFeed:
+    def __init__(
+        self,
+        store: RevocationStore,
+        *,
+        revoked: RevokedTokens,
+        clock: Clock,
+        poll_s: float,
+        apply: Callable[[Revocation], None],
+    ) -> None:
+        """``apply``: what else a revocation changes here (cached users, connections)."""
+        self._store = store
+        self._revoked = revoked
+        self._clock = clock
+        self._poll_s = poll_s
+        self._apply = apply
+        self._position = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        now = self._clock.now().timestamp()
+        self._position = await self._store.position()
+        for revocation in await self._store.active(now):
+            self._revoked.add(revocation, now=now)
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="revocation-feed")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._poll_s)
+            try:
+                await self.read()
+            except StorageUnavailable as exc:
+                log.warning("reading the revocation feed failed: %s", exc.message)
+            except Exception:
+                log.exception("reading the revocation feed failed")
+
+    async def read(self) -> int:
+        """Apply what was added since the last read; how many."""
+        found, self._position = await self._store.after(self._position)
+        now = self._clock.now().timestamp()
+        for revocation in found:
+            self._revoked.add(revocation, now=now)
+            self._apply(revocation)
+        return len(found)
