@@ -63,7 +63,7 @@ class EzChatApp:
     feed: RevocationFeed
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
-    async def start(self) -> None:
+    async def start(self, *, serving: bool = True) -> None:
         """Start every part in order, registering each one's teardown as it starts, so that
         ``aclose`` stops them in the reverse order and a failed start stops what it started:
         the hasher's threads, the bus, the connection counter, the storage (schema, writers),
@@ -82,7 +82,8 @@ class EzChatApp:
             await self.feed.start()
             stack.push_async_callback(self.feed.aclose)
             stack.push_async_callback(self.hub.aclose)
-            if self.services.config.process_count == 1 and not self.services.config.redis_url:
+            config = self.services.config
+            if serving and config.process_count == 1 and not config.redis_url:
                 # One process, no broker: no one can be connected anywhere yet.
                 await self.storage.stores.users.clear_presence()
             psutil.cpu_percent(interval=None)  # the first reading only starts the measurement

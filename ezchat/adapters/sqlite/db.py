@@ -4,6 +4,7 @@ translation of sqlite3 errors into the project's own."""
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import random
@@ -44,11 +45,14 @@ class SqliteDatabase:
         self._busy_ms = busy_timeout_ms
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
         self._conn: sqlite3.Connection | None = None
+        self._lock: int | None = None
 
     async def open(self) -> None:
         if self.path != ":memory:":
             try:
                 prepare_path(Path(self.path))
+                # Held while open: `restore` refuses to replace a database in use.
+                self._lock = hold_lock(Path(self.path), exclusive=False)
             except OSError as exc:
                 raise StorageUnavailable(f"cannot create {self.path}: {exc.strerror}") from exc
         await self.run(lambda _: None)
@@ -112,6 +116,9 @@ class SqliteDatabase:
         if self._conn is not None:
             await self.run(shut)
         self._executor.shutdown(wait=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the lock
+            self._lock = None
 
 
 @contextmanager
@@ -141,3 +148,29 @@ def prepare_path(path: Path) -> None:
                 name.chmod(0o600)
         except FileNotFoundError:
             pass
+
+
+def hold_lock(path: Path, *, exclusive: bool) -> int:
+    """A lock on the database's lock file (shared by running servers, exclusive for restore);
+    the descriptor holds it until closed (or the process dies). ``BlockingIOError`` when taken."""
+    fd = os.open(f"{path}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+@contextmanager
+def data_lock(path: Path, *, exclusive: bool) -> Iterator[bool]:
+    """Whether the lock could be taken, held for the block."""
+    try:
+        fd = hold_lock(path, exclusive=exclusive)
+    except BlockingIOError:
+        yield False
+        return
+    try:
+        yield True
+    finally:
+        os.close(fd)

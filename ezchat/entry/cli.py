@@ -1,0 +1,270 @@
+"""`python -m ezchat`: the admin command, with the server's own settings (config.yaml and the
+environment). Every subcommand works while the server runs; errors are one line and a non-zero
+exit, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import getpass
+import os
+import sqlite3
+import sys
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from ezchat.config import Config, ConfigError, load_config
+from ezchat.domain.errors import EzChatError
+
+SECRET_KEYS = {"secret_key"}
+
+
+class CommandError(Exception):
+    """What the operator reads: one line, exit 2."""
+
+
+def _masked_url(url: str | None) -> str | None:
+    if not url:
+        return url
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":****@")
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def check_config(config: Config, _: argparse.Namespace) -> None:
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if field.name in SECRET_KEYS and value:
+            value = "****"
+        elif field.name.endswith("_url"):
+            value = _masked_url(value)
+        print(f"{field.name.upper()}={'' if value is None else value}")
+
+
+# -- SQLite files ---------------------------------------------------------------------------
+
+
+def _sqlite_only(config: Config, what: str) -> Path:
+    if config.storage != "sqlite":
+        raise CommandError(
+            f"{what} works on the SQLite store; for MongoDB use mongodump/mongorestore "
+            "(see the README, Operating EZChat)"
+        )
+    return Path(config.database_path)
+
+
+def backup(config: Config, args: argparse.Namespace) -> None:
+    """A consistent copy of the live database (sqlite3's online backup), safe while the server
+    writes: the copy is the database as of one moment."""
+    from ezchat.adapters.sqlite.db import prepare_path
+
+    source = _sqlite_only(config, "backup")
+    if not source.exists():
+        raise CommandError(f"no database at {source} (SQLITE_PATH/DATA_DIR)")
+    target = Path(args.file)
+    if target.exists():
+        raise CommandError(f"{target} exists; choose a new file")
+    prepare_path(target)
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+        ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
+    if ok != "ok":
+        raise CommandError(f"the copy in {target} fails its integrity check: {ok}")
+    print(f"backed up {source} to {target} ({target.stat().st_size} bytes)")
+
+
+def restore(config: Config, args: argparse.Namespace) -> None:
+    """Put a backup in place. The server must be stopped: a running one holds the data lock."""
+    from ezchat.adapters.sqlite.db import data_lock, prepare_path
+    from ezchat.adapters.sqlite.schema import SCHEMA_VERSION, version_of
+
+    target = _sqlite_only(config, "restore")
+    source = Path(args.file)
+    if not source.exists():
+        raise CommandError(f"no backup at {source}")
+    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+        try:
+            ok = src.execute("PRAGMA integrity_check").fetchone()[0]
+            version = version_of(src)
+        except sqlite3.DatabaseError as exc:
+            raise CommandError(f"{source} is not an SQLite database: {exc}") from None
+        if ok != "ok":
+            raise CommandError(f"{source} fails its integrity check: {ok}")
+        if version > SCHEMA_VERSION:
+            raise CommandError(f"{source} is newer (schema {version}) than this EZChat")
+        with data_lock(target, exclusive=True) as held:
+            if not held:
+                raise CommandError(f"the server is running on {target}: stop it first")
+            for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
+                leftover.unlink(missing_ok=True)
+            prepare_path(target)
+            with contextlib.closing(sqlite3.connect(target)) as dst:
+                src.backup(dst)
+    print(f"restored {source} to {target}")
+
+
+def migrate(config: Config, args: argparse.Namespace) -> None:
+    if config.storage == "mongo":
+        asyncio.run(_migrate_mongo(config, args.apply))
+        return
+    from ezchat.adapters.sqlite.schema import pending, upgrade
+
+    path = _sqlite_only(config, "migrate")
+    if not path.exists():
+        raise CommandError(f"no database at {path} (SQLITE_PATH/DATA_DIR)")
+    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        _report([(m.version, m.description) for m in pending(conn)], args.apply)
+        if args.apply:
+            upgrade(conn)
+
+
+async def _migrate_mongo(config: Config, apply: bool) -> None:
+    from ezchat.adapters.mongo import mongo_database
+    from ezchat.adapters.mongo.schema import pending, upgrade
+
+    db = mongo_database(config)
+    try:
+        _report([(m.version, m.description) for m in await pending(db)], apply)
+        if apply:
+            await upgrade(db)
+    finally:
+        await db.close()
+
+
+def _report(steps: list[tuple[int, str]], apply: bool) -> None:
+    if not steps:
+        print("up to date")
+        return
+    for version, description in steps:
+        print(f"{'applying' if apply else 'pending'}: {version} {description}")
+    if not apply:
+        print("dry run: nothing changed (add --apply)")
+
+
+# -- users and stats, through the app's own services -----------------------------------------
+
+
+def _password(args: argparse.Namespace) -> str:
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if first != getpass.getpass("again: "):
+        raise CommandError("the passwords differ")
+    return first
+
+
+async def _with_app(config: Config, work: Callable[[Any], Awaitable[None]]) -> None:
+    from ezchat.entry.app import make_app
+
+    app = make_app(config)
+    await app.start(serving=False)
+    try:
+        await work(app.services)
+    finally:
+        await app.aclose()
+
+
+async def _user_id(services: Any, username: str) -> str:
+    user = await services.stores.users.get_by_username(username.lower())
+    if user is None:
+        raise CommandError(f"no user {username!r}")
+    return str(user.id)
+
+
+def users(config: Config, args: argparse.Namespace) -> None:
+    async def work(s: Any) -> None:
+        if args.action == "create":
+            user, _ = await s.auth.register(args.username, _password(args), args.display_name)
+            print(f"created {user.username} ({user.id})")
+        elif args.action in ("disable", "enable"):
+            uid = await _user_id(s, args.username)
+            await s.access.set_disabled(uid, args.action == "disable")
+            print(f"{args.action}d {args.username}")
+        elif args.action == "reset-password":
+            await s.access.reset_password(await _user_id(s, args.username), _password(args))
+            print(f"password of {args.username} reset; its tokens are revoked")
+        else:
+            for u in await s.stores.users.search("", 1_000_000):  # "" prefixes every name
+                print(f"{u.username}\t{u.id}\t{'disabled' if u.disabled else 'active'}")
+
+    asyncio.run(_with_app(config, work))
+
+
+def stats(config: Config, _: argparse.Namespace) -> None:
+    if config.storage != "sqlite":
+        raise CommandError("stats reads the SQLite store; for MongoDB use mongosh")
+    path = Path(config.database_path)
+    if not path.exists():
+        raise CommandError(f"no database at {path} (SQLITE_PATH/DATA_DIR)")
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
+        for table in ("users", "conversations", "messages"):
+            print(f"{table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]}")
+    size = sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if p.exists())
+    print(f"database: {path} ({size} bytes)")
+
+
+def serve(config: Config, _: argparse.Namespace) -> None:
+    from ezchat.entry.main import main
+
+    raise SystemExit(main())
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="python -m ezchat", description=__doc__)
+    sub = top.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="run the server (what main.py runs)").set_defaults(run=serve)
+    m = sub.add_parser("migrate", help="list pending schema steps; --apply applies them")
+    m.add_argument("--apply", action="store_true")
+    m.set_defaults(run=migrate)
+    b = sub.add_parser("backup", help="a consistent copy of the running SQLite database")
+    b.add_argument("file")
+    b.set_defaults(run=backup)
+    r = sub.add_parser("restore", help="put a backup in place (the server must be stopped)")
+    r.add_argument("file")
+    r.set_defaults(run=restore)
+    sub.add_parser("check-config", help="the effective settings, secrets masked").set_defaults(
+        run=check_config
+    )
+    sub.add_parser("stats", help="users, conversations, messages, database size").set_defaults(
+        run=stats
+    )
+    u = sub.add_parser("users", help="create, disable, enable, reset-password, list")
+    u.add_argument("action", choices=["create", "disable", "enable", "reset-password", "list"])
+    u.add_argument("username", nargs="?")
+    u.add_argument("--display-name")
+    u.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    u.set_defaults(run=users)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "action", None) not in (None, "list") and not args.username:
+        print("ezchat: users " + args.action + " needs a USERNAME", file=sys.stderr)
+        return 2
+    try:
+        config = load_config()
+        args.run(config, args)
+    except ConfigError as exc:
+        print(f"ezchat: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"ezchat: {exc}", file=sys.stderr)
+        return 2
+    except EzChatError as exc:
+        print(f"ezchat: {exc.message}", file=sys.stderr)
+        return 1
+    except (OSError, sqlite3.Error) as exc:
+        print(f"ezchat: {exc}", file=sys.stderr)
+        return 1
+    return 0
