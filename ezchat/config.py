@@ -34,6 +34,7 @@ class Config:
     debug: bool = True
     workers: int = 1
     log_level: str = "INFO"
+    log_format: str = "text"  # or "json": one object per line
     event_loop: str = "asyncio"
     max_body_bytes: int = 1_048_576
     idle_connection_timeout_s: float = 60.0
@@ -253,6 +254,8 @@ def _check(config: Config) -> None:
         raise ConfigError("MONGODB_URL must be set with STORAGE=mongo")
     if config.event_loop not in ("asyncio", "uvloop"):
         raise ConfigError("EVENT_LOOP must be asyncio or uvloop")
+    if config.log_format not in ("text", "json"):
+        raise ConfigError("LOG_FORMAT must be text or json")
     if config.log_level.upper() not in LOG_LEVELS:
         raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}")
     n = config.password_hash_n

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import re
+import uuid
+from contextvars import ContextVar
 from typing import Any
 
 from tornado.web import RequestHandler
@@ -13,6 +15,61 @@ access_log = logging.getLogger("tornado.access")
 app_log = logging.getLogger("tornado.application")
 
 _SECRET_PARAMS = re.compile(r"([?&](?:token|ticket|access_token|password)=)[^&#]*", re.IGNORECASE)
+
+
+# The id of the request being handled (each request runs in a task of its own, so in a context
+# of its own): on every log line written while handling it.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+_GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def assign_request_id(handler: RequestHandler) -> str:
+    """The client's X-Request-Id when it is a sane one, else a new one; set for the log lines
+    of this request and returned in the answer."""
+    given = handler.request.headers.get("X-Request-Id", "")
+    rid = given if _GOOD_ID.match(given) else uuid.uuid4().hex
+    request_id.set(rid)
+    handler.set_header("X-Request-Id", rid)
+    handler._ezchat_request_id = rid  # type: ignore[attr-defined]  # kept across clear()
+    return rid
+
+
+def keep_request_id(handler: RequestHandler) -> None:
+    """An error answer starts from cleared headers: put the request id back."""
+    rid = getattr(handler, "_ezchat_request_id", None)
+    if rid:
+        handler.set_header("X-Request-Id", rid)
+
+
+class RequestContext(logging.Filter):
+    """Adds ``request_id`` to every record (None outside a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_id.get()
+        return True
+
+
+def configure(*, level: str, fmt: str) -> None:
+    """The process's logging: text lines, or one JSON object per line (python-json-logger)."""
+    handler = logging.StreamHandler()
+    handler.addFilter(RequestContext())
+    if fmt == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(request_id)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s")
+        )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
 
 
 def redact(uri: str) -> str:
@@ -30,8 +87,20 @@ def log_request(handler: RequestHandler) -> None:
     status = handler.get_status()
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     if access_log.isEnabledFor(level):  # the redaction costs a regex: only for lines written
+        request = handler.request
+        duration_ms = round(1000.0 * request.request_time(), 2)
         access_log.log(
-            level, "%d %s %.2fms", status, summary(handler), 1000.0 * handler.request.request_time()
+            level,
+            "%d %s %.2fms",
+            status,
+            summary(handler),
+            duration_ms,
+            extra={
+                "method": request.method,
+                "path": redact(request.uri or ""),
+                "status": status,
+                "duration_ms": duration_ms,
+            },
         )
 
 

@@ -17,6 +17,7 @@ from tornado.web import Application
 
 from ezchat.config import Config, ConfigError, load_config, secret_key
 from ezchat.domain.errors import StorageUnavailable
+from ezchat.entry import logs
 from ezchat.entry.app import make_app
 
 log = logging.getLogger("ezchat")
@@ -182,10 +183,7 @@ def main() -> int:
     except ConfigError as exc:
         print(f"ezchat: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s [%(process)d] %(name)s: %(message)s",
-    )
+    logs.configure(level=config.log_level, fmt=config.log_format)
     if config.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         print(
             "ezchat: configuration error: EVENT_LOOP=uvloop but uvloop is not installed "

@@ -24,7 +24,7 @@ from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
-from ezchat.entry.logs import RedactedLogging
+from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.actions import ACTIONS
 from ezchat.entry.realtime.connection import (
@@ -94,6 +94,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         return same or self.services.config.origin_allowed(origin)
 
     def _json_headers(self) -> None:
+        keep_request_id(self)
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("X-Process-Time", f"{self.request.request_time():.6f}")
 
@@ -119,6 +120,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         return _Protocol(self, False, base.params)
 
     async def prepare(self) -> None:
+        assign_request_id(self)
         ticket = self.get_query_argument("ticket", None)
         if ticket:
             try:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
 import socket
 import sqlite3
 import threading
+import urllib.error
+import urllib.request
 
 from tornado.websocket import websocket_connect
 
@@ -162,3 +165,31 @@ def test_a_database_newer_than_the_code_stops_the_start_untouched(tmp_path):
     conn.close()
     out = _fails_at_start(ServerProcess(tmp_path))
     assert "newer than this EZChat" in out
+
+
+def test_json_logs_carry_the_request_fields_and_the_request_id(tmp_path):
+    server = ServerProcess(tmp_path, LOG_FORMAT="json", LOG_LEVEL="INFO")
+    try:
+        server.wait_ready()
+        req = urllib.request.Request(
+            f"{server.base}/api/users/me", headers={"X-Request-Id": "trace-42.a"}
+        )
+        try:
+            urllib.request.urlopen(req, timeout=5)
+        except urllib.error.HTTPError as exc:
+            assert exc.code == 401 and exc.headers["X-Request-Id"] == "trace-42.a"
+        with urllib.request.urlopen(f"{server.base}/health", timeout=5) as resp:
+            generated = resp.headers["X-Request-Id"]
+        bad = urllib.request.Request(f"{server.base}/health", headers={"X-Request-Id": "a b"})
+        with urllib.request.urlopen(bad, timeout=5) as resp:
+            assert resp.headers["X-Request-Id"] not in ("a b", "", None)
+    finally:
+        server.proc.send_signal(signal.SIGTERM)
+        out, _ = server.proc.communicate(timeout=15)
+        server.stop()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines), out
+    access = {x["request_id"]: x for x in lines if x["logger"] == "tornado.access"}
+    line = access["trace-42.a"]
+    assert (line["method"], line["path"], line["status"]) == ("GET", "/api/users/me", 401)
+    assert line["duration_ms"] >= 0 and generated in access

@@ -21,7 +21,7 @@ from ezchat.domain.model import User
 from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
-from ezchat.entry.logs import RedactedLogging
+from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
 
 log = logging.getLogger("ezchat.http")
 
@@ -89,6 +89,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         self.set_header("Cache-Control", "no-store")
         if hasattr(self, "services"):  # error answers start from here again: keep CORS
             self._cors_headers()
+        keep_request_id(self)
 
     def _allowed_origin(self) -> str | None:
         origin = self.request.headers.get("Origin")
@@ -102,7 +103,9 @@ class ApiHandler(RedactedLogging, RequestHandler):
         origin = self._allowed_origin()
         if origin is not None:
             self.set_header("Access-Control-Allow-Origin", origin)
-            self.set_header("Access-Control-Expose-Headers", "X-Process-Time, Retry-After")
+            self.set_header(
+                "Access-Control-Expose-Headers", "X-Process-Time, Retry-After, X-Request-Id"
+            )
 
     def allowed_methods(self) -> list[str]:
         """The methods this route answers (what a 405's Allow and a preflight list)."""
@@ -126,6 +129,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         return None  # answers depend on the caller and change often; never 304
 
     async def prepare(self) -> None:
+        assign_request_id(self)
         if self.request.method == "OPTIONS":
             return  # a preflight carries no credentials and no body
         limit = self.services.config.max_body_bytes

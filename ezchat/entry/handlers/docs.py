@@ -12,6 +12,7 @@ from tornado.web import StaticFileHandler
 from ezchat.entry import serialize
 from ezchat.entry.apidocs import asyncapi, openapi
 from ezchat.entry.handlers.base import ApiHandler
+from ezchat.entry.logs import assign_request_id
 
 STATIC = Path(__file__).resolve().parent.parent / "apidocs" / "static"
 
@@ -55,3 +56,6 @@ class DocsPageHandler(ApiHandler):
 
 class SwaggerAssetHandler(StaticFileHandler):
     """Swagger UI's own files, from the swagger-ui-bundle-v2 package."""
+
+    def prepare(self) -> None:
+        assign_request_id(self)

@@ -8,6 +8,7 @@ from pathlib import Path
 from tornado.web import StaticFileHandler
 
 from ezchat.entry.handlers.base import ApiHandler
+from ezchat.entry.logs import assign_request_id
 
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
 
@@ -23,6 +24,9 @@ class WebClientPage(ApiHandler):
 
 class WebClientAsset(StaticFileHandler):
     """The client's modules and stylesheet."""
+
+    def prepare(self) -> None:
+        assign_request_id(self)
 
     def set_extra_headers(self, path: str) -> None:
         self.set_header("Cache-Control", "no-cache")  # a new version is picked up at once
