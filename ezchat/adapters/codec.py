@@ -173,4 +173,5 @@ def message_in(d: Stored, message_id: str) -> Message:
         created_at=time_req(d["created_at"]),
         edited_at=time_in(_opt(d, "edited_at")),
         deleted=bool(_opt(d, "deleted")),
+        mentions=tuple(_listed(_opt(d, "mentions")) or ()),
     )

@@ -197,6 +197,12 @@ class ForwardingMessageStore(Forwarding):
             "count_unread", lambda: self._inner.count_unread(conversation_id, user_id, after_seq)
         )
 
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return await self._forward(
+            "count_mentions",
+            lambda: self._inner.count_mentions(conversation_id, user_id, after_seq),
+        )
+
     async def search(
         self, conversation_ids: list[str], words: list[str], limit: int
     ) -> list[Message]:

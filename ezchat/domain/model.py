@@ -236,6 +236,7 @@ class NewMessage:
     attachments: tuple[Attachment, ...]
     reply_to: str | None
     created_at: datetime
+    mentions: tuple[str, ...] = ()
 
     def stored(self, *, id: str, seq: int, rev: int) -> Message:
         """The message as a store keeps it, with the id, seq and rev it was given."""
@@ -250,6 +251,7 @@ class NewMessage:
             attachments=self.attachments,
             reply_to=self.reply_to,
             created_at=self.created_at,
+            mentions=self.mentions,
         )
 
 
@@ -269,6 +271,7 @@ class Message:
     reactions: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
     edited_at: datetime | None = None
     deleted: bool = False
+    mentions: tuple[str, ...] = ()  # user ids the text names (sorted)
 
     def reactions_dict(self) -> dict[str, list[str]]:
         return {emoji: list(users) for emoji, users in self.reactions}
@@ -297,7 +300,7 @@ class Message:
 
     def tombstone(self) -> Message:
         """The message as it stays after a delete: identity and place kept, content gone."""
-        return replace(self, text="", attachments=(), reactions=(), deleted=True)
+        return replace(self, text="", attachments=(), reactions=(), mentions=(), deleted=True)
 
 
 @dataclass(frozen=True)

@@ -187,6 +187,7 @@ def make_app(
         clock=clock,
         limits=limits,
         rate_limiter=KeyedRateLimiter(rate=config.message_rate_per_sec, burst=config.message_burst),
+        users=user_store,
     )
     presence = PresenceService(
         users=user_store, audience=users.audience, bus=bus, clock=clock, counter=counter

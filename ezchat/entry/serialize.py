@@ -67,6 +67,7 @@ def message(m: Message) -> dict[str, Any]:
         "created_at": iso(m.created_at),
         "edited_at": iso(m.edited_at),
         "deleted": m.deleted,
+        "mentions": list(m.mentions),
     }
 
 
@@ -102,6 +103,7 @@ def conversation(v: ConversationView) -> dict[str, Any]:
     out = conversation_base(v.conversation)
     out["last_message"] = message(v.last_message) if v.last_message else None
     out["unread_count"] = v.unread_count
+    out["mention_count"] = v.mention_count
     out["read_seq"] = v.member.read_seq
     out["pinned"] = v.member.pinned
     out["muted"] = v.member.muted

@@ -175,6 +175,9 @@ class MessageStore(Protocol):
     async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
         """Non-deleted messages above ``after_seq`` sent by others than ``user_id``."""
 
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        """Of those, the ones that mention ``user_id``."""
+
     async def search(
         self, conversation_ids: list[str], words: list[str], limit: int
     ) -> list[Message]:

@@ -195,3 +195,18 @@ async def test_an_item_the_store_cannot_hold_fails_alone_and_its_batch_mates_are
         assert isinstance(r, EzChatError) or r[1]
     page, _ = await stores.messages.page(conv.id, before=None, after=None, limit=10)
     assert {"one", "two"} <= {m.text for m in page}
+
+
+async def test_mentions_are_kept_and_counted_among_unread(stores, conv):
+    for i, who in enumerate([("b",), ("b", "c"), (), ("c",)]):
+        await stores.messages.add(replace(new_message(conv.id, "a", f"m{i}"), mentions=who))
+    page, _ = await stores.messages.page(conv.id, before=None, after=None, limit=10)
+    assert [m.mentions for m in page] == [("b",), ("b", "c"), (), ("c",)]
+    assert await stores.messages.count_mentions(conv.id, "b", 0) == 2
+    assert await stores.messages.count_mentions(conv.id, "b", 1) == 1
+    assert await stores.messages.count_mentions(conv.id, "c", 0) == 2
+    assert await stores.messages.count_mentions(conv.id, "a", 0) == 0  # own messages
+    edited = replace(page[0], mentions=("c",), text="changed")
+    stored = await stores.messages.replace(edited, expected_rev=page[0].rev)
+    assert (await stores.messages.get(conv.id, stored.id)).mentions == ("c",)
+    assert await stores.messages.count_mentions(conv.id, "b", 0) == 1

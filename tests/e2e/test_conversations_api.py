@@ -17,6 +17,7 @@ CONVERSATION_FIELDS = {
     "last_seq",
     "rev",
     "unread_count",
+    "mention_count",
     "read_seq",
     "pinned",
     "muted",

@@ -18,6 +18,7 @@ MESSAGE_FIELDS = {
     "created_at",
     "edited_at",
     "deleted",
+    "mentions",
 }
 
 

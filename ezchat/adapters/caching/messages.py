@@ -91,3 +91,16 @@ class CachedMessageStore(ForwardingMessageStore):
                 if m.seq > after_seq and not m.deleted and m.sender_id != user_id
             )
         return await self._inner.count_unread(conversation_id, user_id, after_seq)
+
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        page = self._caches.pages.peek(conversation_id)
+        if page is not None and page.messages and page.messages[0].seq <= after_seq + 1:
+            return sum(
+                1
+                for m in page.messages
+                if m.seq > after_seq
+                and not m.deleted
+                and m.sender_id != user_id
+                and user_id in m.mentions
+            )
+        return await self._inner.count_mentions(conversation_id, user_id, after_seq)

@@ -120,6 +120,17 @@ class MemoryMessageStore:
         start = bisect.bisect_right(timeline.seqs, after_seq)
         return sum(1 for m in timeline.messages[start:] if not m.deleted and m.sender_id != user_id)
 
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        timeline = self._db.timelines.get(conversation_id)
+        if timeline is None:
+            return 0
+        start = bisect.bisect_right(timeline.seqs, after_seq)
+        return sum(
+            1
+            for m in timeline.messages[start:]
+            if not m.deleted and m.sender_id != user_id and user_id in m.mentions
+        )
+
     async def search(
         self, conversation_ids: list[str], words: list[str], limit: int
     ) -> list[Message]:

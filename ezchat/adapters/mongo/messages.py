@@ -59,6 +59,7 @@ def message_doc(m: Message) -> dict[str, Any]:
         "created_at": time_out(m.created_at),
         "edited_at": time_out(m.edited_at),
         "deleted": m.deleted,
+        "mentions": list(m.mentions),
     }
 
 
@@ -206,6 +207,7 @@ class MongoMessageStore:
                     "reactions",
                     "edited_at",
                     "deleted",
+                    "mentions",
                 )
             }
             try:
@@ -282,6 +284,20 @@ class MongoMessageStore:
                     "seq": {"$gt": after_seq},
                     "sender_id": {"$ne": user_id},
                     "deleted": {"$ne": True},
+                }
+            )
+        )
+
+    @translated
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return int(
+            await self._messages.count_documents(
+                {
+                    "conversation_id": conversation_id,
+                    "seq": {"$gt": after_seq},
+                    "sender_id": {"$ne": user_id},
+                    "deleted": {"$ne": True},
+                    "mentions": user_id,
                 }
             )
         )

@@ -39,7 +39,8 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
     message = new.stored(id=new_id(), seq=conv["last_seq"] + 1, rev=conv["rev"] + 1)
     conn.execute(
         "INSERT INTO messages (id, conversation_id, seq, rev, client_id, sender_id, text,"
-        " attachments, reply_to, reactions, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " attachments, reply_to, reactions, created_at, mentions)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             message.id,
             message.conversation_id,
@@ -52,6 +53,7 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
             message.reply_to,
             "[]",
             time_out(message.created_at),
+            json.dumps(list(message.mentions)),
         ),
     )
     conn.execute(
@@ -126,7 +128,8 @@ class SqliteMessageStore:
                 rev = conv["rev"] + 1
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
-                    " edited_at = ?, deleted = ? WHERE id = ? AND conversation_id = ? AND rev = ?",
+                    " edited_at = ?, deleted = ?, mentions = ?"
+                    " WHERE id = ? AND conversation_id = ? AND rev = ?",
                     (
                         rev,
                         m.text,
@@ -134,6 +137,7 @@ class SqliteMessageStore:
                         json.dumps(reactions_out(m.reactions)),
                         time_out(m.edited_at),
                         int(m.deleted),
+                        json.dumps(list(m.mentions)),
                         m.id,
                         m.conversation_id,
                         expected_rev,
@@ -209,6 +213,17 @@ class SqliteMessageStore:
                 "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ?"
                 " AND sender_id <> ? AND deleted = 0",
                 (conversation_id, after_seq, user_id),
+            ).fetchone()
+            return int(row[0])
+
+        return await self._db.run(read)
+
+    async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM messages WHERE conversation_id = ? AND seq > ?"
+                " AND sender_id <> ? AND deleted = 0 AND instr(mentions, ?) > 0",
+                (conversation_id, after_seq, user_id, json.dumps(user_id)),
             ).fetchone()
             return int(row[0])
 

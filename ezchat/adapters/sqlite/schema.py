@@ -149,6 +149,13 @@ def _step_2(conn: sqlite3.Connection) -> None:
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
+    Migration(
+        3,
+        "messages: mentions",
+        lambda conn: conn.execute(
+            "ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]'"
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -39,6 +39,7 @@ class ConversationView:
     member: Member
     last_message: Message | None
     unread_count: int
+    mention_count: int = 0  # unread messages that mention the member
 
 
 def views_without_messages(conv: Conversation, user_ids: Iterable[str]) -> list[ConversationView]:
@@ -151,12 +152,14 @@ class ConversationService:
     async def _view(
         self, conv: Conversation, member: Member, last: Message | None
     ) -> ConversationView:
-        unread = (
-            await self._messages.count_unread(conv.id, member.user_id, member.read_seq)
-            if conv.last_seq > member.read_seq
-            else 0
-        )
-        return ConversationView(conv, member, last, unread)
+        unread = mentions = 0
+        if conv.last_seq > member.read_seq:
+            unread = await self._messages.count_unread(conv.id, member.user_id, member.read_seq)
+            if unread:
+                mentions = await self._messages.count_mentions(
+                    conv.id, member.user_id, member.read_seq
+                )
+        return ConversationView(conv, member, last, unread, mentions)
 
     # -- creating ----------------------------------------------------------------------------
 

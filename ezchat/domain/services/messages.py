@@ -19,6 +19,7 @@ from ezchat.domain.errors import (
 )
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
+from ezchat.domain.mentions import find_mentions
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -26,6 +27,7 @@ from ezchat.domain.model import (
     Message,
     NewMessage,
     PointerUpdate,
+    Presence,
     Receipt,
     Role,
 )
@@ -34,7 +36,7 @@ from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
-from ezchat.ports.storage import ConversationStore, MessageStore
+from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
 
 # Changes of one message by writers in other processes: attempts before giving up (409).
 MAX_WRITE_ATTEMPTS = 50
@@ -54,7 +56,10 @@ class MessageService:
         clock: Clock,
         limits: rules.Limits,
         rate_limiter: KeyedRateLimiter | None = None,
+        users: UserStore | None = None,
     ) -> None:
+        """``users``: to resolve @mentions (without it, messages mention no one)."""
+        self._users = users
         self._rate = rate_limiter
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -86,6 +91,7 @@ class MessageService:
                 attachments=files,
                 reply_to=c.reply_to,
                 created_at=self._clock.now(),
+                mentions=await self._mentions(conv, caller, body),
             )
         )
         if not created:
@@ -126,6 +132,8 @@ class MessageService:
     async def edit(self, caller: str, command: EditMessage) -> Message:
         self._take_token(caller)
         text = command.text
+        conv, _ = await self._conversations.require_member(caller, command.conversation_id)
+        mentions = await self._mentions(conv, caller, text)
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.sender_id != caller:
@@ -137,7 +145,7 @@ class MessageService:
             )
             if new_text == m.text:
                 return None
-            return replace(m, text=new_text, edited_at=self._clock.now())
+            return replace(m, text=new_text, edited_at=self._clock.now(), mentions=mentions)
 
         return await self._mutate(
             caller, command.conversation_id, command.message_id, change, "edited"
@@ -171,6 +179,23 @@ class MessageService:
         return await self._mutate(
             caller, command.conversation_id, command.message_id, change, "reaction"
         )
+
+    async def _mentions(self, conv: Conversation, caller: str, text: str) -> tuple[str, ...]:
+        """The members ``text`` mentions (the sender never). ``@all`` (every member) and
+        ``@here`` (every member online or away) count only from a group's admins."""
+        if "@" not in text or self._users is None:
+            return ()
+        users = await self._users.get_many([m.user_id for m in conv.members])
+        found = find_mentions(text, {u.username: u.id for u in users.values()})
+        ids = set(found.user_ids)
+        me = conv.member(caller)
+        if conv.type is ConversationType.GROUP and me is not None and me.role is Role.ADMIN:
+            if found.everyone:
+                ids |= conv.member_ids
+            elif found.present:
+                ids |= {u.id for u in users.values() if u.status is not Presence.OFFLINE}
+        ids.discard(caller)
+        return tuple(sorted(ids))
 
     def _take_token(self, caller: str) -> None:
         """Sends, edits and reactions share one token bucket per user."""

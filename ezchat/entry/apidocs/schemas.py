@@ -84,6 +84,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "created_at": TIME,
                 "edited_at": nullable(TIME),
                 "deleted": {"type": "boolean"},
+                "mentions": {"type": "array", "items": ID},
             }
         ),
         "Conversation": obj(
@@ -100,6 +101,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "last_seq": SEQ,
                 "rev": SEQ,
                 "unread_count": SEQ,
+                "mention_count": SEQ,
                 "read_seq": SEQ,
                 "pinned": {"type": "boolean"},
                 "muted": {"type": "boolean"},
