@@ -16,6 +16,7 @@ from ezchat.domain.model import (
     ConversationType,
     Member,
     Message,
+    NotifyLevel,
     Presence,
     Revocation,
     Role,
@@ -138,6 +139,7 @@ def member_in(d: Stored) -> Member:
         delivered_seq=_opt(d, "delivered_seq", 0),
         pinned=bool(_opt(d, "pinned")),
         muted=bool(_opt(d, "muted")),
+        notify=NotifyLevel(level) if (level := _opt(d, "notify")) else None,
     )
 
 

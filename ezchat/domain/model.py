@@ -25,6 +25,14 @@ class ConversationType(StrEnum):
     GROUP = "group"
 
 
+class NotifyLevel(StrEnum):
+    """What of a conversation reaches a member who is not looking."""
+
+    ALL = "all"
+    MENTIONS = "mentions"
+    NONE = "none"
+
+
 class Role(StrEnum):
     ADMIN = "admin"
     MEMBER = "member"
@@ -120,6 +128,7 @@ class Member:
     delivered_seq: int = 0
     pinned: bool = False
     muted: bool = False
+    notify: NotifyLevel | None = None  # None: the conversation type's default
 
     def advanced(self, update: PointerUpdate) -> Member:
         """The member with both pointers moved forward only (never back)."""
@@ -164,13 +173,16 @@ class MemberChange:
     role: Role | None = None
     pinned: bool | None = None
     muted: bool | None = None
+    notify: NotifyLevel | None = None
 
     def fields(self) -> dict[str, object]:
-        return {
-            k: v
-            for k, v in (("role", self.role), ("pinned", self.pinned), ("muted", self.muted))
-            if v is not None
-        }
+        pairs = (
+            ("role", self.role),
+            ("pinned", self.pinned),
+            ("muted", self.muted),
+            ("notify", self.notify),
+        )
+        return {k: v for k, v in pairs if v is not None}
 
     def applied(self, member: Member) -> Member:
         return replace(member, **self.fields())  # type: ignore[arg-type]

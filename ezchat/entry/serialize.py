@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ezchat.domain.model import Attachment, Contact, Conversation, Member, Message, Receipt, User
+from ezchat.domain.notify import level_of
 from ezchat.domain.services.conversations import ConversationView
 
 
@@ -107,6 +108,7 @@ def conversation(v: ConversationView) -> dict[str, Any]:
     out["read_seq"] = v.member.read_seq
     out["pinned"] = v.member.pinned
     out["muted"] = v.member.muted
+    out["notify"] = level_of(v.member, v.conversation.type).value
     return out
 
 

@@ -3,7 +3,7 @@ from dataclasses import replace
 import pytest
 
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import MemberChange, PointerUpdate, Role
+from ezchat.domain.model import MemberChange, NotifyLevel, PointerUpdate, Role
 from tests.contract.builders import direct, group, member, new_message
 
 pytestmark = pytest.mark.gen_test
@@ -53,6 +53,12 @@ async def test_members_are_added_removed_and_updated(stores):
     updated = await stores.conversations.update_member(conv.id, "c", MemberChange(muted=True))
     c = updated.member("c")
     assert (c.role, c.pinned, c.muted) == (Role.ADMIN, True, True)
+    assert c.notify is None  # the conversation type's default
+    updated = await stores.conversations.update_member(
+        conv.id, "c", MemberChange(notify=NotifyLevel.NONE)
+    )
+    assert updated.member("c").notify is NotifyLevel.NONE and updated.member("c").muted
+    assert (await stores.conversations.get(conv.id)).member("c").notify is NotifyLevel.NONE
     with pytest.raises(NotFound):
         await stores.conversations.update_member(conv.id, "zed", MemberChange(muted=True))
     with pytest.raises(NotFound):

@@ -18,6 +18,7 @@ CONVERSATION_FIELDS = {
     "rev",
     "unread_count",
     "mention_count",
+    "notify",
     "read_seq",
     "pinned",
     "muted",
@@ -219,3 +220,28 @@ async def test_a_crafted_cursor_is_a_400_never_a_500(api, payload):
     assert (r.status, r.error) == (400, "invalid_request"), r.body
     r = await api.call("GET", "/api/conversations?cursor=" + "A" * 10_000, token=token)
     assert (r.status, r.error) == (400, "invalid_request")
+
+
+async def test_the_notify_setting_defaults_by_type_and_is_the_callers_own(api):
+    a, ta = await api.register("alice")
+    b, tb = await api.register("bob")
+    direct = await api.call(
+        "POST", "/api/conversations", {"type": "direct", "user_id": b["id"]}, token=ta
+    )
+    group = await api.call(
+        "POST",
+        "/api/conversations",
+        {"type": "group", "name": "g", "member_ids": [b["id"]]},
+        token=ta,
+    )
+    assert (direct.body["notify"], group.body["notify"]) == ("all", "mentions")
+    r = await api.call(
+        "PUT", f"/api/conversations/{group.body['id']}/settings", {"notify": "none"}, token=tb
+    )
+    assert r.status == 200 and r.body["notify"] == "none"
+    mine = await api.call("GET", f"/api/conversations/{group.body['id']}", token=ta)
+    assert mine.body["notify"] == "mentions"
+    bad = await api.call(
+        "PUT", f"/api/conversations/{group.body['id']}/settings", {"notify": "loud"}, token=tb
+    )
+    assert (bad.status, bad.body["error"]["field"]) == (400, "notify")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from enum import StrEnum
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
@@ -17,7 +18,6 @@ from ezchat.domain.model import (
     Member,
     MemberChange,
     PointerUpdate,
-    Role,
 )
 
 
@@ -32,6 +32,7 @@ def member_doc(conversation_id: str, m: Member) -> dict[str, Any]:
         "delivered_seq": m.delivered_seq,
         "pinned": m.pinned,
         "muted": m.muted,
+        "notify": m.notify.value if m.notify else None,
     }
 
 
@@ -168,7 +169,7 @@ class MongoConversationStore:
     async def update_member(
         self, conversation_id: str, user_id: str, change: MemberChange
     ) -> Conversation:
-        fields = {k: v.value if isinstance(v, Role) else v for k, v in change.fields().items()}
+        fields = {k: v.value if isinstance(v, StrEnum) else v for k, v in change.fields().items()}
         result = await self._members.update_one(
             {"_id": f"{conversation_id}|{user_id}"},
             {"$set": fields} if fields else {"$set": {"user_id": user_id}},

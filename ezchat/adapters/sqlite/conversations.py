@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
+from enum import StrEnum
 
 from ezchat.adapters.codec import conversation_in, member_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
@@ -14,7 +15,6 @@ from ezchat.domain.model import (
     Member,
     MemberChange,
     PointerUpdate,
-    Role,
 )
 
 
@@ -176,7 +176,8 @@ class SqliteConversationStore:
         self, conversation_id: str, user_id: str, change: MemberChange
     ) -> Conversation:
         values = {
-            k: v.value if isinstance(v, Role) else int(bool(v)) for k, v in change.fields().items()
+            k: v.value if isinstance(v, StrEnum) else int(bool(v))
+            for k, v in change.fields().items()
         }
         # Only the columns named (fixed names, never input); "user_id = user_id" keeps the
         # statement valid with none, so a missing member is still reported.

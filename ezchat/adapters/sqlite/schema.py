@@ -156,8 +156,14 @@ MIGRATIONS = [
             "ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]'"
         ),
     ),
+    Migration(
+        4,
+        "members: notify",
+        lambda conn: conn.execute("ALTER TABLE members ADD COLUMN notify TEXT"),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
+assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"
 
 
 def version_of(conn: sqlite3.Connection) -> int:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from ezchat.domain import rules
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.events import MemberAdded, MemberRemoved
-from ezchat.domain.model import Conversation, ConversationType, Member, MemberChange, Role
+from ezchat.domain.model import (
+    Conversation,
+    ConversationType,
+    Member,
+    MemberChange,
+    NotifyLevel,
+    Role,
+)
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import (
     ConversationService,
@@ -111,11 +118,21 @@ class MemberService:
         *,
         pinned: bool | None = None,
         muted: bool | None = None,
+        notify: str | None = None,
     ) -> ConversationView:
         conv, me = await self._conversations.require_member(caller, conversation_id)
+        level = None
+        if notify is not None:
+            try:
+                level = NotifyLevel(notify)
+            except ValueError:
+                raise InvalidRequest(
+                    "notify must be 'all', 'mentions' or 'none'", field="notify"
+                ) from None
         change = MemberChange(
             pinned=None if pinned is None or pinned == me.pinned else pinned,
             muted=None if muted is None or muted == me.muted else muted,
+            notify=None if level is None or level == me.notify else level,
         )
         if change.fields():
             conv = await self._store.update_member(conv.id, caller, change)

@@ -294,7 +294,14 @@ def paths() -> dict[str, dict[str, Any]]:
                 "The caller's own settings",
                 200,
                 CONVERSATION,
-                body=obj({}, {"pinned": {"type": "boolean"}, "muted": {"type": "boolean"}}),
+                body=obj(
+                    {},
+                    {
+                        "pinned": {"type": "boolean"},
+                        "muted": {"type": "boolean"},
+                        "notify": {"enum": ["all", "mentions", "none"]},
+                    },
+                ),
             )
         },
         c + "/messages": {

@@ -105,6 +105,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "read_seq": SEQ,
                 "pinned": {"type": "boolean"},
                 "muted": {"type": "boolean"},
+                "notify": {"enum": ["all", "mentions", "none"]},
             }
         ),
         "Contact": obj(

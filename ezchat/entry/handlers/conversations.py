@@ -89,5 +89,6 @@ class SettingsHandler(ApiHandler):
             conversation_id,
             pinned=body.optional_bool("pinned"),
             muted=body.optional_bool("muted"),
+            notify=body.optional_text("notify"),
         )
         self.reply(serialize.conversation(view))
