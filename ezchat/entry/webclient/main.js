@@ -47,7 +47,9 @@ $("#auth-form").addEventListener("submit", guarded(async (event) => {
   await enter(answer.user);
 }));
 
-$("#logout").addEventListener("click", () => {
+$("#logout").addEventListener("click", async () => {
+  // Revoke the token on the server too: a copy of it left anywhere stops working.
+  await api.call("POST", "/api/auth/logout").catch(() => {});
   api.setToken(null);
   window.location.reload();
 });
