@@ -171,3 +171,12 @@ def test_errors_are_one_line_and_a_non_zero_exit(tmp_path):
         run = ezchat(tmp_path, *args)
         assert run.returncode == 2, (args, run.stderr)
         assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+
+
+def test_migrate_on_mongodb_lists_then_applies(tmp_path, nx_server):
+    env = {"STORAGE": "mongo", "MONGODB_URL": nx_server.url, "MONGODB_DB": f"m{time.time_ns()}"}
+    dry = ezchat(tmp_path, "migrate", **env)
+    assert dry.returncode == 0 and "pending: 1" in dry.stdout, dry.stderr
+    applied = ezchat(tmp_path, "migrate", "--apply", **env)
+    assert applied.returncode == 0 and "applying: 1" in applied.stdout, applied.stderr
+    assert ezchat(tmp_path, "migrate", **env).stdout.strip() == "up to date"
