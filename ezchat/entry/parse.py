@@ -44,13 +44,6 @@ def not_text(field: str) -> InvalidRequest:
     )
 
 
-def check_text(value: str, field: str) -> str:
-    """Refuse a string holding a lone surrogate, naming the field (query and path values)."""
-    if has_lone_surrogate(value):
-        raise not_text(field)
-    return value
-
-
 def _find_lone_surrogate(value: object) -> str | None:
     """The path of the first string (or key) in ``value`` holding a lone surrogate. Iterative:
     the nesting may be as deep as the JSON reader allowed."""
