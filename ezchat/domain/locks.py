@@ -29,6 +29,3 @@ class KeyedLocks:
                 del self._locks[key]  # nobody waits: forget the key
             else:
                 self._locks[key] = (lock, users - 1)
-
-    def __len__(self) -> int:
-        return len(self._locks)

@@ -310,6 +310,10 @@ class Message:
                 out.append((e, users))
         return replace(self, reactions=tuple(out))
 
+    def counts_as_unread_for(self, user_id: str) -> bool:
+        """Unread counts others' messages that still stand."""
+        return not self.deleted and self.sender_id != user_id
+
     def tombstone(self) -> Message:
         """The message as it stays after a delete: identity and place kept, content gone."""
         return replace(self, text="", attachments=(), reactions=(), mentions=(), deleted=True)

@@ -68,7 +68,7 @@ class Caches:
 
     def note_messages(self, conversation_id: str, messages: list[Message]) -> None:
         """New or changed messages: move the cached counters, update the cached page."""
-        conv = self.conversations.peek(conversation_id)
+        conv = self.conversations.get(conversation_id)
         if conv is not None:
             activity = [m.created_at for m in messages if m.rev and m.seq > conv.last_seq]
             self.conversations.put(
@@ -84,7 +84,7 @@ class Caches:
             )
         else:
             self.conversations.pop(conversation_id)  # a load in flight predates these
-        page = self.pages.peek(conversation_id)
+        page = self.pages.get(conversation_id)
         if page is None:
             self.pages.pop(conversation_id)  # likewise
             return
@@ -103,7 +103,7 @@ class Caches:
         self.pages.put(conversation_id, _Page(msgs[-PAGE:], more))
 
     def note_member(self, conversation_id: str, member: Member) -> None:
-        conv = self.conversations.peek(conversation_id)
+        conv = self.conversations.get(conversation_id)
         if conv is not None and conv.member(member.user_id) is not None:
             members = tuple(member if m.user_id == member.user_id else m for m in conv.members)
             self.conversations.put(conversation_id, replace(conv, members=members))

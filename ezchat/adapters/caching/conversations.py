@@ -69,7 +69,7 @@ class CachedConversationStore(ForwardingConversationStore):
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         await self._inner.advance_pointers_many(updates)
         for u in updates:
-            conv = self._convs.peek(u.conversation_id)
+            conv = self._convs.get(u.conversation_id)
             old = conv.member(u.user_id) if conv else None
             if old is None:
                 self._convs.pop(u.conversation_id)
@@ -91,7 +91,7 @@ class CachedConversationStore(ForwardingConversationStore):
             if self._convs.changes == changes:  # no conversation changed meanwhile
                 for c in convs:
                     self._convs.fill(c.id, c)
-            return [self._convs.peek(c.id) or c for c in convs]
+            return [self._convs.get(c.id) or c for c in convs]
         self._lists.stats.hits += 1
         out = []
         for cid in ids:

@@ -8,7 +8,7 @@ flight as stale, and a stale load's result is returned to its caller but not kep
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Hashable, Iterator
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -55,10 +55,7 @@ class KeyedCache(Generic[K, V]):
     # -- reading -----------------------------------------------------------------------------
 
     def get(self, key: K) -> V | None:
-        return self._data.get(key)
-
-    def peek(self, key: K) -> V | None:
-        """``get`` that counts neither hit nor miss (for bookkeeping reads)."""
+        """What is held, counting neither hit nor miss (``load`` counts)."""
         return self._data.get(key)
 
     def __contains__(self, key: object) -> bool:
@@ -66,9 +63,6 @@ class KeyedCache(Generic[K, V]):
 
     def __len__(self) -> int:
         return len(self._data)
-
-    def __iter__(self) -> Iterator[K]:
-        return iter(list(self._data))
 
     @property
     def currsize(self) -> float:

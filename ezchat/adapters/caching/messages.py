@@ -39,7 +39,7 @@ class CachedMessageStore(ForwardingMessageStore):
         return results
 
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
-        page = self._caches.pages.peek(conversation_id)
+        page = self._caches.pages.get(conversation_id)
         if page is not None:
             for m in reversed(page.messages):
                 if m.id == message_id:
@@ -72,7 +72,7 @@ class CachedMessageStore(ForwardingMessageStore):
         out: dict[str, Message] = {}
         missing = []
         for cid in conversation_ids:
-            page = self._caches.pages.peek(cid)
+            page = self._caches.pages.get(cid)
             if page is not None and (page.messages or not page.more):
                 if page.messages:
                     out[cid] = page.messages[-1]
@@ -82,25 +82,23 @@ class CachedMessageStore(ForwardingMessageStore):
             out.update(await self._inner.last_messages(missing))
         return out
 
+    def _unread_from_page(
+        self, conversation_id: str, user_id: str, after_seq: int
+    ) -> list[Message] | None:
+        """The unread messages, when the cached page reaches back far enough; else None."""
+        page = self._caches.pages.get(conversation_id)
+        if page is None or not page.messages or page.messages[0].seq > after_seq + 1:
+            return None
+        return [m for m in page.messages if m.seq > after_seq and m.counts_as_unread_for(user_id)]
+
     async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        page = self._caches.pages.peek(conversation_id)
-        if page is not None and page.messages and page.messages[0].seq <= after_seq + 1:
-            return sum(
-                1
-                for m in page.messages
-                if m.seq > after_seq and not m.deleted and m.sender_id != user_id
-            )
-        return await self._inner.count_unread(conversation_id, user_id, after_seq)
+        unread = self._unread_from_page(conversation_id, user_id, after_seq)
+        if unread is None:
+            return await self._inner.count_unread(conversation_id, user_id, after_seq)
+        return len(unread)
 
     async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        page = self._caches.pages.peek(conversation_id)
-        if page is not None and page.messages and page.messages[0].seq <= after_seq + 1:
-            return sum(
-                1
-                for m in page.messages
-                if m.seq > after_seq
-                and not m.deleted
-                and m.sender_id != user_id
-                and user_id in m.mentions
-            )
-        return await self._inner.count_mentions(conversation_id, user_id, after_seq)
+        unread = self._unread_from_page(conversation_id, user_id, after_seq)
+        if unread is None:
+            return await self._inner.count_mentions(conversation_id, user_id, after_seq)
+        return sum(1 for m in unread if user_id in m.mentions)

@@ -26,7 +26,7 @@ def apply_remote(caches: Caches, event: Event) -> None:
     if isinstance(event, MessagePosted | MessageChanged):
         caches.note_messages(event.message.conversation_id, [event.message])
     elif isinstance(event, ReceiptMoved):
-        conv = caches.conversations.peek(event.conversation_id)
+        conv = caches.conversations.get(event.conversation_id)
         old = conv.member(event.user_id) if conv else None
         if old is not None:
             moved = PointerUpdate.of(

@@ -113,23 +113,19 @@ class MemoryMessageStore:
                 out[cid] = timeline.messages[-1]
         return out
 
-    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+    def _unread(self, conversation_id: str, user_id: str, after_seq: int) -> list[Message]:
         timeline = self._db.timelines.get(conversation_id)
         if timeline is None:
-            return 0
+            return []
         start = bisect.bisect_right(timeline.seqs, after_seq)
-        return sum(1 for m in timeline.messages[start:] if not m.deleted and m.sender_id != user_id)
+        return [m for m in timeline.messages[start:] if m.counts_as_unread_for(user_id)]
+
+    async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
+        return len(self._unread(conversation_id, user_id, after_seq))
 
     async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        timeline = self._db.timelines.get(conversation_id)
-        if timeline is None:
-            return 0
-        start = bisect.bisect_right(timeline.seqs, after_seq)
-        return sum(
-            1
-            for m in timeline.messages[start:]
-            if not m.deleted and m.sender_id != user_id and user_id in m.mentions
-        )
+        unread = self._unread(conversation_id, user_id, after_seq)
+        return sum(1 for m in unread if user_id in m.mentions)
 
     async def search(
         self, conversation_ids: list[str], words: list[str], limit: int

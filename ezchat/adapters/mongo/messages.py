@@ -77,6 +77,16 @@ def unstorable(new: NewMessage) -> InvalidRequest | None:
     return None
 
 
+def _unread(conversation_id: str, user_id: str, after_seq: int) -> dict[str, Any]:
+    """Others' messages above ``after_seq``, not deleted."""
+    return {
+        "conversation_id": conversation_id,
+        "seq": {"$gt": after_seq},
+        "sender_id": {"$ne": user_id},
+        "deleted": {"$ne": True},
+    }
+
+
 class MongoMessageStore:
     def __init__(self, db: MongoDatabase) -> None:
         self._messages = db["messages"]
@@ -278,29 +288,13 @@ class MongoMessageStore:
     @translated
     async def count_unread(self, conversation_id: str, user_id: str, after_seq: int) -> int:
         return int(
-            await self._messages.count_documents(
-                {
-                    "conversation_id": conversation_id,
-                    "seq": {"$gt": after_seq},
-                    "sender_id": {"$ne": user_id},
-                    "deleted": {"$ne": True},
-                }
-            )
+            await self._messages.count_documents(_unread(conversation_id, user_id, after_seq))
         )
 
     @translated
     async def count_mentions(self, conversation_id: str, user_id: str, after_seq: int) -> int:
-        return int(
-            await self._messages.count_documents(
-                {
-                    "conversation_id": conversation_id,
-                    "seq": {"$gt": after_seq},
-                    "sender_id": {"$ne": user_id},
-                    "deleted": {"$ne": True},
-                    "mentions": user_id,
-                }
-            )
-        )
+        query = {**_unread(conversation_id, user_id, after_seq), "mentions": user_id}
+        return int(await self._messages.count_documents(query))
 
     @translated
     async def search(
