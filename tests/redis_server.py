@@ -9,6 +9,8 @@ import subprocess
 import tempfile
 import time
 
+from tests.ports import free_port
+
 
 def answers(port: int) -> bool:
     try:
@@ -24,11 +26,7 @@ class RedisServer:
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed (make test installs it)")
-        if port is None:
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", 0))
-                port = s.getsockname()[1]
-        self.port = port
+        self.port = free_port() if port is None else port
         self._dir = tempfile.mkdtemp(prefix="ezchat-redis-")
         self._exe = exe
         self.proc: subprocess.Popen[bytes] | None = None

@@ -6,7 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class ServerProcess:
@@ -30,28 +25,33 @@ class ServerProcess:
     started: list[ServerProcess] = []
 
     def __init__(self, data_dir: Path, **env: str) -> None:
+        # A port of our choosing can still be taken before the server binds it; only then, and
+        # only for a port we chose, wait_ready starts the server again on another.
+        self._chosen_port = "PORT" not in env
         self.port = int(env.pop("PORT", free_port()))
-        environ = {
+        self._environ = {
             **os.environ,
             "DATA_DIR": str(data_dir),
             "PASSWORD_HASH_N": "16",
             "REGISTER_MAX_PER_ADDRESS": "10000",
-            "PORT": str(self.port),
             "LOG_LEVEL": "WARNING",
             **env,
         }
+        self._spawn()
+        ServerProcess.started.append(self)
+
+    def _spawn(self) -> None:
         # A session of its own: stop() ends the server and any workers it forked together,
         # without touching the test runner's process group.
         self.proc = subprocess.Popen(
             [sys.executable, "main.py"],
             cwd=ROOT,
-            env=environ,
+            env={**self._environ, "PORT": str(self.port)},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
             start_new_session=True,
         )
-        ServerProcess.started.append(self)
 
     @property
     def base(self) -> str:
@@ -59,9 +59,16 @@ class ServerProcess:
 
     def wait_ready(self, deadline_s: float = 20) -> dict[str, Any]:
         end = time.monotonic() + deadline_s
+        retries = 3
         while time.monotonic() < end:
             if self.proc.poll() is not None:
-                raise AssertionError(f"server exited early: {self.output()}")
+                out = self.output()
+                if self._chosen_port and retries and "Address already in use" in out:
+                    retries -= 1
+                    self.port = free_port()
+                    self._spawn()
+                    continue
+                raise AssertionError(f"server exited early: {out}")
             try:
                 with urllib.request.urlopen(f"{self.base}/health", timeout=1) as resp:
                     return json.loads(resp.read())

@@ -1,0 +1,25 @@
+"""Free 127.0.0.1 ports for the servers the tests start."""
+
+from __future__ import annotations
+
+import random
+import socket
+
+# Below the kernel's ephemeral range (32768-60999 here): a port the kernel handed out with
+# bind(0) can be taken again, between our check and the server's bind, as the local port of
+# any outgoing connection (a driver's pool opening one more socket, say). A port below that
+# range is only ever taken by someone binding it on purpose.
+_LOW, _HIGH = 20000, 32000
+
+
+def free_port() -> int:
+    """A port nothing listens on now, outside the range outgoing connections draw from."""
+    for _ in range(200):
+        port = random.randrange(_LOW, _HIGH)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {_LOW}-{_HIGH}")
