@@ -9,10 +9,11 @@ import os
 import secrets
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 
@@ -99,6 +100,22 @@ class Config:
     redis_url: str | None = None
     redis_prefix: str = "ezchat"
 
+    # Notifications of unread messages: a webhook, Web Push, or both.
+    notify_delay_s: float = 30.0
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str | None = None
+    web_push: bool = True
+    vapid_private_key: str | None = None  # PEM or base64url; generated into DATA_DIR if unset
+    vapid_subject: str = "mailto:admin@localhost"
+    push_ttl_s: int = 86_400
+    push_max_subscriptions: int = 10  # per user: the oldest go first
+    notify_poll_s: float = 1.0
+    notify_timeout_s: float = 10.0
+    notify_lease_s: float = 60.0
+    notify_max_attempts: int = 8
+    notify_retry_base_s: float = 2.0
+    notify_retry_max_s: float = 300.0
+
     @property
     def bind_host(self) -> str:
         if self.host:
@@ -118,6 +135,11 @@ class Config:
     @property
     def database_path(self) -> str:
         return self.sqlite_path or str(Path(self.data_dir) / "ezchat.db")
+
+    @property
+    def notifications(self) -> bool:
+        """Whether any channel is on: without one, nothing is queued."""
+        return self.web_push or bool(self.notify_webhook_url)
 
     @property
     def process_count(self) -> int:
@@ -171,6 +193,15 @@ _MINIMUM: dict[str, float] = {
     "message_burst": 1,
     "receipt_flush_ms": 0,
     "presence_grace_s": 0,
+    "notify_delay_s": 0,
+    "push_ttl_s": 0,
+    "push_max_subscriptions": 1,
+    "notify_poll_s": 0.05,
+    "notify_timeout_s": 0.1,
+    "notify_lease_s": 1,
+    "notify_max_attempts": 1,
+    "notify_retry_base_s": 0,
+    "notify_retry_max_s": 0,
 }
 
 
@@ -272,6 +303,28 @@ def _check(config: Config) -> None:
         )
     if config.process_count > 1 and config.storage == "memory":
         raise ConfigError("WORKERS > 1 needs a shared store: STORAGE=sqlite or STORAGE=mongo")
+    _check_notifications(config)
+
+
+def _check_notifications(config: Config) -> None:
+    url = config.notify_webhook_url
+    if url is not None:
+        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+            raise ConfigError("NOTIFY_WEBHOOK_URL must be an http or https URL")
+        if not config.notify_webhook_secret:
+            raise ConfigError(
+                "NOTIFY_WEBHOOK_SECRET must be set with NOTIFY_WEBHOOK_URL (receivers check "
+                "the signature made with it)"
+            )
+    if config.notify_lease_s <= config.notify_timeout_s:
+        raise ConfigError("NOTIFY_LEASE_S must be longer than NOTIFY_TIMEOUT_S")
+    if config.push_ttl_s > 2_419_200:
+        raise ConfigError("PUSH_TTL_S must be at most 2419200 (28 days)")
+    subject = config.vapid_subject
+    if not (subject.startswith("mailto:") and "@" in subject) and not subject.startswith(
+        "https://"
+    ):
+        raise ConfigError("VAPID_SUBJECT must be a mailto: address or an https URL")
 
 
 def secret_key(config: Config) -> str:
@@ -279,27 +332,32 @@ def secret_key(config: Config) -> str:
     a restart."""
     if config.secret_key:
         return config.secret_key
-    path = Path(config.data_dir) / "secret_key"
+    return kept_secret(config, "secret_key", lambda: secrets.token_urlsafe(48), "SECRET_KEY")
+
+
+def kept_secret(config: Config, name: str, make: Callable[[], str], setting: str) -> str:
+    """The secret kept in DATA_DIR/``name``, made by ``make`` on first start."""
+    path = Path(config.data_dir) / name
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        # Written whole under a temporary name, then linked in only if no key is there yet:
-        # processes starting together (workers, nodes on one disk) all end up with one key.
+        # Written whole under a temporary name, then linked in only if none is there yet:
+        # processes starting together (workers, nodes on one disk) all end up with one.
         if not path.exists():
-            tmp = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+            tmp = path.with_name(f".{name}.{os.getpid()}.{secrets.token_hex(4)}")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w") as f:
-                f.write(secrets.token_urlsafe(48))
+                f.write(make())
                 f.flush()
                 os.fsync(f.fileno())
             try:
                 os.link(tmp, path)
             except FileExistsError:
-                pass  # another process was first: use its key
+                pass  # another process was first: use its secret
             finally:
                 tmp.unlink()
-        key = path.read_text().strip()
-        if not key:
-            raise ConfigError(f"DATA_DIR: {path} is empty; delete it or set SECRET_KEY")
-        return key
+        value = path.read_text().strip()
+        if not value:
+            raise ConfigError(f"DATA_DIR: {path} is empty; delete it or set {setting}")
+        return value
     except OSError as exc:
-        raise ConfigError(f"DATA_DIR: cannot keep the secret key in {path}: {exc}") from exc
+        raise ConfigError(f"DATA_DIR: cannot keep {name} in {path}: {exc}") from exc

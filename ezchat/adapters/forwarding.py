@@ -20,8 +20,10 @@ from ezchat.domain.model import (
     MemberChange,
     Message,
     NewMessage,
+    Notification,
     PointerUpdate,
     Presence,
+    PushSubscription,
     Revocation,
     User,
 )
@@ -29,6 +31,8 @@ from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
     MessageStore,
+    OutboxStore,
+    PushSubscriptionStore,
     RevocationStore,
     UserStore,
 )
@@ -226,3 +230,49 @@ class ForwardingRevocationStore(Forwarding):
 
     async def active(self, now: float) -> list[Revocation]:
         return await self._forward("active", lambda: self._inner.active(now))
+
+
+class ForwardingOutboxStore(Forwarding):
+    def __init__(self, inner: OutboxStore) -> None:
+        self._inner = inner
+
+    async def claim(self, *, now: float, lease_s: float, limit: int) -> list[Notification]:
+        return await self._forward(
+            "claim", lambda: self._inner.claim(now=now, lease_s=lease_s, limit=limit)
+        )
+
+    async def finish(self, entry: Notification) -> bool:
+        return await self._forward("finish", lambda: self._inner.finish(entry))
+
+    async def retry(
+        self, entry: Notification, *, next_at: float, error: str, done: tuple[str, ...]
+    ) -> bool:
+        return await self._forward(
+            "retry", lambda: self._inner.retry(entry, next_at=next_at, error=error, done=done)
+        )
+
+    async def bury(self, entry: Notification, *, error: str, done: tuple[str, ...]) -> bool:
+        return await self._forward("bury", lambda: self._inner.bury(entry, error=error, done=done))
+
+    async def counts(self) -> dict[str, int]:
+        return await self._forward("counts", self._inner.counts)
+
+    async def dead(self, limit: int) -> list[Notification]:
+        return await self._forward("dead", lambda: self._inner.dead(limit))
+
+
+class ForwardingPushSubscriptionStore(Forwarding):
+    def __init__(self, inner: PushSubscriptionStore) -> None:
+        self._inner = inner
+
+    async def put(self, subscription: PushSubscription, *, keep: int) -> None:
+        await self._forward("put", lambda: self._inner.put(subscription, keep=keep))
+
+    async def remove(self, user_id: str, endpoint: str) -> bool:
+        return await self._forward("remove", lambda: self._inner.remove(user_id, endpoint))
+
+    async def remove_endpoint(self, endpoint: str) -> None:
+        await self._forward("remove_endpoint", lambda: self._inner.remove_endpoint(endpoint))
+
+    async def for_user(self, user_id: str) -> list[PushSubscription]:
+        return await self._forward("for_user", lambda: self._inner.for_user(user_id))

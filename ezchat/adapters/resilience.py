@@ -20,25 +20,25 @@ from ezchat.adapters.forwarding import (
     ForwardingContactStore,
     ForwardingConversationStore,
     ForwardingMessageStore,
+    ForwardingOutboxStore,
+    ForwardingPushSubscriptionStore,
     ForwardingRevocationStore,
     ForwardingUserStore,
 )
+from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
     MessageStore,
+    OutboxStore,
+    PushSubscriptionStore,
     RevocationStore,
     UserStore,
 )
 
 log = logging.getLogger("ezchat.storage")
 T = TypeVar("T")
-
-
-def backoff_delay(*, attempt: int, base_s: float, cap_s: float, rand: float) -> float:
-    """Full jitter: a random delay up to base * 2^attempt, capped. ``rand`` is in [0, 1)."""
-    return float(min(cap_s, base_s * (2**attempt)) * rand)
 
 
 @dataclass(frozen=True)
@@ -141,3 +141,15 @@ class GuardedRevocationStore(_Guarded, ForwardingRevocationStore):
     def __init__(self, inner: RevocationStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "revocations"
+
+
+class GuardedOutboxStore(_Guarded, ForwardingOutboxStore):
+    def __init__(self, inner: OutboxStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "outbox"
+
+
+class GuardedPushSubscriptionStore(_Guarded, ForwardingPushSubscriptionStore):
+    def __init__(self, inner: PushSubscriptionStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "push_subscriptions"

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from ezchat.domain.ids import new_id
+
 
 class Presence(StrEnum):
     ONLINE = "online"
@@ -249,6 +251,10 @@ class NewMessage:
     reply_to: str | None
     created_at: datetime
     mentions: tuple[str, ...] = ()
+    # Whom to notify of it if still unread at ``notify_at`` (epoch seconds): written to the
+    # outbox in the same write as the message, where the store allows.
+    notify: tuple[str, ...] = ()
+    notify_at: float = 0.0
 
     def stored(self, *, id: str, seq: int, rev: int) -> Message:
         """The message as a store keeps it, with the id, seq and rev it was given."""
@@ -265,6 +271,24 @@ class NewMessage:
             created_at=self.created_at,
             mentions=self.mentions,
         )
+
+    def notifications(self, message: Message) -> list[Notification]:
+        """The outbox entries to open (or to join, where one is open for the same user and
+        conversation) for ``message``, stored from this."""
+        return [
+            Notification(
+                id=new_id(),
+                user_id=user_id,
+                conversation_id=message.conversation_id,
+                first_seq=message.seq,
+                last_seq=message.seq,
+                count=1,
+                state=OutboxState.OPEN,
+                next_at=self.notify_at,
+                created_at=message.created_at.timestamp(),
+            )
+            for user_id in self.notify
+        ]
 
 
 @dataclass(frozen=True)
@@ -324,3 +348,43 @@ class Receipt:
     user_id: str
     read_seq: int
     delivered_seq: int
+
+
+class OutboxState(StrEnum):
+    OPEN = "open"  # still taking messages (coalescing); due at next_at
+    SENDING = "sending"  # attempted or being attempted; no longer takes messages
+    DEAD = "dead"  # given up: kept with the last error
+
+
+@dataclass(frozen=True)
+class Notification:
+    """An outbox entry: tell ``user_id`` of the messages ``first_seq``..``last_seq`` of a
+    conversation (``count`` of them were queued; the ones still unread when it is sent are
+    counted again then). Messages for the same user and conversation join the open entry until
+    it is first attempted."""
+
+    id: str
+    user_id: str
+    conversation_id: str
+    first_seq: int
+    last_seq: int
+    count: int
+    state: OutboxState
+    next_at: float  # epoch seconds: due, or the next retry
+    created_at: float
+    attempts: int = 0
+    lease_until: float = 0.0
+    lease_token: str | None = None  # the holder of the current lease
+    done: tuple[str, ...] = ()  # targets that have it already (never sent twice by a retry)
+    last_error: str | None = None
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    """A browser's Web Push subscription (RFC 8030): where to send, and its keys (RFC 8291)."""
+
+    endpoint: str
+    user_id: str
+    p256dh: str  # base64url, the browser's P-256 public key
+    auth: str  # base64url, 16 bytes of shared secret
+    created_at: datetime

@@ -16,6 +16,7 @@ from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
 from ezchat.adapters.memory.once import LocalOneTimeKeys
 from ezchat.adapters.memory.presence import LocalConnectionCounter
+from ezchat.adapters.notify.webpush import public_key
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
@@ -29,14 +30,17 @@ from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.members import MemberService
 from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.notifications import DeliveryPolicy, NotificationService
 from ezchat.domain.services.presence import PresenceService
+from ezchat.domain.services.push import PushService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
-from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, web
+from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, push, web
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
+from ezchat.entry.notifications import NotificationWorker, channels, vapid_key
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
@@ -61,6 +65,7 @@ class EzChatApp:
     hasher: PasswordHasher
     once: OneTimeKeys
     feed: RevocationFeed
+    notifier: NotificationWorker | None
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self, *, serving: bool = True) -> None:
@@ -82,6 +87,9 @@ class EzChatApp:
             await self.feed.start()
             stack.push_async_callback(self.feed.aclose)
             stack.push_async_callback(self.hub.aclose)
+            if serving and self.notifier is not None:
+                await self.notifier.start()
+                stack.push_async_callback(self.notifier.aclose)
             config = self.services.config
             if serving and config.process_count == 1 and not config.redis_url:
                 # One process, no broker: no one can be connected anywhere yet.
@@ -188,7 +196,31 @@ def make_app(
         limits=limits,
         rate_limiter=KeyedRateLimiter(rate=config.message_rate_per_sec, burst=config.message_burst),
         users=user_store,
+        notify_delay_s=config.notify_delay_s if config.notifications else None,
     )
+    vapid = vapid_key(config) if config.web_push else None
+    push_service = PushService(store=wrapped.push, clock=clock, keep=config.push_max_subscriptions)
+    found, http = channels(config, clock=clock, subscriptions=wrapped.push, vapid=vapid)
+    notifier = None
+    if found:
+        notifier = NotificationWorker(
+            NotificationService(
+                outbox=wrapped.outbox,
+                conversations=conversation_store,
+                messages=message_store,
+                users=user_store,
+                channels=found,
+                clock=clock,
+                policy=DeliveryPolicy(
+                    lease_s=config.notify_lease_s,
+                    max_attempts=config.notify_max_attempts,
+                    retry_base_s=config.notify_retry_base_s,
+                    retry_cap_s=config.notify_retry_max_s,
+                ),
+            ),
+            poll_s=config.notify_poll_s,
+            http=http,
+        )
     presence = PresenceService(
         users=user_store, audience=users.audience, bus=bus, clock=clock, counter=counter
     )
@@ -234,11 +266,13 @@ def make_app(
         messages=msgs,
         presence=presence,
         typing=typing,
+        push=push_service,
+        vapid_public_key=public_key(vapid) if vapid is not None else None,
         clock=clock,
         stores=wrapped,
         bus=bus,
         metrics=metrics,
-        snapshot=lambda: snapshot(hub, storage, bus, config),
+        snapshot=lambda: snapshot(hub, storage, bus, config, notifier),
     )
     metrics.add_collector(services.snapshot)
     return EzChatApp(
@@ -261,10 +295,17 @@ def make_app(
         hasher=hasher,
         once=once,
         feed=feed,
+        notifier=notifier,
     )
 
 
-def snapshot(hub: Hub, storage: StorageStack, bus: EventBus, config: Config) -> dict[str, Any]:
+def snapshot(
+    hub: Hub,
+    storage: StorageStack,
+    bus: EventBus,
+    config: Config,
+    notifier: NotificationWorker | None,
+) -> dict[str, Any]:
     return {
         "bus": dataclasses.asdict(bus.counts()),
         "connections": hub.connection_count,
@@ -274,6 +315,10 @@ def snapshot(hub: Hub, storage: StorageStack, bus: EventBus, config: Config) -> 
         "slow_closed": hub.slow_closed,
         "storage": config.storage,
         **storage.figures(),
+        "notifications": {
+            result: notifier.results[result] if notifier else 0
+            for result in ("sent", "skipped", "retry", "dead", "lost", "failed")
+        },
     }
 
 
@@ -322,4 +367,6 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/read", messages.ReadHandler, a),
         (rf"{c}/receipts", messages.ReceiptsHandler, a),
         (r"/api/search", messages.SearchHandler, a),
+        (r"/api/push/vapid-public-key", push.VapidKeyHandler, a),
+        (r"/api/push/subscriptions", push.SubscriptionsHandler, a),
     ]

@@ -14,6 +14,7 @@ from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.members import MemberService
 from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.presence import PresenceService
+from ezchat.domain.services.push import PushService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.metrics import Metrics
@@ -34,6 +35,8 @@ class Services:
     messages: MessageService
     presence: PresenceService
     typing: TypingService
+    push: PushService
+    vapid_public_key: str | None  # None: Web Push is off
     clock: Clock
     stores: Stores
     bus: EventBus

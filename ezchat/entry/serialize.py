@@ -7,7 +7,16 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ezchat.domain.model import Attachment, Contact, Conversation, Member, Message, Receipt, User
+from ezchat.domain.model import (
+    Attachment,
+    Contact,
+    Conversation,
+    Member,
+    Message,
+    PushSubscription,
+    Receipt,
+    User,
+)
 from ezchat.domain.notify import level_of
 from ezchat.domain.services.conversations import ConversationView
 
@@ -118,3 +127,8 @@ def contact(c: Contact, u: User) -> dict[str, Any]:
 
 def receipt(r: Receipt) -> dict[str, Any]:
     return {"user_id": r.user_id, "read_seq": r.read_seq, "delivered_seq": r.delivered_seq}
+
+
+def push_subscription(s: PushSubscription) -> dict[str, Any]:
+    """The keys are the browser's; they are not shown back."""
+    return {"endpoint": s.endpoint, "created_at": iso(s.created_at)}

@@ -29,6 +29,8 @@ from ezchat.adapters.resilience import (
     GuardedContactStore,
     GuardedConversationStore,
     GuardedMessageStore,
+    GuardedOutboxStore,
+    GuardedPushSubscriptionStore,
     GuardedRevocationStore,
     GuardedUserStore,
     Policy,
@@ -143,6 +145,8 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         users=users,
         contacts=GuardedContactStore(raw.contacts, shared),
         revocations=GuardedRevocationStore(raw.revocations, shared),
+        outbox=GuardedOutboxStore(raw.outbox, shared),
+        push=GuardedPushSubscriptionStore(raw.push, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -19,8 +19,10 @@ from ezchat.domain.model import (
     MemberChange,
     Message,
     NewMessage,
+    Notification,
     PointerUpdate,
     Presence,
+    PushSubscription,
     Revocation,
     User,
 )
@@ -185,6 +187,51 @@ class MessageStore(Protocol):
         one of ``words`` (already case-folded), newest first."""
 
 
+class OutboxStore(Protocol):
+    """The notification outbox. Entries are written by ``MessageStore.add``/``add_many`` (from
+    ``NewMessage.notify``), in the message's own transaction where the backend has one. Each
+    later step is taken only by the holder of the entry's current lease (``lease_token``), and
+    returns False, changing nothing, when the lease was lost (it ran out and someone else took
+    the entry)."""
+
+    async def claim(self, *, now: float, lease_s: float, limit: int) -> list[Notification]:
+        """Up to ``limit`` entries due by ``now`` (not dead, lease free or run out), earliest
+        first, each now leased to the caller until ``now + lease_s`` under a new token and no
+        longer open to more messages."""
+
+    async def finish(self, entry: Notification) -> bool:
+        """Delivered (or nothing left to tell): the entry is removed."""
+
+    async def retry(
+        self, entry: Notification, *, next_at: float, error: str, done: tuple[str, ...]
+    ) -> bool:
+        """Not delivered everywhere yet: attempts + 1, due again at ``next_at``, lease let go."""
+
+    async def bury(self, entry: Notification, *, error: str, done: tuple[str, ...]) -> bool:
+        """Given up: the entry stays, dead, with ``error``."""
+
+    async def counts(self) -> dict[str, int]:
+        """How many entries are in each state (``open``, ``sending``, ``dead``)."""
+
+    async def dead(self, limit: int) -> list[Notification]:
+        """Dead entries, oldest first."""
+
+
+class PushSubscriptionStore(Protocol):
+    async def put(self, subscription: PushSubscription, *, keep: int) -> None:
+        """Store the subscription, replacing any with the same endpoint (whoever's it was: a
+        browser has one user at a time); then only the user's ``keep`` newest stay."""
+
+    async def remove(self, user_id: str, endpoint: str) -> bool:
+        """Remove the user's subscription with that endpoint; False when there was none."""
+
+    async def remove_endpoint(self, endpoint: str) -> None:
+        """The push service says the endpoint is gone: remove it, whoever's it was."""
+
+    async def for_user(self, user_id: str) -> list[PushSubscription]:
+        """The user's subscriptions, oldest first."""
+
+
 @dataclass
 class Stores:
     """The stores of one backend, started together and closed together."""
@@ -194,6 +241,8 @@ class Stores:
     conversations: ConversationStore
     messages: MessageStore
     revocations: RevocationStore
+    outbox: OutboxStore
+    push: PushSubscriptionStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -9,6 +9,8 @@ from ezchat.domain.model import (
     Conversation,
     Credentials,
     Message,
+    Notification,
+    PushSubscription,
     Revocation,
     User,
 )
@@ -36,3 +38,6 @@ class MemoryDatabase:
     timelines: dict[str, Timeline] = field(default_factory=dict)
     client_ids: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
     revocations: list[Revocation] = field(default_factory=list)
+    outbox: dict[str, Notification] = field(default_factory=dict)  # id -> entry
+    open_outbox: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, conv) -> id
+    push: dict[str, PushSubscription] = field(default_factory=dict)  # endpoint -> subscription

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ezchat.adapters.memory.db import MemoryDatabase, Timeline
+from ezchat.adapters.memory.outbox import open_notifications
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
@@ -42,6 +43,7 @@ class MemoryMessageStore:
         timeline.seqs.append(seq)
         timeline.by_rev[rev] = message.id
         self._db.client_ids[(new.sender_id, new.client_id)] = (conv.id, message.id)
+        open_notifications(self._db, new.notifications(message))
         self._db.conversations[conv.id] = replace(
             conv, last_seq=seq, rev=rev, last_activity=new.created_at
         )

@@ -11,6 +11,7 @@ from ezchat.adapters.memory.accounts import (
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.messages import MemoryMessageStore
+from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
 from ezchat.ports.storage import Stores
 
 __all__ = [
@@ -35,6 +36,8 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         conversations=MemoryConversationStore(db),
         messages=MemoryMessageStore(db),
         revocations=MemoryRevocationStore(db),
+        outbox=MemoryOutboxStore(db),
+        push=MemoryPushSubscriptionStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

@@ -10,6 +10,7 @@ from ezchat.adapters.mongo.accounts import (
 from ezchat.adapters.mongo.conversations import MongoConversationStore
 from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client, translated
 from ezchat.adapters.mongo.messages import MongoMessageStore
+from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.schema import upgrade
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
@@ -55,6 +56,8 @@ def stores_over(db: MongoDatabase) -> Stores:
         conversations=MongoConversationStore(db),
         messages=MongoMessageStore(db),
         revocations=MongoRevocationStore(db),
+        outbox=MongoOutboxStore(db),
+        push=MongoPushSubscriptionStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

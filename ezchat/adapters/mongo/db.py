@@ -46,6 +46,11 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         [("conversation_id", ASCENDING), ("created_at", DESCENDING)],
         {"name": "conv_created"},
     ),
+    # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique
+    # index allows one open entry per pair (partial indexes are not everywhere).
+    ("outbox", [("open_key", ASCENDING)], {"unique": True, "name": "open_key"}),
+    ("outbox", [("next_at", ASCENDING)], {"name": "next_at"}),
+    ("push_subscriptions", [("user_id", ASCENDING), ("position", ASCENDING)], {"name": "user"}),
 ]
 
 

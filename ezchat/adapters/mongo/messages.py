@@ -27,6 +27,7 @@ from ezchat.adapters.codec import (
     time_out,
 )
 from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
+from ezchat.adapters.mongo.outbox import open_notifications
 from ezchat.domain.errors import (
     EzChatError,
     InvalidRequest,
@@ -91,6 +92,7 @@ class MongoMessageStore:
     def __init__(self, db: MongoDatabase) -> None:
         self._messages = db["messages"]
         self._convs = db["conversations"]
+        self._outbox = db["outbox"]
 
     async def _highest(self, conversation_id: str, field: str) -> int:
         docs = (
@@ -140,6 +142,14 @@ class MongoMessageStore:
                     results[i] = NotFound("conversation not found")
                 continue
             await self._insert_in_order(conversation_id, [(i, news[i]) for i in indexes], results)
+        created = [
+            entry
+            for new, result in zip(news, results, strict=True)
+            if isinstance(result, tuple) and result[1]
+            for entry in new.notifications(result[0])
+        ]
+        if created:
+            await open_notifications(self._outbox, created)
         return [r if r is not None else InvalidRequest("message not written") for r in results]
 
     async def _originals(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Message]:

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 
 from ezchat.adapters.memory.bus import InProcessEventBus
 from ezchat.adapters.redis.codec import decode, encode
-from ezchat.adapters.resilience import backoff_delay
+from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.events import Event
 from ezchat.ports.bus import BrokerHealth, BusCounts, Subscriber
 

@@ -13,6 +13,7 @@ from ezchat.adapters.sqlite.accounts import (
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
+from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.ports.storage import Stores
 
 __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
@@ -37,6 +38,8 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         conversations=SqliteConversationStore(db),
         messages=SqliteMessageStore(db),
         revocations=SqliteRevocationStore(db),
+        outbox=SqliteOutboxStore(db),
+        push=SqlitePushSubscriptionStore(db),
         start=db.open,
         ping=ping,
         aclose=db.close,

@@ -14,6 +14,7 @@ from ezchat.adapters.codec import (
     time_out,
 )
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
+from ezchat.adapters.sqlite.outbox import open_notifications
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Message, NewMessage
@@ -60,6 +61,7 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
         "UPDATE conversations SET last_seq = ?, rev = ?, last_activity = ? WHERE id = ?",
         (message.seq, message.rev, time_out(message.created_at), message.conversation_id),
     )
+    open_notifications(conn, new.notifications(message))
     return message, True
 
 

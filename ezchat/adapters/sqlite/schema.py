@@ -146,6 +146,25 @@ def _step_2(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_5(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE outbox (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+        " conversation_id TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,"
+        " count INTEGER NOT NULL, state TEXT NOT NULL, next_at REAL NOT NULL,"
+        " created_at REAL NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,"
+        " lease_until REAL NOT NULL DEFAULT 0, lease_token TEXT,"
+        " done TEXT NOT NULL DEFAULT '[]', last_error TEXT)",
+        # At most one open entry per user and conversation: the one later messages join.
+        "CREATE UNIQUE INDEX outbox_open ON outbox (user_id, conversation_id) WHERE state = 'open'",
+        "CREATE INDEX outbox_due ON outbox (next_at) WHERE state != 'dead'",
+        "CREATE TABLE push_subscriptions (endpoint TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+        " p256dh TEXT NOT NULL, auth TEXT NOT NULL, created_at TEXT NOT NULL,"
+        " position INTEGER NOT NULL)",
+        "CREATE INDEX push_by_user ON push_subscriptions (user_id, position)",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -161,6 +180,7 @@ MIGRATIONS = [
         "members: notify",
         lambda conn: conn.execute("ALTER TABLE members ADD COLUMN notify TEXT"),
     ),
+    Migration(5, "the notification outbox; Web Push subscriptions", _step_5),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

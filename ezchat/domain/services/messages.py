@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from dataclasses import replace
 
-from ezchat.domain import rules
+from ezchat.domain import notify, rules
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import (
     Conflict,
@@ -57,9 +57,13 @@ class MessageService:
         limits: rules.Limits,
         rate_limiter: KeyedRateLimiter | None = None,
         users: UserStore | None = None,
+        notify_delay_s: float | None = None,
     ) -> None:
-        """``users``: to resolve @mentions (without it, messages mention no one)."""
+        """``users``: to resolve @mentions (without it, messages mention no one).
+        ``notify_delay_s``: queue notifications of a message for its recipients, due this long
+        after it is sent (None: notifications are off)."""
         self._users = users
+        self._notify_delay_s = notify_delay_s
         self._rate = rate_limiter
         self._conversations = conversations
         self._conversation_store = conversation_store
@@ -82,6 +86,9 @@ class MessageService:
         body = rules.message_text(c.text, limits=self._limits, has_attachments=bool(files))
         if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
+        now = self._clock.now()
+        mentions = await self._mentions(conv, caller, body)
+        delay = self._notify_delay_s
         message, created = await self._messages.add(
             NewMessage(
                 conversation_id=conv.id,
@@ -90,8 +97,10 @@ class MessageService:
                 text=body,
                 attachments=files,
                 reply_to=c.reply_to,
-                created_at=self._clock.now(),
-                mentions=await self._mentions(conv, caller, body),
+                created_at=now,
+                mentions=mentions,
+                notify=notify.recipients(conv, caller, mentions) if delay is not None else (),
+                notify_at=now.timestamp() + (delay or 0.0),
             )
         )
         if not created:

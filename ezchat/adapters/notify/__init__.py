@@ -1,0 +1,1 @@
+"""Notification channels: a signed webhook, and Web Push through the browsers' push services."""

@@ -1,0 +1,72 @@
+"""What the channels share: the notification's JSON, and how an HTTP answer is taken."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import time
+from datetime import datetime
+from typing import Any
+
+from ezchat.adapters.codec import time_out
+from ezchat.domain.notify import Notice
+from ezchat.ports.notify import Outcome
+
+USER_AGENT = "EZChat-Notifier/1"
+MAX_RETRY_AFTER_S = 3600.0
+
+
+def payload(notice: Notice, sent_at: datetime) -> bytes:
+    """The notification as receivers get it (docs/notifications.md). ASCII JSON: never fails to
+    encode, whatever the text holds."""
+    m, conv, sender = notice.message, notice.conversation, notice.sender
+    body: dict[str, Any] = {
+        "id": notice.id,
+        "type": "messages",
+        "user_id": notice.user_id,
+        "conversation_id": conv.id,
+        "conversation_type": conv.type.value,
+        "conversation_name": conv.name,
+        "count": notice.count,
+        "mentioned": notice.mentioned,
+        "message_id": m.id,
+        "message_seq": m.seq,
+        "sender": {
+            "id": m.sender_id,
+            "username": sender.username if sender else None,
+            "display_name": sender.display_name if sender else None,
+        },
+        "preview": notice.preview,
+        "attachments": len(m.attachments),
+        "created_at": time_out(m.created_at),
+        "sent_at": time_out(sent_at),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def outcome(key: str, code: int, retry_after: str | None) -> Outcome:
+    """2xx: taken. 4xx but 408 and 429: refused for good. Anything else: try again later."""
+    if 200 <= code < 300:
+        return Outcome.sent(key)
+    if 400 <= code < 500 and code not in (408, 429):
+        return Outcome(key, False, error=f"HTTP {code}", permanent=True)
+    return Outcome(key, False, error=f"HTTP {code}", retry_after_s=_seconds(retry_after))
+
+
+def _seconds(retry_after: str | None) -> float | None:
+    """Retry-After as seconds (a number, or an HTTP date), capped; None when absent or bad."""
+    if not retry_after:
+        return None
+    text = retry_after.strip()
+    if text.isdigit():
+        return min(float(text), MAX_RETRY_AFTER_S)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER_S))
+
+
+def failure(key: str, exc: BaseException) -> Outcome:
+    """No answer at all (refused, timed out, TLS): worth another try."""
+    return Outcome(key, False, error=f"{type(exc).__name__}: {exc}"[:300])

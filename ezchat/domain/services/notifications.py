@@ -1,0 +1,154 @@
+"""Delivering the notification outbox: each due entry is checked against the rules again (the
+user may have read, muted or left since it was queued, the messages may be deleted), then sent
+on every channel; failures are retried with backoff until the attempts run out.
+
+Delivery is at least once: an entry is removed only after every target took it, so a crash
+between a send and the removal sends it again after the lease runs out (with the same id)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ezchat.domain.backoff import backoff_delay
+from ezchat.domain.model import Notification
+from ezchat.domain.notify import Notice, pending
+from ezchat.ports.clock import Clock
+from ezchat.ports.notify import Channel, Outcome
+from ezchat.ports.storage import ConversationStore, MessageStore, OutboxStore, UserStore
+
+log = logging.getLogger("ezchat.notify")
+
+# Messages looked at for one entry: the count a notification carries stops there.
+MAX_COUNTED = 500
+MAX_ERROR_CHARS = 1000
+
+
+@dataclass(frozen=True)
+class DeliveryPolicy:
+    lease_s: float = 60.0  # longer than the slowest channel's timeout
+    max_attempts: int = 8
+    retry_base_s: float = 2.0  # the first retry comes after 1-2 s
+    retry_cap_s: float = 300.0
+    batch: int = 50  # entries claimed at once
+
+
+class Result(StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # nothing left to tell: read, deleted, muted since, left
+    RETRY = "retry"
+    DEAD = "dead"
+    LOST = "lost"  # the lease ran out before the outcome was written: another worker has it
+
+
+class NotificationService:
+    def __init__(
+        self,
+        *,
+        outbox: OutboxStore,
+        conversations: ConversationStore,
+        messages: MessageStore,
+        users: UserStore,
+        channels: Sequence[Channel],
+        clock: Clock,
+        policy: DeliveryPolicy,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self._outbox = outbox
+        self._conversations = conversations
+        self._messages = messages
+        self._users = users
+        self._channels = list(channels)
+        self._clock = clock
+        self.policy = policy
+        self._rand = rand
+
+    def _now(self) -> float:
+        return self._clock.now().timestamp()
+
+    async def claim(self) -> list[Notification]:
+        """The entries due now, leased to this worker."""
+        p = self.policy
+        return await self._outbox.claim(now=self._now(), lease_s=p.lease_s, limit=p.batch)
+
+    async def notice(self, entry: Notification) -> Notice | None:
+        """What to tell the user now, or None when nothing is left to tell."""
+        conv = await self._conversations.get(entry.conversation_id)
+        member = conv.member(entry.user_id) if conv is not None else None
+        if conv is None or member is None:
+            return None
+        user = await self._users.get(entry.user_id)
+        if user is None or user.disabled:
+            return None
+        lo = max(entry.first_seq - 1, member.read_seq)
+        if lo >= entry.last_seq:
+            return None
+        newest, _ = await self._messages.page(
+            conv.id,
+            before=entry.last_seq + 1,
+            after=None,
+            limit=min(entry.last_seq - lo, MAX_COUNTED),
+        )
+        unread = pending(member, conv, (m for m in newest if m.seq > lo))
+        if not unread:
+            return None
+        latest = unread[-1]
+        return Notice(
+            id=entry.id,
+            user_id=entry.user_id,
+            conversation=conv,
+            count=len(unread),
+            mentioned=any(entry.user_id in m.mentions for m in unread),
+            message=latest,
+            sender=await self._users.get(latest.sender_id),
+        )
+
+    async def deliver(self, entry: Notification) -> Result:
+        """Send one claimed entry and write down how it went."""
+        notice = await self.notice(entry)
+        if notice is None:
+            return Result.SKIPPED if await self._outbox.finish(entry) else Result.LOST
+        outcomes = [
+            o
+            for found in await asyncio.gather(
+                *(c.deliver(notice, entry.done) for c in self._channels)
+            )
+            for o in found
+        ]
+        failed = [o for o in outcomes if not o.ok]
+        if not failed:
+            sent = Result.SENT if outcomes else Result.SKIPPED  # no target: no device, no hook
+            return sent if await self._outbox.finish(entry) else Result.LOST
+        # A target that refused for good is not tried again: it joins the done ones.
+        done = entry.done + tuple(o.key for o in outcomes if o.ok or o.permanent)
+        error = "; ".join(f"{o.key}: {o.error}" for o in failed)[:MAX_ERROR_CHARS]
+        for o in failed:
+            if o.permanent:
+                log.warning("notification %s refused by %s: %s", entry.id, o.key, o.error)
+        retryable = [o for o in failed if not o.permanent]
+        attempts = entry.attempts + 1
+        if not retryable or attempts >= self.policy.max_attempts:
+            log.warning("notification %s given up after %d attempts: %s", entry.id, attempts, error)
+            written = await self._outbox.bury(entry, error=error, done=done)
+            return Result.DEAD if written else Result.LOST
+        delay = self._delay(attempts, retryable)
+        written = await self._outbox.retry(
+            entry, next_at=self._now() + delay, error=error, done=done
+        )
+        return Result.RETRY if written else Result.LOST
+
+    def _delay(self, attempts: int, failed: list[Outcome]) -> float:
+        p = self.policy
+        # Equal jitter: at least half the exponential step, so a retry never comes at once.
+        delay = backoff_delay(
+            attempt=attempts - 1,
+            base_s=p.retry_base_s,
+            cap_s=p.retry_cap_s,
+            rand=0.5 + self._rand() / 2,
+        )
+        asked = max((o.retry_after_s or 0.0 for o in failed), default=0.0)
+        return max(delay, min(asked, p.retry_cap_s))

@@ -1,0 +1,139 @@
+"""The notification worker of each serving process, and the channels the config turns on.
+
+Every process polls the outbox every ``NOTIFY_POLL_S`` (at once again while it finds a full
+batch), and delivers what it claimed concurrently. Claims are leases, so processes sharing a
+store never send one entry at the same time, and an entry whose process died is taken up again
+when its lease runs out."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import Counter
+from typing import Any
+
+from tornado.httpclient import AsyncHTTPClient
+
+from ezchat.adapters.notify.webhook import WebhookChannel
+from ezchat.adapters.notify.webpush import WebPushChannel, load_vapid, new_private_key_pem
+from ezchat.config import Config, ConfigError, kept_secret
+from ezchat.domain.errors import StorageUnavailable
+from ezchat.domain.model import Notification
+from ezchat.domain.services.notifications import NotificationService
+from ezchat.ports.clock import Clock
+from ezchat.ports.notify import Channel
+from ezchat.ports.storage import PushSubscriptionStore
+
+log = logging.getLogger("ezchat.notify")
+
+# Requests in flight at once, over all channels of one process.
+MAX_IN_FLIGHT = 32
+
+
+def vapid_key(config: Config) -> Any:
+    """VAPID_PRIVATE_KEY, or the key generated on first start and kept in DATA_DIR (browsers'
+    subscriptions are bound to it: it must outlive restarts)."""
+    pem = config.vapid_private_key or kept_secret(
+        config, "vapid_private_key.pem", new_private_key_pem, "VAPID_PRIVATE_KEY"
+    )
+    try:
+        return load_vapid(pem)
+    except ValueError as exc:
+        raise ConfigError(f"VAPID_PRIVATE_KEY: {exc}") from None
+
+
+def channels(
+    config: Config, *, clock: Clock, subscriptions: PushSubscriptionStore, vapid: Any | None
+) -> tuple[list[Channel], AsyncHTTPClient | None]:
+    """The channels ``config`` turns on, and the HTTP client they share (to close)."""
+    if not config.notifications:
+        return [], None
+    http = AsyncHTTPClient(force_instance=True, max_clients=MAX_IN_FLIGHT)
+    out: list[Channel] = []
+    if config.notify_webhook_url:
+        assert config.notify_webhook_secret
+        out.append(
+            WebhookChannel(
+                url=config.notify_webhook_url,
+                secret=config.notify_webhook_secret,
+                timeout_s=config.notify_timeout_s,
+                clock=clock,
+                http=http,
+            )
+        )
+    if config.web_push and vapid is not None:
+        out.append(
+            WebPushChannel(
+                subscriptions=subscriptions,
+                vapid=vapid,
+                subject=config.vapid_subject,
+                ttl_s=config.push_ttl_s,
+                timeout_s=config.notify_timeout_s,
+                clock=clock,
+                http=http,
+            )
+        )
+    return out, http
+
+
+class NotificationWorker:
+    def __init__(
+        self,
+        service: NotificationService,
+        *,
+        poll_s: float,
+        http: AsyncHTTPClient | None = None,
+    ) -> None:
+        self._service = service
+        self._poll_s = poll_s
+        self._http = http
+        self._task: asyncio.Task[None] | None = None
+        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self.results: Counter[str] = Counter()
+
+    async def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name="notifications")
+
+    async def aclose(self) -> None:
+        """Stop at once: an entry being sent keeps its lease and is sent again after it runs
+        out (at least once)."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self._http is not None:
+            self._http.close()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                claimed = await self.step()
+            except StorageUnavailable as exc:
+                log.warning("reading the notification outbox failed: %s", exc.message)
+                claimed = 0
+            except Exception:
+                log.exception("the notification worker failed a round")
+                claimed = 0
+            if claimed < self._service.policy.batch:
+                await asyncio.sleep(self._poll_s)
+
+    async def step(self) -> int:
+        """One round: claim what is due and deliver it; how many entries were claimed."""
+        entries = await self._service.claim()
+        await asyncio.gather(*(self._one(e) for e in entries))
+        return len(entries)
+
+    async def _one(self, entry: Notification) -> None:
+        async with self._in_flight:
+            result: str
+            try:
+                result = await self._service.deliver(entry)
+            except StorageUnavailable as exc:
+                log.warning("notification %s: %s (retried when its lease runs out)", entry.id, exc)
+                result = "failed"
+            except Exception:
+                log.exception("notification %s failed (retried when its lease runs out)", entry.id)
+                result = "failed"
+            self.results[result] += 1
