@@ -87,7 +87,12 @@ async def test_an_unread_direct_message_is_told_once_the_delay_is_over(world, se
     world.clock.advance(1)
     assert await run_due(service) == [Result.SENT]
     [(key, notice)] = channel.sent
-    assert (notice.user_id, notice.count, notice.message.id, notice.sender.id) == (b.id, 1, m.id, a.id)
+    assert (notice.user_id, notice.count, notice.message.id, notice.sender.id) == (
+        b.id,
+        1,
+        m.id,
+        a.id,
+    )
     assert notice.preview == "hello bob" and not notice.mentioned
     assert await run_due(service) == []  # sent once
 

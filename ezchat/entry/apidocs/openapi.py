@@ -106,6 +106,9 @@ MESSAGE = ref("Message")
 CONVERSATION = ref("Conversation")
 LIMITED = (404, 429)  # sends, edits and reactions share the sender's rate limit
 ADMIN = (403, 404, 409)
+PUSH_SUBSCRIPTION = obj(
+    {"endpoint": {"type": "string"}, "created_at": {"type": "string", "format": "date-time"}}
+)
 
 
 def paths() -> dict[str, dict[str, Any]]:
@@ -363,6 +366,48 @@ def paths() -> dict[str, dict[str, Any]]:
                 obj({"messages": {"type": "array", "items": MESSAGE}}),
                 query={"q": {**QUERY, "maxLength": 256}, "conversation_id": ID, "limit": LIMIT},
             )
+        },
+        "/api/push/vapid-public-key": {
+            "get": op(
+                "The server's VAPID public key: applicationServerKey for pushManager.subscribe "
+                "(404 when Web Push is off)",
+                200,
+                obj({"public_key": {"type": "string", "pattern": "^[A-Za-z0-9_-]{87}$"}}),
+                auth=False,
+            )
+        },
+        "/api/push/subscriptions": {
+            "get": op(
+                "The caller's Web Push subscriptions, oldest first",
+                200,
+                obj({"subscriptions": {"type": "array", "items": PUSH_SUBSCRIPTION}}),
+                errors=(),
+            ),
+            "post": op(
+                "Subscribe a browser (PushSubscription.toJSON()); an endpoint subscribed "
+                "before, by anyone, is replaced; past PUSH_MAX_SUBSCRIPTIONS the caller's oldest "
+                "goes (404 when Web Push is off)",
+                201,
+                PUSH_SUBSCRIPTION,
+                body=obj(
+                    {
+                        "endpoint": {"type": "string", "maxLength": 2048},
+                        "keys": obj(
+                            {
+                                "p256dh": {"type": "string", "pattern": "^[A-Za-z0-9_=-]+$"},
+                                "auth": {"type": "string", "pattern": "^[A-Za-z0-9_=-]+$"},
+                            }
+                        ),
+                    },
+                    {"expirationTime": nullable({"type": "number"})},
+                ),
+            ),
+            "delete": op(
+                "Unsubscribe one of the caller's browsers, named by ?endpoint= (or by "
+                '{"endpoint"} in a JSON body)',
+                204,
+                query={"endpoint": {"type": "string", "minLength": 1, "maxLength": 2048}},
+            ),
         },
     }
 
