@@ -6,8 +6,6 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from ezchat.domain.ids import new_id
-
 
 class Presence(StrEnum):
     ONLINE = "online"
@@ -277,7 +275,7 @@ class NewMessage:
         conversation) for ``message``, stored from this."""
         return [
             Notification(
-                id=new_id(),
+                id=f"{message.id}.{i}",  # unique as the message's id; cheaper than a uuid each
                 user_id=user_id,
                 conversation_id=message.conversation_id,
                 first_seq=message.seq,
@@ -287,7 +285,7 @@ class NewMessage:
                 next_at=self.notify_at,
                 created_at=message.created_at.timestamp(),
             )
-            for user_id in self.notify
+            for i, user_id in enumerate(self.notify)
         ]
 
 

@@ -82,8 +82,3 @@ class Notice:
         surrogate pair: the text is already valid Unicode)."""
         text = self.message.text
         return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 1] + "\u2026"
-
-
-def pending(member: Member, conv: Conversation, messages: Iterable[Message]) -> list[Message]:
-    """Of ``messages``, the ones to tell ``member`` of now: wanted and still unread."""
-    return [m for m in messages if still_unread(member, m) and wants(member, conv.type, m)]

@@ -27,8 +27,10 @@ from ezchat.ports.storage import PushSubscriptionStore
 
 log = logging.getLogger("ezchat.notify")
 
-# Requests in flight at once, over all channels of one process.
-MAX_IN_FLIGHT = 32
+# Notifications being sent at once by one process. Low on purpose: the event loop is shared
+# with fan-out, and a burst of entries falling due together (every offline member of a busy
+# group) must interleave with it instead of taking the loop for a long stretch.
+MAX_IN_FLIGHT = 8
 
 
 def vapid_key(config: Config) -> Any:

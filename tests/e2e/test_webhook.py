@@ -1,6 +1,7 @@
 """The webhook channel against a real HTTP receiver: signed, retried, never lost to a SIGKILL,
 and silent for what was read, deleted or muted."""
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -193,3 +194,45 @@ async def test_nothing_is_lost_to_a_sigkill_in_the_middle_of_retries(tmp_path, r
     body = json.loads(ok.body)
     assert body["message_id"] == message["id"] and body["user_id"] == bob["id"]
     assert {json.loads(r.body)["id"] for r in failed} == {body["id"]}  # one notification, retried
+
+
+@pytest.mark.gen_test(timeout=90)
+@pytest.mark.parametrize("storage", ["sqlite", "mongo"])
+async def test_two_processes_on_one_store_send_each_notification_once(
+    tmp_path, receiver, storage, request
+):
+    env = {key.upper(): str(value) for key, value in fast(receiver).items()}
+    if storage == "mongo":
+        env |= {
+            "STORAGE": "mongo",
+            "MONGODB_URL": request.getfixturevalue("nx_server").url,
+            "MONGODB_DB": f"notify_{uuid.uuid4().hex[:8]}",
+        }
+    servers = [ServerProcess(tmp_path, **env) for _ in range(2)]
+    for s in servers:
+        s.wait_ready()
+    base = servers[0].base
+    _, ta = register(base, "alice")
+    others = [register(base, f"user{i}")[0] for i in range(30)]
+    for i, other in enumerate(others):
+        cid = call(
+            base, "POST", "/api/conversations", {"type": "direct", "user_id": other["id"]}, token=ta
+        )["id"]
+        # Sent through both processes: each queues half, either may deliver any.
+        call(
+            servers[i % 2].base,
+            "POST",
+            f"/api/conversations/{cid}/messages",
+            {"client_id": f"m{i}", "text": "hi"},
+            token=ta,
+        )
+    await until(lambda: len(receiver.all()) >= 30, "30 notifications", deadline_s=40)
+    await asyncio.sleep(1.0)  # a second delivery of any of them would come within this
+    ids = [json.loads(r.body)["id"] for r in receiver.all()]
+    assert len(ids) == len(set(ids)) == 30
+    sent = [
+        call(s.base, "GET", "/api/system", token=ta)["ezchat"]["notifications"]["sent"]
+        for s in servers
+    ]
+    assert sum(sent) == 30, sent
+    assert {json.loads(r.body)["user_id"] for r in receiver.all()} == {o["id"] for o in others}

@@ -271,3 +271,40 @@ async def test_a_long_text_is_previewed_in_200_characters(world, setup, direct):
     await run_due(service)
     preview = channel.sent[0][1].preview
     assert len(preview) == 200 and preview.endswith("\u2026") and preview[:150] == "é" * 150
+
+
+async def test_messages_join_the_open_entry_and_after_its_claim_open_a_new_one(
+    world, setup, direct
+):
+    service, channel = await setup()
+    a, b, cid = await direct()
+    outbox = world.app.services.stores.outbox
+    await send(world, a, cid, "first")
+    world.clock.advance(10)
+    await send(world, a, cid, "second")
+    assert (await outbox.counts())["open"] == 1
+    world.clock.advance(19)
+    await send(world, a, cid, "third")
+    world.clock.advance(1)
+    assert await run_due(service) == [Result.SENT]
+    assert channel.sent[-1][1].count == 3 and channel.sent[-1][1].preview == "third"
+    world.clock.advance(1)  # the entry was claimed: the next message opens a new one
+    await send(world, a, cid, "fourth")
+    world.clock.advance(DELAY)
+    assert await run_due(service) == [Result.SENT]
+    assert channel.sent[-1][1].count == 1 and channel.sent[-1][1].preview == "fourth"
+
+
+async def test_the_newest_wanted_message_is_found_behind_a_page_of_others(world, setup):
+    service, channel = await setup()
+    a, b = await world.user("alice"), await world.user("bob")
+    view = await world.conversations.create_group(a.id, name="g", member_ids=[b.id])
+    cid = view.conversation.id
+    await send(world, a, cid, "@bob the one that matters")
+    for i in range(150):  # more than a page of messages that do not mention bob
+        await world.messages.send(a.id, SendMessage(cid, client_id=f"n{i}", text=f"noise {i}"))
+        world.clock.advance(0.11)  # within the rate limit
+    world.clock.advance(DELAY)
+    assert await run_due(service) == [Result.SENT]
+    [(_, notice)] = channel.sent
+    assert notice.count == 1 and notice.preview == "@bob the one that matters"

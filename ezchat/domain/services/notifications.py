@@ -15,16 +15,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ezchat.domain.backoff import backoff_delay
-from ezchat.domain.model import Notification
-from ezchat.domain.notify import Notice, pending
+from ezchat.domain.model import Conversation, Member, Message, Notification, NotifyLevel
+from ezchat.domain.notify import Notice, level_of, wants
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel, Outcome
 from ezchat.ports.storage import ConversationStore, MessageStore, OutboxStore, UserStore
 
 log = logging.getLogger("ezchat.notify")
 
-# Messages looked at for one entry: the count a notification carries stops there.
-MAX_COUNTED = 500
+# Messages looked through for the newest one to show, a page at a time.
+MAX_SCANNED = 1000
+PAGE = 100
 MAX_ERROR_CHARS = 1000
 
 
@@ -76,36 +77,51 @@ class NotificationService:
         return await self._outbox.claim(now=self._now(), lease_s=p.lease_s, limit=p.batch)
 
     async def notice(self, entry: Notification) -> Notice | None:
-        """What to tell the user now, or None when nothing is left to tell."""
+        """What to tell the user now, or None when nothing is left to tell. The count is of
+        every message still unread that the user's level lets through (the entry only says
+        from where: messages that came after it opened joined it without a write)."""
         conv = await self._conversations.get(entry.conversation_id)
         member = conv.member(entry.user_id) if conv is not None else None
         if conv is None or member is None:
             return None
+        level = level_of(member, conv.type)
         user = await self._users.get(entry.user_id)
-        if user is None or user.disabled:
+        if level is NotifyLevel.NONE or user is None or user.disabled:
             return None
-        lo = max(entry.first_seq - 1, member.read_seq)
-        if lo >= entry.last_seq:
+        after = max(entry.first_seq - 1, member.read_seq)
+        mentions = await self._messages.count_mentions(conv.id, entry.user_id, after)
+        if level is NotifyLevel.ALL and not member.muted:
+            count = await self._messages.count_unread(conv.id, entry.user_id, after)
+        else:
+            count = mentions
+        latest = await self._latest(conv, member, after) if count else None
+        if latest is None:
             return None
-        newest, _ = await self._messages.page(
-            conv.id,
-            before=entry.last_seq + 1,
-            after=None,
-            limit=min(entry.last_seq - lo, MAX_COUNTED),
-        )
-        unread = pending(member, conv, (m for m in newest if m.seq > lo))
-        if not unread:
-            return None
-        latest = unread[-1]
         return Notice(
             id=entry.id,
             user_id=entry.user_id,
             conversation=conv,
-            count=len(unread),
-            mentioned=any(entry.user_id in m.mentions for m in unread),
+            count=count,
+            mentioned=mentions > 0,
             message=latest,
             sender=await self._users.get(latest.sender_id),
         )
+
+    async def _latest(self, conv: Conversation, member: Member, after: int) -> Message | None:
+        """The newest message above ``after`` the member is to be told of, looking back
+        through at most ``MAX_SCANNED`` messages (the first page is the cached newest one)."""
+        before: int | None = None
+        for _ in range(MAX_SCANNED // PAGE):
+            page, more = await self._messages.page(conv.id, before=before, after=None, limit=PAGE)
+            for m in reversed(page):
+                if m.seq <= after:
+                    return None
+                if wants(member, conv.type, m):
+                    return m
+            if not more or not page:
+                return None
+            before = page[0].seq
+        return None
 
     async def deliver(self, entry: Notification) -> Result:
         """Send one claimed entry and write down how it went."""
