@@ -17,10 +17,12 @@ run: $(STAMP)
 
 # The scale-out tests need Redis: they use the one on 127.0.0.1:6379 when it answers and start
 # their own redis-server otherwise, so the binary must be there.
-# The browser tests drive Debian's headless Chromium (playwright cannot download browsers here).
+# The browser tests drive Debian's headless Chromium (playwright cannot download browsers here),
+# and full Chromium in its new headless mode, which has notifications, for Web Push.
 test: $(STAMP)
 	@command -v redis-server >/dev/null 2>&1 || $(MAKE) --no-print-directory redis-server
-	@command -v chromium-headless-shell >/dev/null 2>&1 || $(MAKE) --no-print-directory browser
+	@command -v chromium-headless-shell >/dev/null 2>&1 && command -v chromium >/dev/null 2>&1 \
+		|| $(MAKE) --no-print-directory browser
 	$(PY) -m pytest
 
 redis-server:
@@ -28,8 +30,8 @@ redis-server:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
 
 browser:
-	@echo "installing chromium-headless-shell (needed by the browser tests)"
-	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell
+	@echo "installing chromium-headless-shell and chromium (needed by the browser tests)"
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium-headless-shell chromium
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[dev]'

@@ -333,6 +333,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
     c = f"/api/conversations/{ID}"
     return [
         (r"/", web.WebClientPage, a),
+        (r"/sw.js", web.ServiceWorker, a),
         (r"/app/(.*)", web.WebClientAsset, {"path": str(web.WEBCLIENT)}),
         (r"/health", ops.HealthHandler, a),
         (r"/metrics", ops.MetricsHandler, a),

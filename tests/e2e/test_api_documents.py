@@ -32,7 +32,7 @@ async def test_the_openapi_document_validates_and_names_every_route_and_method(a
     validate(doc)
     served = {}
     for pattern, handler, *_ in routes(running.app.services, running.app.hub):
-        if pattern.startswith(("/api/docs", "/app/")) or pattern in ("/ws", "/"):
+        if pattern.startswith(("/api/docs", "/app/")) or pattern in ("/ws", "/", "/sw.js"):
             continue
         methods = {
             m

@@ -22,6 +22,17 @@ class WebClientPage(ApiHandler):
         self.finish((WEBCLIENT / "index.html").read_bytes())
 
 
+class ServiceWorker(ApiHandler):
+    """/sw.js: at the root, so that the worker's scope is the whole client."""
+
+    requires_auth = False
+
+    async def get(self) -> None:
+        self.set_header("Content-Type", "text/javascript; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.finish((WEBCLIENT / "sw.js").read_bytes())
+
+
 class WebClientAsset(StaticFileHandler):
     """The client's modules and stylesheet."""
 

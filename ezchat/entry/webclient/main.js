@@ -1,6 +1,7 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
 // no build step. The API may live on another origin: open the page with ?api=https://host.
 import { Api, Socket } from "./api.js";
+import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 
 const $ = (selector) => document.querySelector(selector);
 const api = new Api(new URLSearchParams(window.location.search).get("api") || "");
@@ -48,7 +49,9 @@ $("#auth-form").addEventListener("submit", guarded(async (event) => {
 }));
 
 $("#logout").addEventListener("click", async () => {
-  // Revoke the token on the server too: a copy of it left anywhere stops working.
+  // This browser stops receiving the user's notifications, and the token is revoked on the
+  // server too: a copy of it left anywhere stops working.
+  await disablePush(api).catch(() => {});
   await api.call("POST", "/api/auth/logout").catch(() => {});
   api.setToken(null);
   window.location.reload();
@@ -63,6 +66,36 @@ async function enter(me) {
   await loadConversations();
   state.socket = new Socket(api, { onEvent, onState, onHello: guarded(onHello) });
   state.socket.connect();
+  await setUpNotifications();
+  const wanted = decodeURIComponent(window.location.hash.slice(1));
+  if (wanted && state.conversations.has(wanted)) await openConversation(wanted);
+}
+
+// -- notifications (Web Push through the service worker) -------------------------------------
+
+async function setUpNotifications() {
+  const toggle = $("#notifications");
+  if (!pushSupported()) return;
+  const showOn = (on) => {
+    toggle.textContent = on ? "Notifications on" : "Notify me";
+    toggle.dataset.on = on ? "true" : "false";
+  };
+  toggle.hidden = false;
+  showOn(Boolean(await renewPush(api).catch(() => null)));
+  toggle.addEventListener("click", guarded(async () => {
+    if (toggle.dataset.on === "true") {
+      await disablePush(api);
+      showOn(false);
+    } else {
+      await enablePush(api);
+      showOn(true);
+    }
+  }));
+  // A notification clicked while the client is open: the worker asks us to open its conversation.
+  navigator.serviceWorker.addEventListener("message", guarded(async (event) => {
+    const id = event.data && event.data.type === "open" && event.data.conversation_id;
+    if (id && state.conversations.has(id)) await openConversation(id);
+  }));
 }
 
 function onState(text) {
