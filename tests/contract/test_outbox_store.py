@@ -160,3 +160,19 @@ async def test_an_endpoint_subscribed_again_moves_to_its_new_user(stores):
     assert await stores.push.for_user("u") == []
     [moved] = await stores.push.for_user("v")
     assert moved.created_at == at(5)
+
+
+@pytest.mark.parametrize("stores", ["mongo-motor"], indirect=True)
+async def test_on_mongodb_a_failed_outbox_write_does_not_fail_the_stored_message(stores, conv):
+    """Without transactions the messages are in before the outbox write: a send that stored
+    its message succeeds even when queueing its notification fails (README, Known limits)."""
+    from pymongo.errors import AutoReconnect
+
+    class Failing:
+        async def bulk_write(self, *args, **kwargs):
+            raise AutoReconnect("outbox unreachable")
+
+    stores.messages._outbox = Failing()
+    message, created = await stores.messages.add(notifying(conv.id, "a", "b"))
+    assert created and await stores.messages.get(conv.id, message.id) == message
+    assert await stores.outbox.claim(now=DUE, lease_s=60, limit=10) == []

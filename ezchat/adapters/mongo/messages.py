@@ -11,6 +11,7 @@ that rely on the same indexes are one mechanism, easier to check in one place.""
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +19,7 @@ from typing import Any
 
 import bson
 from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import BulkWriteError, DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from ezchat.adapters.codec import (
     attachments_out,
@@ -37,6 +38,8 @@ from ezchat.domain.errors import (
 )
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Message, NewMessage
+
+log = logging.getLogger(__name__)
 
 # A hot conversation with writers in several processes may lose a few allocation races in a row.
 MAX_ALLOCATION_ROUNDS = 50
@@ -149,7 +152,10 @@ class MongoMessageStore:
             for entry in new.notifications(result[0])
         ]
         if created:
-            await open_notifications(self._outbox, created)
+            try:
+                await open_notifications(self._outbox, created)
+            except PyMongoError as exc:  # the messages are stored: their sends succeeded
+                log.error("notifications of %d messages not queued: %s", len(created), exc)
         return [r if r is not None else InvalidRequest("message not written") for r in results]
 
     async def _originals(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Message]:

@@ -16,9 +16,16 @@ USER_AGENT = "EZChat-Notifier/1"
 MAX_RETRY_AFTER_S = 3600.0
 
 
+# What a Web Push message may carry: 4096 bytes less aes128gcm's header (86), tag (16) and
+# padding delimiter (1).
+MAX_PAYLOAD_BYTES = 3993
+
+
 def payload(notice: Notice, sent_at: datetime) -> bytes:
-    """The notification as receivers get it (docs/notifications.md). ASCII JSON: never fails to
-    encode, whatever the text holds."""
+    """The notification as receivers get it (docs/api.md, Notifications): UTF-8 JSON, at most
+    ``MAX_PAYLOAD_BYTES`` whatever the names and text hold (escaped \\u sequences would take
+    up to 12 bytes a character; UTF-8 takes 4). Never fails to encode: a lone surrogate, which
+    the edge refuses anyway, would become "?"."""
     m, conv, sender = notice.message, notice.conversation, notice.sender
     body: dict[str, Any] = {
         "id": notice.id,
@@ -41,7 +48,7 @@ def payload(notice: Notice, sent_at: datetime) -> bytes:
         "created_at": time_out(m.created_at),
         "sent_at": time_out(sent_at),
     }
-    return json.dumps(body, separators=(",", ":")).encode()
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8", "replace")
 
 
 def outcome(key: str, code: int, retry_after: str | None) -> Outcome:
