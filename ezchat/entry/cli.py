@@ -20,7 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ezchat.config import Config, ConfigError, load_config
 from ezchat.domain.errors import EzChatError
 
-SECRET_KEYS = {"secret_key"}
+SECRET_KEYS = {"secret_key", "notify_webhook_secret", "vapid_private_key"}
 
 
 class CommandError(Exception):
@@ -209,6 +209,14 @@ def stats(config: Config, _: argparse.Namespace) -> None:
     with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
         for table in ("users", "conversations", "messages"):
             print(f"{table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]}")
+        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").fetchone():
+            by_state = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state"))
+            print(
+                "notifications: "
+                + ", ".join(
+                    f"{state} {by_state.get(state, 0)}" for state in ("open", "sending", "dead")
+                )
+            )
     size = sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if p.exists())
     print(f"database: {path} ({size} bytes)")
 
@@ -235,9 +243,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", help="the effective settings, secrets masked").set_defaults(
         run=check_config
     )
-    sub.add_parser("stats", help="users, conversations, messages, database size").set_defaults(
-        run=stats
-    )
+    sub.add_parser(
+        "stats", help="users, conversations, messages, notifications, database size"
+    ).set_defaults(run=stats)
     u = sub.add_parser("users", help="create, disable, enable, reset-password, list")
     u.add_argument("action", choices=["create", "disable", "enable", "reset-password", "list"])
     u.add_argument("username", nargs="?")

@@ -125,9 +125,14 @@ def test_check_config_masks_secrets_and_a_bad_value_is_one_line(tmp_path):
         "check-config",
         SECRET_KEY="top-secret-key",
         REDIS_URL="redis://:hunter2@127.0.0.1:6379/0",
+        NOTIFY_WEBHOOK_URL="https://hooks.example/x",
+        NOTIFY_WEBHOOK_SECRET="hook-secret",
+        VAPID_PRIVATE_KEY="vapid-secret",
     )
     assert run.returncode == 0
     assert "SECRET_KEY=****" in run.stdout and "top-secret-key" not in run.stdout
+    assert "NOTIFY_WEBHOOK_SECRET=****" in run.stdout and "hook-secret" not in run.stdout
+    assert "VAPID_PRIVATE_KEY=****" in run.stdout and "vapid-secret" not in run.stdout
     assert "hunter2" not in run.stdout and "REDIS_URL=redis://:****@" in run.stdout
     bad = ezchat(tmp_path, "check-config", MESSAGE_BATCH_SIZE="lots")
     assert bad.returncode == 2 and "MESSAGE_BATCH_SIZE" in bad.stderr
@@ -160,6 +165,7 @@ def test_users_are_managed_while_the_server_runs(tmp_path):
         call(server.base, "POST", "/api/auth/login", {"username": "bob", "password": "password-10"})
         stats = ezchat(tmp_path, "stats")
         assert stats.returncode == 0 and "users: 1" in stats.stdout
+        assert "notifications: open 0, sending 0, dead 0" in stats.stdout
         nobody = ezchat(tmp_path, "users", "disable", "nobody")
         assert nobody.returncode == 2 and "no user" in nobody.stderr
     finally:
