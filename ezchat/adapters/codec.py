@@ -16,8 +16,11 @@ from ezchat.domain.model import (
     ConversationType,
     Member,
     Message,
+    Notification,
     NotifyLevel,
+    OutboxState,
     Presence,
+    PushSubscription,
     Revocation,
     Role,
     User,
@@ -176,4 +179,33 @@ def message_in(d: Stored, message_id: str) -> Message:
         edited_at=time_in(_opt(d, "edited_at")),
         deleted=bool(_opt(d, "deleted")),
         mentions=tuple(_listed(_opt(d, "mentions")) or ()),
+    )
+
+
+def notification_in(d: Stored, notification_id: str) -> Notification:
+    return Notification(
+        id=notification_id,
+        user_id=d["user_id"],
+        conversation_id=d["conversation_id"],
+        first_seq=d["first_seq"],
+        last_seq=d["last_seq"],
+        count=d["count"],
+        state=OutboxState(d["state"]),
+        next_at=d["next_at"],
+        created_at=d["created_at"],
+        attempts=_opt(d, "attempts", 0),
+        lease_until=_opt(d, "lease_until", 0.0),
+        lease_token=_opt(d, "lease_token"),
+        done=tuple(_listed(_opt(d, "done")) or ()),
+        last_error=_opt(d, "last_error"),
+    )
+
+
+def push_subscription_in(d: Stored, endpoint: str) -> PushSubscription:
+    return PushSubscription(
+        endpoint=endpoint,
+        user_id=d["user_id"],
+        p256dh=d["p256dh"],
+        auth=d["auth"],
+        created_at=time_req(d["created_at"]),
     )

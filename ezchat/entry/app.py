@@ -332,8 +332,8 @@ def routes(services: Services, hub: Hub) -> list[Any]:
     a = {"services": services}
     c = f"/api/conversations/{ID}"
     return [
-        (r"/", web.WebClientPage, a),
-        (r"/sw.js", web.ServiceWorker, a),
+        (r"/", web.WebClientFile, {**a, **web.PAGE}),
+        (r"/sw.js", web.WebClientFile, {**a, **web.SERVICE_WORKER}),
         (r"/app/(.*)", web.WebClientAsset, {"path": str(web.WEBCLIENT)}),
         (r"/health", ops.HealthHandler, a),
         (r"/metrics", ops.MetricsHandler, a),

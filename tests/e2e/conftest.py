@@ -79,6 +79,13 @@ class Api:
         assert r.status == 201, r.body
         return r.body["user"], r.body["token"]
 
+    async def direct(self, token: str, other_id: str) -> str:
+        """The id of the caller's direct conversation with ``other_id`` (opened if new)."""
+        body = {"type": "direct", "user_id": other_id}
+        r = await self.call("POST", "/api/conversations", body, token=token)
+        assert r.status in (200, 201), r.body
+        return str(r.body["id"])
+
 
 @pytest.fixture(autouse=True)
 def _close_ws_clients(io_loop):

@@ -17,18 +17,10 @@ def raw(body: dict) -> bytes:
     return json.dumps(body).encode()
 
 
-async def direct_with(api, token, other_id):
-    r = await api.call(
-        "POST", "/api/conversations", {"type": "direct", "user_id": other_id}, token=token
-    )
-    assert r.status in (200, 201), r.body
-    return r.body["id"]
-
-
 async def test_a_stranger_cannot_poison_a_victims_conversations_with_a_lone_surrogate(running, api):
     victim, victim_token = await api.register("victim")
     _, stranger_token = await api.register("stranger")
-    cid = await direct_with(api, stranger_token, victim["id"])
+    cid = await api.direct(stranger_token, victim["id"])
     sent = await api.call(
         "POST",
         f"/api/conversations/{cid}/messages",

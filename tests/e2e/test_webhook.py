@@ -47,14 +47,6 @@ def hooked(start_server, io_loop, receiver):
     api.http.close()
 
 
-async def direct(api, token, other_id):
-    r = await api.call(
-        "POST", "/api/conversations", {"type": "direct", "user_id": other_id}, token=token
-    )
-    assert r.status in (200, 201), r.body
-    return r.body["id"]
-
-
 async def post(api, token, cid, text):
     body = {"client_id": uuid.uuid4().hex, "text": text}
     r = await api.call("POST", f"/api/conversations/{cid}/messages", body, token=token)
@@ -71,7 +63,7 @@ async def test_the_webhook_gets_a_signed_notification(hooked, receiver):
     running, api = hooked
     alice, ta = await api.register("alice")
     bob, _ = await api.register("bob")
-    cid = await direct(api, ta, bob["id"])
+    cid = await api.direct(ta, bob["id"])
     message = await post(api, ta, cid, "hello bob, " + "x" * 300)
     [got] = await until(receiver.all, "the webhook")
     expected = "sha256=" + hmac.new(SECRET.encode(), got.body, hashlib.sha256).hexdigest()
@@ -95,7 +87,7 @@ async def test_a_500_is_retried_with_the_same_id(hooked, receiver):
     receiver.answers.extend([500, 503])
     _, ta = await api.register("alice")
     bob, _ = await api.register("bob")
-    await post(api, ta, await direct(api, ta, bob["id"]), "again and again")
+    await post(api, ta, await api.direct(ta, bob["id"]), "again and again")
     await until(lambda: receiver.answered(200), "a delivery after two failures")
     sent = receiver.all()
     assert [r.status for r in sent] == [500, 503, 200]
@@ -112,7 +104,7 @@ async def test_a_refusal_is_kept_dead_and_not_retried(hooked, receiver):
     receiver.answers.append(400)
     _, ta = await api.register("alice")
     bob, _ = await api.register("bob")
-    await post(api, ta, await direct(api, ta, bob["id"]), "you will refuse this")
+    await post(api, ta, await api.direct(ta, bob["id"]), "you will refuse this")
     await until(lambda: results(running)["dead"] == 1, "the refusal")
     [dead] = await running.app.services.stores.outbox.dead(10)
     assert dead.last_error == "webhook: HTTP 400"
@@ -124,7 +116,7 @@ async def test_read_deleted_and_muted_messages_send_nothing(hooked, receiver):
     running, api = hooked
     _, ta = await api.register("alice")
     users = {name: await api.register(name) for name in ("bob", "carol", "dave", "erin")}
-    cids = {name: await direct(api, ta, u["id"]) for name, (u, _) in users.items()}
+    cids = {name: await api.direct(ta, u["id"]) for name, (u, _) in users.items()}
     r = await api.call(
         "PUT",
         f"/api/conversations/{cids['dave']}/settings",

@@ -95,14 +95,6 @@ def pushing(start_server, io_loop, tmp_path):
     api.http.close()
 
 
-async def direct(api, token, other_id):
-    r = await api.call(
-        "POST", "/api/conversations", {"type": "direct", "user_id": other_id}, token=token
-    )
-    assert r.status in (200, 201), r.body
-    return r.body["id"]
-
-
 @pytest.mark.gen_test(timeout=30)
 async def test_a_push_service_gets_a_vapid_signed_payload_the_browser_decrypts(
     pushing, push_service
@@ -115,7 +107,7 @@ async def test_a_push_service_gets_a_vapid_signed_payload_the_browser_decrypts(
     browser = Browser(push_service.url("/push/bob-laptop"))
     r = await api.call("POST", "/api/push/subscriptions", browser.subscription(), token=tb)
     assert r.status == 201 and r.body["endpoint"] == browser.endpoint
-    cid = await direct(api, ta, bob["id"])
+    cid = await api.direct(ta, bob["id"])
     body = {"client_id": "p1", "text": "héllo @bob 😀 over Web Push"}
     sent = await api.call("POST", f"/api/conversations/{cid}/messages", body, token=ta)
     [got] = await until(push_service.all, "the push request")
@@ -141,7 +133,7 @@ async def test_a_gone_subscription_is_removed_and_others_still_get_it(pushing, p
             await api.call("POST", "/api/push/subscriptions", b.subscription(), token=tb)
         ).status == 201
     push_service.answers.append(410)  # the first request: whichever goes first is "gone"
-    cid = await direct(api, ta, bob["id"])
+    cid = await api.direct(ta, bob["id"])
     await api.call(
         "POST", f"/api/conversations/{cid}/messages", {"client_id": "g", "text": "hi"}, token=tb
     )  # bob's own message: nobody to tell
@@ -166,7 +158,7 @@ async def test_a_failing_push_service_is_retried_for_that_device_only(pushing, p
         sub = Browser(push_service.url(f"/push/{name}")).subscription()
         assert (await api.call("POST", "/api/push/subscriptions", sub, token=tb)).status == 201
     push_service.answers.append(429)
-    cid = await direct(api, ta, bob["id"])
+    cid = await api.direct(ta, bob["id"])
     await api.call(
         "POST", f"/api/conversations/{cid}/messages", {"client_id": "r", "text": "x"}, token=ta
     )

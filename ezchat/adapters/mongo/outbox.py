@@ -15,7 +15,7 @@ from typing import Any
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import BulkWriteError
 
-from ezchat.adapters.codec import time_out, time_req
+from ezchat.adapters.codec import notification_in, push_subscription_in, time_out
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Notification, OutboxState, PushSubscription
@@ -72,22 +72,7 @@ async def open_notifications(outbox: Any, entries: list[Notification]) -> None:
 
 
 def _entry(doc: dict[str, Any]) -> Notification:
-    return Notification(
-        id=doc["_id"],
-        user_id=doc["user_id"],
-        conversation_id=doc["conversation_id"],
-        first_seq=doc["first_seq"],
-        last_seq=doc["last_seq"],
-        count=doc["count"],
-        state=OutboxState(doc["state"]),
-        next_at=doc["next_at"],
-        created_at=doc["created_at"],
-        attempts=doc.get("attempts", 0),
-        lease_until=doc.get("lease_until", 0.0),
-        lease_token=doc.get("lease_token"),
-        done=tuple(doc.get("done") or ()),
-        last_error=doc.get("last_error"),
-    )
+    return notification_in(doc, doc["_id"])
 
 
 class MongoOutboxStore:
@@ -216,13 +201,4 @@ class MongoPushSubscriptionStore:
     @translated
     async def for_user(self, user_id: str) -> list[PushSubscription]:
         docs = await self._subs.find({"user_id": user_id}).sort("position", ASCENDING).to_list(None)
-        return [
-            PushSubscription(
-                endpoint=d["_id"],
-                user_id=d["user_id"],
-                p256dh=d["p256dh"],
-                auth=d["auth"],
-                created_at=time_req(d["created_at"]),
-            )
-            for d in docs
-        ]
+        return [push_subscription_in(d, d["_id"]) for d in docs]

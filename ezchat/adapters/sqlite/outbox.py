@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 
-from ezchat.adapters.codec import time_out, time_req
+from ezchat.adapters.codec import notification_in, push_subscription_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Notification, OutboxState, PushSubscription
@@ -27,22 +27,7 @@ def open_notifications(conn: sqlite3.Connection, entries: list[Notification]) ->
 
 
 def _entry(row: sqlite3.Row) -> Notification:
-    return Notification(
-        id=row["id"],
-        user_id=row["user_id"],
-        conversation_id=row["conversation_id"],
-        first_seq=row["first_seq"],
-        last_seq=row["last_seq"],
-        count=row["count"],
-        state=OutboxState(row["state"]),
-        next_at=row["next_at"],
-        created_at=row["created_at"],
-        attempts=row["attempts"],
-        lease_until=row["lease_until"],
-        lease_token=row["lease_token"],
-        done=tuple(json.loads(row["done"])),
-        last_error=row["last_error"],
-    )
+    return notification_in(row, row["id"])
 
 
 class SqliteOutboxStore:
@@ -170,15 +155,6 @@ class SqlitePushSubscriptionStore:
             rows = conn.execute(
                 "SELECT * FROM push_subscriptions WHERE user_id = ? ORDER BY position", (user_id,)
             ).fetchall()
-            return [
-                PushSubscription(
-                    endpoint=r["endpoint"],
-                    user_id=r["user_id"],
-                    p256dh=r["p256dh"],
-                    auth=r["auth"],
-                    created_at=time_req(r["created_at"]),
-                )
-                for r in rows
-            ]
+            return [push_subscription_in(r, r["endpoint"]) for r in rows]
 
         return await self._db.run(read)
