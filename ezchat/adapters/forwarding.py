@@ -27,6 +27,7 @@ from ezchat.domain.model import (
     Revocation,
     User,
 )
+from ezchat.domain.search import SearchQuery
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
@@ -208,10 +209,10 @@ class ForwardingMessageStore(Forwarding):
         )
 
     async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
+        self, conversation_ids: list[str], query: SearchQuery, limit: int
+    ) -> tuple[list[Message], str | None]:
         return await self._forward(
-            "search", lambda: self._inner.search(conversation_ids, words, limit)
+            "search", lambda: self._inner.search(conversation_ids, query, limit)
         )
 
 

@@ -33,6 +33,7 @@ from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.notifications import DeliveryPolicy, NotificationService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.push import PushService
+from ezchat.domain.services.search import SearchService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
@@ -267,6 +268,9 @@ def make_app(
         presence=presence,
         typing=typing,
         push=push_service,
+        search=SearchService(
+            conversations=convs, conversation_store=conversation_store, messages=message_store
+        ),
         vapid_public_key=public_key(vapid) if vapid is not None else None,
         clock=clock,
         stores=wrapped,

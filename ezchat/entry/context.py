@@ -15,6 +15,7 @@ from ezchat.domain.services.members import MemberService
 from ezchat.domain.services.messages import MessageService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.push import PushService
+from ezchat.domain.services.search import SearchService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.metrics import Metrics
@@ -36,6 +37,7 @@ class Services:
     presence: PresenceService
     typing: TypingService
     push: PushService
+    search: SearchService
     vapid_public_key: str | None  # None: Web Push is off
     clock: Clock
     stores: Stores

@@ -38,3 +38,24 @@ def decode(cursor: str) -> ListingKey:
         return (pinned, float(activity), cid)
     except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
         raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+
+
+def encode_search(order: str, position: str) -> str:
+    """A search's next page: the order it was asked in, and where the store stopped."""
+    return base64.urlsafe_b64encode(json.dumps([order, position]).encode()).decode().rstrip("=")
+
+
+def decode_search(cursor: str, order: str) -> str:
+    """The store's position, from a cursor this server gave for a search in ``order``."""
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        given_order, position = json.loads(raw)
+        if given_order != order or not isinstance(position, str):
+            raise ValueError
+        return position
+    except (ValueError, TypeError, RecursionError, binascii.Error):
+        raise InvalidRequest(
+            "cursor is not one this server gave for this order", field="cursor"
+        ) from None

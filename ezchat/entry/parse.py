@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 from ezchat.domain.errors import InvalidRequest
@@ -220,3 +221,18 @@ def query_int(
     if not low <= number <= high:
         raise InvalidRequest(f"{name} must be between {low} and {high}", field=name)
     return number
+
+
+def query_time(value: str | None, name: str) -> datetime | None:
+    """An ISO 8601 time (``2026-11-27T12:00:00Z``; without an offset, UTC), or None."""
+    if value is None or value == "":
+        return None
+    try:
+        if len(value) > 64:
+            raise ValueError
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=UTC)
+        return parsed.astimezone(UTC)  # year 1 at +14:00 is out of range: a 400, not a 500
+    except (ValueError, OverflowError):
+        raise InvalidRequest(f"{name} must be an ISO 8601 time", field=name) from None

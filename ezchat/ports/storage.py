@@ -26,6 +26,7 @@ from ezchat.domain.model import (
     Revocation,
     User,
 )
+from ezchat.domain.search import SearchQuery
 
 
 class UserStore(Protocol):
@@ -181,10 +182,11 @@ class MessageStore(Protocol):
         """Of those, the ones that mention ``user_id``."""
 
     async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
-        """Non-deleted messages of those conversations whose case-folded text contains every
-        one of ``words`` (already case-folded), newest first."""
+        self, conversation_ids: list[str], query: SearchQuery, limit: int
+    ) -> tuple[list[Message], str | None]:
+        """Non-deleted messages of those conversations that have every term of ``query``
+        (domain/search.py says what a term finds), passing its filters, in its order, after
+        ``query.position``; and the position to go on from, or None when there is no more."""
 
 
 class OutboxStore(Protocol):

@@ -145,28 +145,6 @@ async def test_last_messages_are_the_highest_seq_of_each(stores, conv):
     assert {k: v.text for k, v in last.items()} == {conv.id: "new", other.id: "only"}
 
 
-async def test_search_matches_every_word_literally_newest_first(stores, conv):
-    other = group("x", "y")
-    await stores.conversations.add(other)
-    texts = ["Lunch at NOON", "noon lunch?", "lunch only", "100% (sure)", "gone lunch noon"]
-    ids = {}
-    for i, text in enumerate(texts):
-        m, _ = await stores.messages.add(new_message(conv.id, "a", text, at_s=i))
-        ids[text] = m
-    await stores.messages.add(new_message(other.id, "x", "noon lunch elsewhere", at_s=10))
-    gone = ids["gone lunch noon"]
-    await stores.messages.replace(gone.tombstone(), expected_rev=gone.rev)
-    found = await stores.messages.search([conv.id], ["lunch", "noon"], 10)
-    assert [m.text for m in found] == ["noon lunch?", "Lunch at NOON"]
-    assert [m.text for m in await stores.messages.search([conv.id], ["%"], 10)] == ["100% (sure)"]
-    assert [m.text for m in await stores.messages.search([conv.id], ["(sure)"], 10)] == [
-        "100% (sure)"
-    ]
-    assert await stores.messages.search([conv.id], [".*"], 10) == []
-    both = await stores.messages.search([conv.id, other.id], ["lunch"], 2)
-    assert [m.text for m in both] == ["noon lunch elsewhere", "lunch only"]
-
-
 async def test_errors_are_the_projects_own(stores, conv):
     try:
         await stores.messages.replace(

@@ -6,14 +6,17 @@ import bisect
 from collections.abc import Sequence
 from dataclasses import replace
 
+from ezchat.adapters.codec import time_out
 from ezchat.adapters.memory.db import MemoryDatabase, Timeline
 from ezchat.adapters.memory.outbox import open_notifications
+from ezchat.domain import search
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
     Message,
     NewMessage,
 )
+from ezchat.domain.search import SearchQuery
 
 
 class MemoryMessageStore:
@@ -130,13 +133,31 @@ class MemoryMessageStore:
         return sum(1 for m in unread if user_id in m.mentions)
 
     async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
+        self, conversation_ids: list[str], query: SearchQuery, limit: int
+    ) -> tuple[list[Message], str | None]:
+        q = query
         found: list[Message] = []
         for cid in conversation_ids:
             timeline = self._db.timelines.get(cid)
             for m in timeline.messages if timeline else ():
-                if not m.deleted and all(w in m.text.casefold() for w in words):
+                if (
+                    not m.deleted
+                    and (q.sender_id is None or m.sender_id == q.sender_id)
+                    and (q.before is None or m.created_at < q.before)
+                    and (q.after is None or m.created_at > q.after)
+                    and search.matches(m.text, q)
+                ):
                     found.append(m)
-        found.sort(key=lambda m: (m.created_at, m.seq), reverse=True)
-        return found[:limit]
+        if q.order is search.Order.RELEVANCE:
+            found.sort(key=lambda m: (-search.score(m.text, q), -m.created_at.timestamp(), m.id))
+            start = search.offset_of(q.position)
+            page = found[start : start + limit]
+            return page, search.next_offset(start, limit, len(found) > start + limit)
+        found.sort(key=lambda m: (m.created_at, m.id), reverse=True)
+        if q.position is not None:
+            bound = search.keyset_of(q.position)
+            found = [m for m in found if (time_out(m.created_at) or "", m.id) < bound]
+        page = found[:limit]
+        if len(found) <= limit:
+            return page, None
+        return page, search.keyset(time_out(page[-1].created_at) or "", page[-1].id)

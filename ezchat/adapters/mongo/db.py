@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, ParamSpec, TypeVar
 
-from pymongo import ASCENDING, DESCENDING
-from pymongo.errors import ConnectionFailure, ExecutionTimeout, PyMongoError, WTimeoutError
+from pymongo import ASCENDING, DESCENDING, TEXT
+from pymongo.errors import (
+    ConnectionFailure,
+    ExecutionTimeout,
+    OperationFailure,
+    PyMongoError,
+    WTimeoutError,
+)
 
 from ezchat.domain.errors import StorageUnavailable, TransientStorageError
 
@@ -18,6 +25,8 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 # (collection, keys, options): created at start, idempotently.
+log = logging.getLogger(__name__)
+
 INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("users", [("username", ASCENDING)], {"unique": True, "name": "username"}),
     ("users", [("display_folded", ASCENDING)], {"name": "display_folded"}),
@@ -132,6 +141,9 @@ class MongoDatabase:
     def __init__(self, client: Any, name: str) -> None:
         self.client = client
         self.db = client[name]
+        # Whether messages have a text index (searched with $text); without one, search falls
+        # back to scanning the caller's messages with regular expressions.
+        self.text_index = False
 
     def __getitem__(self, collection: str) -> Any:
         return self.db[collection]
@@ -141,6 +153,13 @@ class MongoDatabase:
         await self.db.command("ping")
         for collection, keys, options in INDEXES:
             await self.db[collection].create_index(keys, **options)
+        try:
+            await self.db["messages"].create_index(
+                [("text", TEXT)], name="text", default_language="none"
+            )
+            self.text_index = True
+        except OperationFailure as exc:  # a deployment that cannot build it: search scans
+            log.warning("no text index on messages (%s): search scans instead", exc)
 
     @translated
     async def ping(self) -> None:

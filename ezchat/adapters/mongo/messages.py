@@ -12,7 +12,6 @@ that rely on the same indexes are one mechanism, easier to check in one place.""
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -29,6 +28,7 @@ from ezchat.adapters.codec import (
 )
 from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
 from ezchat.adapters.mongo.outbox import open_notifications
+from ezchat.adapters.mongo.search import search_messages
 from ezchat.domain.errors import (
     EzChatError,
     InvalidRequest,
@@ -38,6 +38,7 @@ from ezchat.domain.errors import (
 )
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.search import SearchQuery
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,7 @@ def _unread(conversation_id: str, user_id: str, after_seq: int) -> dict[str, Any
 
 class MongoMessageStore:
     def __init__(self, db: MongoDatabase) -> None:
+        self._db = db
         self._messages = db["messages"]
         self._convs = db["conversations"]
         self._outbox = db["outbox"]
@@ -314,17 +316,8 @@ class MongoMessageStore:
 
     @translated
     async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
-        query = {
-            "conversation_id": {"$in": conversation_ids},
-            "deleted": {"$ne": True},
-            "$and": [{"text_folded": {"$regex": re.escape(w)}} for w in words],
-        }
-        docs = (
-            await self._messages.find(query)
-            .sort([("created_at", DESCENDING), ("seq", DESCENDING)])
-            .limit(limit)
-            .to_list(limit)
+        self, conversation_ids: list[str], query: SearchQuery, limit: int
+    ) -> tuple[list[Message], str | None]:
+        return await search_messages(
+            self._messages, self._db.text_index, conversation_ids, query, limit
         )
-        return [message_from(d) for d in docs]

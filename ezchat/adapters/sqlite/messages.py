@@ -15,9 +15,11 @@ from ezchat.adapters.codec import (
 )
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.adapters.sqlite.outbox import open_notifications
+from ezchat.adapters.sqlite.search import search_messages
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.search import SearchQuery
 
 
 def message_from_row(row: sqlite3.Row) -> Message:
@@ -232,21 +234,6 @@ class SqliteMessageStore:
         return await self._db.run(read)
 
     async def search(
-        self, conversation_ids: list[str], words: list[str], limit: int
-    ) -> list[Message]:
-        def read(conn: sqlite3.Connection) -> list[Message]:
-            found: list[Message] = []
-            word_sql = " AND ".join("instr(casefold(text), ?) > 0" for _ in words)
-            for i in range(0, len(conversation_ids), 500):
-                chunk = conversation_ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT * FROM messages WHERE conversation_id IN ({marks}) AND deleted = 0"
-                    f" AND {word_sql} ORDER BY created_at DESC, seq DESC LIMIT ?",
-                    (*chunk, *words, limit),
-                )
-                found.extend(message_from_row(r) for r in rows)
-            found.sort(key=lambda m: (m.created_at, m.seq), reverse=True)
-            return found[:limit]
-
-        return await self._db.run(read)
+        self, conversation_ids: list[str], query: SearchQuery, limit: int
+    ) -> tuple[list[Message], str | None]:
+        return await search_messages(self._db, conversation_ids, query, limit)

@@ -165,6 +165,34 @@ def _step_5(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+# The full-text index: external content (the text is stored once, in messages), kept in step
+# by triggers on every insert, change of text and delete, whoever writes. unicode61 with
+# diacritics removed: "cafe" finds "café". The conversation and the sender are indexed too, so
+# a search is narrowed to the caller's conversations inside the index.
+FTS = [
+    "CREATE VIRTUAL TABLE messages_fts USING fts5(text, conversation_id, sender_id,"
+    " content='messages', content_rowid='rowid', tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN"
+    " INSERT INTO messages_fts (rowid, text, conversation_id, sender_id)"
+    " VALUES (new.rowid, new.text, new.conversation_id, new.sender_id); END",
+    "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN"
+    " INSERT INTO messages_fts (messages_fts, rowid, text, conversation_id, sender_id)"
+    " VALUES ('delete', old.rowid, old.text, old.conversation_id, old.sender_id); END",
+    "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages"
+    " WHEN old.text IS NOT new.text BEGIN"
+    " INSERT INTO messages_fts (messages_fts, rowid, text, conversation_id, sender_id)"
+    " VALUES ('delete', old.rowid, old.text, old.conversation_id, old.sender_id);"
+    " INSERT INTO messages_fts (rowid, text, conversation_id, sender_id)"
+    " VALUES (new.rowid, new.text, new.conversation_id, new.sender_id); END",
+    "INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')",
+]
+
+
+def _step_6(conn: sqlite3.Connection) -> None:
+    for statement in FTS:
+        conn.execute(statement)
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -181,6 +209,7 @@ MIGRATIONS = [
         lambda conn: conn.execute("ALTER TABLE members ADD COLUMN notify TEXT"),
     ),
     Migration(5, "the notification outbox; Web Push subscriptions", _step_5),
+    Migration(6, "messages: the full-text index (FTS5), built from what is stored", _step_6),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

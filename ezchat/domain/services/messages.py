@@ -1,4 +1,4 @@
-"""Messages: send, history, edit, delete, reactions, receipts, sync and search."""
+"""Messages: send, history, edit, delete, reactions, receipts and sync."""
 
 from __future__ import annotations
 
@@ -285,16 +285,3 @@ class MessageService:
     async def receipts(self, caller: str, conversation_id: str) -> list[Receipt]:
         conv, _ = await self._conversations.require_member(caller, conversation_id)
         return [Receipt(m.user_id, m.read_seq, m.delivered_seq) for m in conv.members]
-
-    async def search(
-        self, caller: str, query: str, *, conversation_id: str | None, limit: int
-    ) -> list[Message]:
-        words = rules.search_words(query)
-        if conversation_id is not None:
-            await self._conversations.require_member(caller, conversation_id)
-            ids = [conversation_id]
-        else:
-            ids = [c.id for c in await self._conversation_store.list_for_user(caller)]
-        if not ids:
-            return []
-        return await self._messages.search(ids, words, limit)

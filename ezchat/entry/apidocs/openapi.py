@@ -361,10 +361,32 @@ def paths() -> dict[str, dict[str, Any]]:
         },
         "/api/search": {
             "get": op(
-                "Messages containing every word of q, newest first",
+                'Messages of the caller\'s conversations with every word and "phrase" of q '
+                "(case and diacritics aside; a word also finds longer words it starts), "
+                "newest first or by relevance, each with an HTML snippet (escaped text, "
+                "matches in <mark>); next_cursor continues (docs/api.md, Search)",
                 200,
-                obj({"messages": {"type": "array", "items": MESSAGE}}),
-                query={"q": {**QUERY, "maxLength": 256}, "conversation_id": ID, "limit": LIMIT},
+                obj(
+                    {
+                        "messages": {
+                            "type": "array",
+                            "items": {
+                                "allOf": [MESSAGE, obj({"snippet": {"type": "string"}})],
+                            },
+                        },
+                        "next_cursor": nullable({"type": "string"}),
+                    }
+                ),
+                query={
+                    "q": {"type": "string", "minLength": 1, "maxLength": 20000, "pattern": "\\S"},
+                    "conversation_id": ID,
+                    "from": ID,
+                    "before": {"type": "string", "format": "date-time"},
+                    "after": {"type": "string", "format": "date-time"},
+                    "order": {"enum": ["recent", "relevance"]},
+                    "cursor": {"type": "string", "maxLength": 512},
+                    "limit": LIMIT,
+                },
             )
         },
         "/api/push/vapid-public-key": {

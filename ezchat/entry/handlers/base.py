@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from datetime import datetime
 from http.client import responses
 from typing import Any
 
@@ -170,6 +171,9 @@ class ApiHandler(RedactedLogging, RequestHandler):
         return parse.query_int(
             self.get_query_argument(name, None), name, default=default, low=low, high=high
         )
+
+    def query_time(self, name: str) -> datetime | None:
+        return parse.query_time(self.get_query_argument(name, None), name)
 
     def limit(self) -> int:
         value = self.query_int("limit", default=50, low=1, high=100)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import InvalidRequest
-from ezchat.entry import commands, serialize
+from ezchat.entry import commands, cursors, serialize
 from ezchat.entry.handlers.base import ApiHandler
 
 
@@ -68,10 +68,22 @@ class SearchHandler(ApiHandler):
         q = self.get_query_argument("q", "")
         if not q.strip():
             raise InvalidRequest("q is required", field="q")
-        messages = await self.services.messages.search(
+        order = self.get_query_argument("order", "recent")
+        cursor = self.get_query_argument("cursor", None)
+        hits, after = await self.services.search.search(
             self.user.id,
             q,
             conversation_id=self.get_query_argument("conversation_id", None) or None,
+            sender_id=self.get_query_argument("from", None) or None,
+            before=self.query_time("before"),
+            after=self.query_time("after"),
+            order=order,
+            position=cursors.decode_search(cursor, order) if cursor else None,
             limit=self.limit(),
         )
-        self.reply({"messages": [serialize.message(m) for m in messages]})
+        self.reply(
+            {
+                "messages": [{**serialize.message(h.message), "snippet": h.snippet} for h in hits],
+                "next_cursor": cursors.encode_search(order, after) if after else None,
+            }
+        )

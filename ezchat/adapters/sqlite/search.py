@@ -1,0 +1,100 @@
+"""SQLite message search through the FTS5 index (schema step 6)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from ezchat.adapters.codec import message_in, time_out
+from ezchat.adapters.sqlite.db import SqliteDatabase
+from ezchat.domain.model import Message
+from ezchat.domain.search import (
+    Order,
+    SearchQuery,
+    bad_position,
+    next_offset,
+    offset_of,
+    words,
+)
+
+# Conversations named in one MATCH; a user in more is searched a chunk at a time.
+MAX_IDS_PER_MATCH = 500
+
+
+def _quoted(words: tuple[str, ...]) -> str:
+    """FTS5 string: the words hold only letters and digits, so no quote can close it early."""
+    return '"' + " ".join(words) + '"'
+
+
+def fts_match(conversation_ids: list[str], query: SearchQuery) -> str:
+    """The MATCH expression: every word as a prefix, every phrase as it is, in the text column;
+    the conversations (and the sender) in theirs. Built from words only: any user input is a
+    plain search, never FTS5 syntax."""
+    terms = [f"text : {_quoted((w,))}*" for w in query.words]
+    terms += [f"text : {_quoted(p)}" for p in query.phrases]
+    ids = " OR ".join(_quoted(tuple(words(c))) for c in conversation_ids)
+    terms.append(f"conversation_id : ({ids})")
+    if query.sender_id is not None:
+        terms.append(f"sender_id : {_quoted(tuple(words(query.sender_id)))}")
+    return " AND ".join(terms)
+
+
+def _rowid_of(position: str) -> int:
+    if not position.isdigit() or len(position) > 19:
+        raise bad_position()
+    return int(position)
+
+
+async def search_messages(
+    db: SqliteDatabase, conversation_ids: list[str], query: SearchQuery, limit: int
+) -> tuple[list[Message], str | None]:
+    """Through the FTS5 index, narrowed to the conversations inside it; newest first walks
+    the index backwards by rowid (the order messages were stored) and stops at ``limit``."""
+    q = query
+    if q.empty or not conversation_ids:
+        return [], None
+    relevance = q.order is Order.RELEVANCE
+    start = offset_of(q.position) if relevance else 0
+    below = None if relevance or q.position is None else _rowid_of(q.position)
+    filters: list[str] = ["m.deleted = 0"]
+    params: list[object] = []
+    if q.before is not None:
+        filters.append("m.created_at < ?")
+        params.append(time_out(q.before))
+    if q.after is not None:
+        filters.append("m.created_at > ?")
+        params.append(time_out(q.after))
+    if below is not None:
+        filters.append("f.rowid < ?")
+        params.append(below)
+    rank = "bm25(messages_fts, 1.0, 0.0, 0.0)" if relevance else "0"
+    order = "rank, f.rowid DESC" if relevance else "f.rowid DESC"
+    sql = (
+        f"SELECT m.*, f.rowid AS position, {rank} AS rank FROM messages_fts f"
+        " CROSS JOIN messages m ON m.rowid = f.rowid"
+        f" WHERE messages_fts MATCH ? AND {' AND '.join(filters)}"
+        f" ORDER BY {order} LIMIT ? OFFSET ?"
+    )
+
+    def read(conn: sqlite3.Connection) -> list[tuple[Message, int]]:
+        if len(conversation_ids) <= MAX_IDS_PER_MATCH:
+            rows = conn.execute(
+                sql, (fts_match(conversation_ids, q), *params, limit + 1, start)
+            ).fetchall()
+            return [(message_in(r, r["id"]), r["position"]) for r in rows]
+        # Very many conversations: a query per chunk, merged in the same order.
+        found: list[tuple[float, int, Message]] = []
+        for i in range(0, len(conversation_ids), MAX_IDS_PER_MATCH):
+            chunk = conversation_ids[i : i + MAX_IDS_PER_MATCH]
+            rows = conn.execute(
+                sql, (fts_match(chunk, q), *params, start + limit + 1, 0)
+            ).fetchall()
+            found.extend((r["rank"], -r["position"], message_in(r, r["id"])) for r in rows)
+        found.sort(key=lambda hit: (hit[0], hit[1]))
+        return [(m, -neg) for _, neg, m in found[start:]]
+
+    hits = await db.run(read)
+    page = [m for m, _ in hits[:limit]]
+    more = len(hits) > limit
+    if relevance:
+        return page, next_offset(start, limit, more)
+    return page, str(hits[limit - 1][1]) if more else None
