@@ -12,6 +12,7 @@ from ezchat.adapters.sqlite import open_sqlite_stores, sqlite_stores
 from ezchat.adapters.sqlite.schema import SCHEMA_VERSION
 from ezchat.domain.errors import IncompatibleStorage, StorageUnavailable
 from ezchat.domain.model import ContactState, Presence, Role
+from ezchat.domain.search import SearchQuery, parse
 
 pytestmark = pytest.mark.gen_test
 
@@ -69,11 +70,19 @@ async def test_an_older_database_upgrades_with_every_row_intact(tmp_path, start)
         assert second.reply_to == "m-1" and second.edited_at is not None
         assert third.deleted and third.text == ""
         assert await stores.messages.get("c-direct", "m-2") == second
+        # Step 6 built the full-text index from the stored messages.
+        words, phrases = parse("edited")
+        found, _ = await stores.messages.search(
+            ["c-direct"], SearchQuery(words=words, phrases=phrases), 10
+        )
+        assert [m.id for m in found] == ["m-2"]
     finally:
         await stores.aclose()
     assert version(path) == SCHEMA_VERSION
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    # FTS5's own check against the content table: raises when the index and messages disagree.
+    conn.execute("INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)")
     conn.close()
 
 
