@@ -35,7 +35,10 @@ def subscribe(t: Target, token: str, endpoint: str) -> None:
         .public_key()
         .public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
-    body = {"endpoint": endpoint, "keys": {"p256dh": b64url(public), "auth": b64url(os.urandom(16))}}
+    body = {
+        "endpoint": endpoint,
+        "keys": {"p256dh": b64url(public), "auth": b64url(os.urandom(16))},
+    }
     call(t.base, "POST", "/api/push/subscriptions", body, token=token)
 
 
@@ -57,7 +60,9 @@ def notified(t: Target, token: str) -> dict[str, int]:
     return dict(report["ezchat"]["notifications"])
 
 
-def fanout(t: Target, rates: list[float], duration: float, on: bool, push: Receiver) -> list[dict[str, Any]]:
+def fanout(
+    t: Target, rates: list[float], duration: float, on: bool, push: Receiver
+) -> list[dict[str, Any]]:
     members = users(t, 100, "f")
     listeners = offline_listeners(t, 100, "fo", push) if on else []
     conv = call(

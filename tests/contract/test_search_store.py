@@ -2,6 +2,9 @@
 paging to the end without repeats, deleted messages never, and no input the engine chokes on.
 MongoDB's text index matches whole words (no prefixes): the one difference, asserted as such."""
 
+import asyncio
+import contextlib
+import sqlite3
 from dataclasses import replace
 
 import pytest
@@ -159,3 +162,55 @@ async def test_mongodb_without_a_text_index_scans_with_literal_patterns(stores, 
     rest, end = await stores.messages.search([a.id], query("at", position=position), 1)
     assert [m.text for m in found + rest] == ["lunch at noon", "Lunchtime at the café (maybe)"]
     assert end is None
+
+
+async def test_edits_and_deletes_before_and_after_indexing_keep_the_index_right(
+    stores, convs, request, tmp_path
+):
+    a, b = convs
+    indexed = await put(stores, a.id, "a", "alpha before", 1)
+    await texts(stores, [a.id], "alpha")  # a search indexes what is queued (SQLite)
+    queued = await put(stores, a.id, "a", "beta before", 2)
+    for m, word in ((indexed, "alpha"), (queued, "beta")):
+        edited = await stores.messages.replace(replace(m, text=f"{word} after"), expected_rev=m.rev)
+        assert await texts(stores, [a.id], f"{word} before") == []
+        assert await texts(stores, [a.id], f"{word} after") == [f"{word} after"]
+        await stores.messages.replace(edited.tombstone(), expected_rev=edited.rev)
+        assert await texts(stores, [a.id], word) == []
+    await put(stores, b.id, "c", "gamma indexed", 3)
+    await texts(stores, [b.id], "gamma")
+    await put(stores, b.id, "c", "gamma queued", 4)
+    await stores.conversations.delete(b.id)
+    assert await texts(stores, [b.id], "gamma") == []
+    if request.node.callspec.params["stores"].startswith("sqlite"):
+        # FTS5's own check of the index against the messages: raises when they disagree.
+        with contextlib.closing(sqlite3.connect(tmp_path / "contract.db")) as conn:
+            conn.execute(
+                "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+            )
+
+
+async def test_concurrent_writes_and_searches_lose_nothing(stores, convs, request, tmp_path):
+    a, b = convs
+
+    async def write(i):
+        await stores.messages.add(new_message((a if i % 2 else b).id, "a", f"storm {i}", at_s=i))
+
+    async def look():
+        await stores.messages.search([a.id, b.id], query("storm"), 10)
+
+    await asyncio.gather(*(write(i) if i % 3 else look() for i in range(90)))
+    seen, position = [], None
+    while True:
+        found, position = await stores.messages.search(
+            [a.id, b.id], query("storm", position=position), 7
+        )
+        seen += [m.text for m in found]
+        if position is None:
+            break
+    assert sorted(seen) == sorted(f"storm {i}" for i in range(90) if i % 3)
+    if request.node.callspec.params["stores"].startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(tmp_path / "contract.db")) as conn:
+            conn.execute(
+                "INSERT INTO messages_fts (messages_fts, rank) VALUES ('integrity-check', 1)"
+            )

@@ -14,6 +14,7 @@ from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
+from ezchat.adapters.sqlite.search import SearchIndexer
 from ezchat.ports.storage import Stores
 
 __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
@@ -28,9 +29,18 @@ async def open_sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> 
 def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
     """The stores over one database file; nothing is opened before ``open()``."""
     db = SqliteDatabase(path, synchronous=synchronous)
+    indexer = SearchIndexer(db)
 
     async def ping() -> None:
         await db.run(lambda conn: conn.execute("SELECT 1").fetchone())
+
+    async def start() -> None:
+        await db.open()
+        await indexer.start()
+
+    async def aclose() -> None:
+        await indexer.aclose()
+        await db.close()
 
     return Stores(
         users=SqliteUserStore(db),
@@ -40,7 +50,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         revocations=SqliteRevocationStore(db),
         outbox=SqliteOutboxStore(db),
         push=SqlitePushSubscriptionStore(db),
-        start=db.open,
+        start=start,
         ping=ping,
-        aclose=db.close,
+        aclose=aclose,
     )

@@ -1,11 +1,15 @@
-"""SQLite message search through the FTS5 index (schema step 6)."""
+"""SQLite message search through the FTS5 index (schema step 6), and the indexer that brings
+queued messages into it in bulk."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import sqlite3
 
 from ezchat.adapters.codec import message_in, time_out
-from ezchat.adapters.sqlite.db import SqliteDatabase
+from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.model import Message
 from ezchat.domain.search import (
     Order,
@@ -15,6 +19,68 @@ from ezchat.domain.search import (
     offset_of,
     words,
 )
+
+log = logging.getLogger(__name__)
+
+# Queued messages indexed in one transaction, and how often the queue is looked at.
+INDEX_BATCH = 20_000
+INDEX_EVERY_S = 0.5
+
+
+def index_queued(conn: sqlite3.Connection) -> int:
+    """Move queued messages into the index, one write transaction (of several processes, one
+    at a time takes each message); how many."""
+    with transaction(conn):
+        last = conn.execute(
+            "SELECT max(rowid) FROM (SELECT rowid FROM messages_unindexed ORDER BY rowid LIMIT ?)",
+            (INDEX_BATCH,),
+        ).fetchone()[0]
+        if last is None:
+            return 0
+        done = conn.execute(
+            "INSERT INTO messages_fts (rowid, text, conversation_id, sender_id)"
+            " SELECT m.rowid, m.text, m.conversation_id, m.sender_id"
+            " FROM messages_unindexed u JOIN messages m ON m.rowid = u.rowid WHERE u.rowid <= ?",
+            (last,),
+        ).rowcount
+        conn.execute("DELETE FROM messages_unindexed WHERE rowid <= ?", (last,))
+    return int(done)
+
+
+def index_all_queued(conn: sqlite3.Connection) -> None:
+    """Before a search: what was stored is found, indexed or not yet."""
+    if conn.execute("SELECT EXISTS (SELECT 1 FROM messages_unindexed)").fetchone()[0]:
+        while index_queued(conn) >= INDEX_BATCH:
+            pass
+
+
+class SearchIndexer:
+    """Indexes queued messages every ``INDEX_EVERY_S`` on the database's thread."""
+
+    def __init__(self, db: SqliteDatabase, every_s: float = INDEX_EVERY_S) -> None:
+        self._db = db
+        self._every_s = every_s
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        if self._task is None:  # the stores' start may be called again (it is idempotent)
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="search-indexer")
+
+    async def aclose(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(self._every_s)
+            try:
+                await self._db.run(index_all_queued)
+            except Exception as exc:  # busy, or closing: the queue waits for the next round
+                log.warning("indexing queued messages failed: %s", exc)
+
 
 # Conversations named in one MATCH; a user in more is searched a chunk at a time.
 MAX_IDS_PER_MATCH = 500
@@ -76,6 +142,7 @@ async def search_messages(
     )
 
     def read(conn: sqlite3.Connection) -> list[tuple[Message, int]]:
+        index_all_queued(conn)  # what was stored is found, indexed yet or not
         if len(conversation_ids) <= MAX_IDS_PER_MATCH:
             rows = conn.execute(
                 sql, (fts_match(conversation_ids, q), *params, limit + 1, start)
