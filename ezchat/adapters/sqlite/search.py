@@ -40,7 +40,8 @@ def index_queued(conn: sqlite3.Connection) -> int:
         done = conn.execute(
             "INSERT INTO messages_fts (rowid, text, conversation_id, sender_id)"
             " SELECT m.rowid, m.text, m.conversation_id, m.sender_id"
-            " FROM messages_unindexed u JOIN messages m ON m.rowid = u.rowid WHERE u.rowid <= ?",
+            " FROM messages_unindexed u CROSS JOIN messages m ON m.rowid = u.rowid"
+            " WHERE u.rowid <= ?",
             (last,),
         ).rowcount
         conn.execute("DELETE FROM messages_unindexed WHERE rowid <= ?", (last,))
