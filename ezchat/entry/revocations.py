@@ -4,12 +4,10 @@ token set, the cached user record, and open connections."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
-from ezchat.domain.errors import StorageUnavailable
+from ezchat.adapters.periodic import Periodic
 from ezchat.domain.model import Revocation
 from ezchat.domain.services.auth import RevokedTokens
 from ezchat.ports.clock import Clock
@@ -32,34 +30,19 @@ class RevocationFeed:
         self._store = store
         self._revoked = revoked
         self._clock = clock
-        self._poll_s = poll_s
         self._apply = apply
         self._position = 0
-        self._task: asyncio.Task[None] | None = None
+        self._poller = Periodic(self.read, every_s=poll_s, name="revocation feed", log=log)
 
     async def start(self) -> None:
         now = self._clock.now().timestamp()
         self._position = await self._store.position()
         for revocation in await self._store.active(now):
             self._revoked.add(revocation, now=now)
-        self._task = asyncio.get_running_loop().create_task(self._run(), name="revocation-feed")
+        await self._poller.start()
 
     async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._poll_s)
-            try:
-                await self.read()
-            except StorageUnavailable as exc:
-                log.warning("reading the revocation feed failed: %s", exc.message)
-            except Exception:
-                log.exception("reading the revocation feed failed")
+        await self._poller.aclose()
 
     async def read(self) -> int:
         """Apply what was added since the last read; how many."""

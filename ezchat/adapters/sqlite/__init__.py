@@ -14,7 +14,7 @@ from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
-from ezchat.adapters.sqlite.search import SearchIndexer
+from ezchat.adapters.sqlite.search import search_indexer
 from ezchat.ports.storage import Stores
 
 __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
@@ -29,7 +29,7 @@ async def open_sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> 
 def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
     """The stores over one database file; nothing is opened before ``open()``."""
     db = SqliteDatabase(path, synchronous=synchronous)
-    indexer = SearchIndexer(db)
+    indexer = search_indexer(db)
 
     async def ping() -> None:
         await db.run(lambda conn: conn.execute("SELECT 1").fetchone())

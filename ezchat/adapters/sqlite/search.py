@@ -3,12 +3,11 @@ queued messages into it in bulk."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import sqlite3
 
 from ezchat.adapters.codec import message_in, time_out
+from ezchat.adapters.periodic import Periodic
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.model import Message
 from ezchat.domain.search import (
@@ -55,32 +54,11 @@ def index_all_queued(conn: sqlite3.Connection) -> None:
             pass
 
 
-class SearchIndexer:
-    """Indexes queued messages every ``INDEX_EVERY_S`` on the database's thread."""
-
-    def __init__(self, db: SqliteDatabase, every_s: float = INDEX_EVERY_S) -> None:
-        self._db = db
-        self._every_s = every_s
-        self._task: asyncio.Task[None] | None = None
-
-    async def start(self) -> None:
-        if self._task is None:  # the stores' start may be called again (it is idempotent)
-            self._task = asyncio.get_running_loop().create_task(self._run(), name="search-indexer")
-
-    async def aclose(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self._every_s)
-            try:
-                await self._db.run(index_all_queued)
-            except Exception as exc:  # busy, or closing: the queue waits for the next round
-                log.warning("indexing queued messages failed: %s", exc)
+def search_indexer(db: SqliteDatabase, every_s: float = INDEX_EVERY_S) -> Periodic:
+    """Indexes queued messages every ``every_s`` on the database's thread."""
+    return Periodic(
+        lambda: db.run(index_all_queued), every_s=every_s, name="search indexer", log=log
+    )
 
 
 # Conversations named in one MATCH; a user in more is searched a chunk at a time.
