@@ -21,6 +21,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 STORAGES = ("memory", "sqlite", "mongo")
 MONGO_DRIVERS = ("motor", "pymongo")
 SYNC_MODES = ("FULL", "NORMAL")
+READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -56,6 +57,15 @@ class Config:
     mongodb_socket_timeout_ms: int = 5_000
     mongodb_connect_timeout_ms: int = 5_000
     mongodb_server_selection_timeout_ms: int = 5_000
+    # An acknowledged write survives a primary failover: a majority of the replica set has it,
+    # journaled. "1" trades that away for latency.
+    mongodb_write_concern: str = "majority"
+    mongodb_journal: bool = True
+    mongodb_write_timeout_ms: int = 10_000
+    # Older history pages and search may read from secondaries; membership, seq allocation,
+    # sync and the newest page (what caches hold) always read the primary.
+    mongodb_read_preference: str = "primary"
+    mongodb_max_staleness_s: int = -1  # -1: no bound; else at least 90 (MongoDB's minimum)
     db_concurrency_limit: int = 20
     db_retry_attempts: int = 3
     db_retry_base_ms: float = 50.0
@@ -159,6 +169,8 @@ _MINIMUM: dict[str, float] = {
     "mongodb_socket_timeout_ms": 1,
     "mongodb_connect_timeout_ms": 1,
     "mongodb_server_selection_timeout_ms": 1,
+    "mongodb_write_timeout_ms": 0,
+    "mongodb_max_staleness_s": -1,
     "db_concurrency_limit": 1,
     "db_retry_attempts": 1,
     "db_retry_base_ms": 0,
@@ -292,6 +304,21 @@ def _check(config: Config) -> None:
     n = config.password_hash_n
     if n & (n - 1):
         raise ConfigError("PASSWORD_HASH_N must be a power of two")
+    if config.mongodb_write_concern != "majority" and not (
+        config.mongodb_write_concern.isdigit() and int(config.mongodb_write_concern) >= 1
+    ):
+        raise ConfigError(
+            "MONGODB_WRITE_CONCERN must be majority or a number of members (1 or more)"
+        )
+    if config.mongodb_read_preference not in READ_PREFERENCES:
+        raise ConfigError(f"MONGODB_READ_PREFERENCE must be one of {', '.join(READ_PREFERENCES)}")
+    if config.mongodb_max_staleness_s != -1 and (
+        config.mongodb_max_staleness_s < 90 or config.mongodb_read_preference == "primary"
+    ):
+        raise ConfigError(
+            "MONGODB_MAX_STALENESS_S must be -1, or 90 or more with a read preference other "
+            "than primary"
+        )
     if config.mongodb_min_pool_size > config.mongodb_max_pool_size:
         raise ConfigError("MONGODB_MIN_POOL_SIZE must not exceed MONGODB_MAX_POOL_SIZE")
     if config.heartbeat_timeout <= config.heartbeat_interval:

@@ -188,3 +188,15 @@ async def test_mentions_are_kept_and_counted_among_unread(stores, conv):
     stored = await stores.messages.replace(edited, expected_rev=page[0].rev)
     assert (await stores.messages.get(conv.id, stored.id)).mentions == ("c",)
     assert await stores.messages.count_mentions(conv.id, "b", 0) == 1
+
+
+async def test_a_client_id_reused_in_another_conversation_returns_the_original_there(stores, conv):
+    """The service turns this into a 409; the store's part is to store nothing and say where
+    the original is (on MongoDB the repeat is found through the unique index's refusal)."""
+    other = group("a", "x")
+    await stores.conversations.add(other)
+    first, _ = await stores.messages.add(new_message(conv.id, "a", "here", client_id="k"))
+    again, created = await stores.messages.add(new_message(other.id, "a", "there", client_id="k"))
+    assert not created and again == first and again.conversation_id == conv.id
+    page, _ = await stores.messages.page(other.id, before=None, after=None, limit=10)
+    assert page == []

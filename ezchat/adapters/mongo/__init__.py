@@ -8,7 +8,13 @@ from ezchat.adapters.mongo.accounts import (
     MongoUserStore,
 )
 from ezchat.adapters.mongo.conversations import MongoConversationStore
-from ezchat.adapters.mongo.db import MongoDatabase, client_options, make_client, translated
+from ezchat.adapters.mongo.db import (
+    MongoDatabase,
+    client_options,
+    make_client,
+    read_preference,
+    translated,
+)
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.schema import upgrade
@@ -40,9 +46,13 @@ def mongo_database(config: Config) -> MongoDatabase:
         socket_timeout_ms=config.mongodb_socket_timeout_ms,
         connect_timeout_ms=config.mongodb_connect_timeout_ms,
         server_selection_timeout_ms=config.mongodb_server_selection_timeout_ms,
+        write_concern=config.mongodb_write_concern,
+        journal=config.mongodb_journal,
+        write_timeout_ms=config.mongodb_write_timeout_ms,
     )
     client = make_client(config.mongodb_url, config.mongodb_driver, options)
-    return MongoDatabase(client, config.mongodb_db)
+    reads = read_preference(config.mongodb_read_preference, config.mongodb_max_staleness_s)
+    return MongoDatabase(client, config.mongodb_db, history_reads=reads)
 
 
 def stores_over(db: MongoDatabase) -> Stores:

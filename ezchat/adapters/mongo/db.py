@@ -71,8 +71,16 @@ def client_options(
     socket_timeout_ms: int,
     connect_timeout_ms: int,
     server_selection_timeout_ms: int,
+    write_concern: str = "majority",
+    journal: bool = True,
+    write_timeout_ms: int = 10_000,
 ) -> dict[str, Any]:
+    """The client's settings. Every write waits for ``write_concern`` (journaled): an ack then
+    means the write survives what that concern promises."""
     return {
+        "w": write_concern if write_concern == "majority" else int(write_concern),
+        "journal": journal,
+        "wTimeoutMS": write_timeout_ms,
         "maxPoolSize": max_pool_size,
         "minPoolSize": min_pool_size,
         "maxIdleTimeMS": max_idle_time_ms,
@@ -137,10 +145,28 @@ def duplicate_of(error: dict[str, Any] | Exception) -> str:
     return "other"
 
 
+def read_preference(mode: str, max_staleness_s: int = -1) -> Any:
+    """A pymongo read preference from MONGODB_READ_PREFERENCE and MONGODB_MAX_STALENESS_S."""
+    from pymongo import read_preferences
+
+    if mode == "primary":
+        return read_preferences.Primary()
+    kind = {
+        "primaryPreferred": read_preferences.PrimaryPreferred,
+        "secondary": read_preferences.Secondary,
+        "secondaryPreferred": read_preferences.SecondaryPreferred,
+        "nearest": read_preferences.Nearest,
+    }[mode]
+    return kind(max_staleness=max_staleness_s)
+
+
 class MongoDatabase:
-    def __init__(self, client: Any, name: str) -> None:
+    def __init__(self, client: Any, name: str, history_reads: Any = None) -> None:
+        """``history_reads``: the read preference of older history pages and search (the
+        primary when None)."""
         self.client = client
         self.db = client[name]
+        self.history_reads = history_reads or read_preference("primary")
         # Whether messages have a text index (searched with $text); without one, search falls
         # back to scanning the caller's messages with regular expressions.
         self.text_index = False

@@ -96,6 +96,7 @@ class MongoMessageStore:
     def __init__(self, db: MongoDatabase) -> None:
         self._db = db
         self._messages = db["messages"]
+        self._history = self._messages.with_options(read_preference=db.history_reads)
         self._convs = db["conversations"]
         self._outbox = db["outbox"]
 
@@ -131,7 +132,12 @@ class MongoMessageStore:
     async def add_many(self, news: Sequence[NewMessage]) -> list[Result]:
         results: list[Result | None] = [unstorable(n) for n in news]
         good = [n for n, r in zip(news, results, strict=True) if r is None]
-        existing = await self._originals({(n.sender_id, n.client_id) for n in good})
+        # Repeats are looked for in the message's own conversation (a query a sharded cluster
+        # sends to one shard); a client_id reused in another conversation shows up as the
+        # unique index's refusal on insert, and is looked up everywhere then (rare).
+        existing = await self._originals(
+            {(n.sender_id, n.client_id) for n in good}, {n.conversation_id for n in good}
+        )
         todo: dict[str, list[int]] = {}
         for i, n in enumerate(news):
             if results[i] is not None:
@@ -160,10 +166,17 @@ class MongoMessageStore:
                 log.error("notifications of %d messages not queued: %s", len(created), exc)
         return [r if r is not None else InvalidRequest("message not written") for r in results]
 
-    async def _originals(self, pairs: set[tuple[str, str]]) -> dict[tuple[str, str], Message]:
+    async def _originals(
+        self, pairs: set[tuple[str, str]], conversations: set[str] | None = None
+    ) -> dict[tuple[str, str], Message]:
+        """The stored messages of these (sender, client_id) pairs: in ``conversations`` when
+        given, else wherever they are."""
         if not pairs:
             return {}
-        cursor = self._messages.find({"$or": [{"sender_id": s, "client_id": c} for s, c in pairs]})
+        found: dict[str, Any] = {"$or": [{"sender_id": s, "client_id": c} for s, c in pairs]}
+        if conversations is not None:
+            found["conversation_id"] = {"$in": sorted(conversations)}
+        cursor = self._messages.find(found)
         return {(d["sender_id"], d["client_id"]): message_from(d) async for d in cursor}
 
     async def _insert_in_order(
@@ -268,8 +281,11 @@ class MongoMessageStore:
         if bounds:
             query["seq"] = bounds
         forward = after is not None
+        # Older pages (a bound below the newest) may come from MONGODB_READ_PREFERENCE; the
+        # newest page, which caches keep and clients sync against, from the primary.
+        source = self._history if before is not None and after is None else self._messages
         docs = (
-            await self._messages.find(query)
+            await source.find(query)
             .sort("seq", ASCENDING if forward else DESCENDING)
             .limit(limit + 1)
             .to_list(limit + 1)
@@ -319,5 +335,5 @@ class MongoMessageStore:
         self, conversation_ids: list[str], query: SearchQuery, limit: int
     ) -> tuple[list[Message], str | None]:
         return await search_messages(
-            self._messages, self._db.text_index, conversation_ids, query, limit
+            self._history, self._db.text_index, conversation_ids, query, limit
         )
