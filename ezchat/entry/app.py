@@ -14,6 +14,7 @@ import tornado.web
 from ezchat.adapters.caching import apply_remote
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
+from ezchat.adapters.memory.limits import LocalRateLimits
 from ezchat.adapters.memory.once import LocalOneTimeKeys
 from ezchat.adapters.memory.presence import LocalConnectionCounter
 from ezchat.adapters.notify.webpush import public_key
@@ -22,14 +23,19 @@ from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.events import AccessRevoked
 from ezchat.domain.model import Revocation
-from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.rules import Limits
 from ezchat.domain.services.access import AccessService
-from ezchat.domain.services.auth import AuthService, RevokedTokens
+from ezchat.domain.services.auth import (
+    LOGIN_CLIENT,
+    LOGIN_NAME,
+    REGISTER,
+    AuthService,
+    RevokedTokens,
+)
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.domain.services.members import MemberService
-from ezchat.domain.services.messages import MessageService
+from ezchat.domain.services.messages import MESSAGES, MessageService
 from ezchat.domain.services.notifications import DeliveryPolicy, NotificationService
 from ezchat.domain.services.presence import PresenceService
 from ezchat.domain.services.push import PushService
@@ -48,6 +54,7 @@ from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.limits import Bucket, RateLimits, Window
 from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
@@ -67,6 +74,7 @@ class EzChatApp:
     once: OneTimeKeys
     feed: RevocationFeed
     notifier: NotificationWorker | None
+    rate_limits: RateLimits
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     async def start(self, *, serving: bool = True) -> None:
@@ -83,6 +91,8 @@ class EzChatApp:
             stack.push_async_callback(self.counter.aclose)
             await self.once.start()
             stack.push_async_callback(self.once.aclose)
+            await self.rate_limits.start()
+            stack.push_async_callback(self.rate_limits.aclose)
             await self.storage.start()
             stack.push_async_callback(self.storage.aclose)
             await self.feed.start()
@@ -142,16 +152,14 @@ def make_app(
 
         once = redis_one_time_keys(config)
     revoked = RevokedTokens()
+    rate_limits = make_rate_limits(config, clock)
     auth = AuthService(
         users=user_store,
         hasher=hasher,
         tokens=SignedValueTokenCodec(secret_key(config)),
         clock=clock,
         token_ttl_s=config.token_ttl_s,
-        login_max_failures=config.login_max_failures,
-        login_window_s=config.login_window_s,
-        register_max_per_address=config.register_max_per_address,
-        register_window_s=config.register_window_s,
+        limits=rate_limits,
         tickets=SignedValueTokenCodec(secret_key(config), name=TICKET),
         once=once,
         revoked=revoked,
@@ -195,7 +203,7 @@ def make_app(
         bus=bus,
         clock=clock,
         limits=limits,
-        rate_limiter=KeyedRateLimiter(rate=config.message_rate_per_sec, burst=config.message_burst),
+        rate_limits=rate_limits,
         users=user_store,
         notify_delay_s=config.notify_delay_s if config.notifications else None,
     )
@@ -268,6 +276,7 @@ def make_app(
         presence=presence,
         typing=typing,
         push=push_service,
+        rate_limits=rate_limits,
         search=SearchService(
             conversations=convs, conversation_store=conversation_store, messages=message_store
         ),
@@ -300,7 +309,24 @@ def make_app(
         once=once,
         feed=feed,
         notifier=notifier,
+        rate_limits=rate_limits,
     )
+
+
+def make_rate_limits(config: Config, clock: Clock) -> RateLimits:
+    """The limits of the config, counted in Redis (for every process) when there is one."""
+    buckets = {MESSAGES: Bucket(rate=config.message_rate_per_sec, burst=config.message_burst)}
+    windows = {
+        LOGIN_NAME: Window(config.login_max_failures, config.login_window_s),
+        LOGIN_CLIENT: Window(config.login_max_failures * 4, config.login_window_s),
+        REGISTER: Window(config.register_max_per_address, config.register_window_s),
+    }
+    local = LocalRateLimits(buckets=buckets, windows=windows, clock=clock)
+    if not config.redis_url:
+        return local
+    from ezchat.adapters.redis import redis_rate_limits
+
+    return redis_rate_limits(config, buckets=buckets, windows=windows, local=local)
 
 
 def snapshot(

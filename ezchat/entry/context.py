@@ -21,6 +21,7 @@ from ezchat.domain.services.users import UserService
 from ezchat.entry.metrics import Metrics
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import Stores
 
 
@@ -38,6 +39,7 @@ class Services:
     typing: TypingService
     push: PushService
     search: SearchService
+    rate_limits: RateLimits
     vapid_public_key: str | None  # None: Web Push is off
     clock: Clock
     stores: Stores

@@ -165,7 +165,10 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             token_id=session.token_id,
             issued_at=session.issued_at,
         )
-        await self.hub.add(self.conn)
+        refusal = await self.hub.add(self.conn)
+        if refusal is not None:  # the limit holds across processes: counted after the fact
+            self._refuse(CLOSE_LIMIT, "unavailable", refusal)
+            return
         user = await self.services.users.get(session.user.id)
         now = self.services.clock.now()
         hello = {

@@ -12,7 +12,10 @@ pytestmark = pytest.mark.gen_test
 async def test_health_answers_without_auth(api):
     r = await api.call("GET", "/health")
     assert r.status == 200
-    assert r.body == {"status": "ok", "checks": {"storage": "ok", "broker": "disabled"}}
+    assert r.body == {
+        "status": "ok",
+        "checks": {"storage": "ok", "broker": "disabled", "limits": "local"},
+    }
 
 
 async def test_every_response_carries_x_process_time(api):

@@ -3,22 +3,27 @@ connection counts for presence."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import redis.asyncio as redis
 
+from ezchat.adapters.memory.limits import LocalRateLimits
 from ezchat.adapters.redis.bus import RedisEventBus
+from ezchat.adapters.redis.limits import RedisRateLimits
 from ezchat.adapters.redis.once import RedisOneTimeKeys
 from ezchat.adapters.redis.presence import RedisConnectionCounter
 from ezchat.config import Config
 from ezchat.domain.events import Event
+from ezchat.ports.limits import Bucket, Window
 
 __all__ = [
     "RedisConnectionCounter",
     "RedisEventBus",
     "RedisOneTimeKeys",
+    "RedisRateLimits",
     "redis_bus_and_counter",
     "redis_one_time_keys",
+    "redis_rate_limits",
 ]
 
 
@@ -40,3 +45,19 @@ def redis_one_time_keys(config: Config) -> RedisOneTimeKeys:
     assert config.redis_url
     client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return RedisOneTimeKeys(client, prefix=config.redis_prefix)
+
+
+def redis_rate_limits(
+    config: Config,
+    *,
+    buckets: Mapping[str, Bucket],
+    windows: Mapping[str, Window],
+    local: LocalRateLimits,
+) -> RedisRateLimits:
+    """Limits counted over REDIS_URL for every process, with a client of their own; ``local``
+    counts while Redis cannot be reached."""
+    assert config.redis_url
+    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    return RedisRateLimits(
+        client, prefix=config.redis_prefix, buckets=buckets, windows=windows, local=local
+    )

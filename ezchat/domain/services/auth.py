@@ -9,12 +9,20 @@ from ezchat.domain import rules
 from ezchat.domain.errors import Conflict, Forbidden, RateLimited, Unauthorized
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import Credentials, Revocation, User
-from ezchat.domain.ratelimit import FailureLimiter
 from ezchat.ports.clock import Clock
+from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
 from ezchat.ports.storage import UserStore
 
 BAD_LOGIN = "wrong username or password"
+
+
+# The failure windows of the deployment's RateLimits: failed logins per username, and per client
+# address with more room (several users behind one NAT); every registration attempt from an
+# address (each costs a slow hash).
+LOGIN_NAME = "login-name"
+LOGIN_CLIENT = "login-client"
+REGISTER = "register"
 
 
 @dataclass(frozen=True)
@@ -57,10 +65,7 @@ class AuthService:
         tokens: TokenCodec,
         clock: Clock,
         token_ttl_s: float,
-        login_max_failures: int = 5,
-        login_window_s: float = 300.0,
-        register_max_per_address: int = 20,
-        register_window_s: float = 600.0,
+        limits: RateLimits,
         tickets: TokenCodec | None = None,
         once: OneTimeKeys | None = None,
         ids: Callable[[], str] = new_id,
@@ -77,15 +82,7 @@ class AuthService:
         self._clock = clock
         self._ttl = token_ttl_s
         self._ids = ids
-        # Per username, and per client address with more room (several users behind one NAT).
-        self._by_name = FailureLimiter(max_failures=login_max_failures, window_s=login_window_s)
-        self._by_client = FailureLimiter(
-            max_failures=login_max_failures * 4, window_s=login_window_s
-        )
-        # Every registration attempt from an address counts (each costs a slow hash).
-        self._registrations = FailureLimiter(
-            max_failures=register_max_per_address, window_s=register_window_s
-        )
+        self._limits = limits
         self._dummy_hash: str | None = None
 
     def issue_token(self, user_id: str) -> str:
@@ -101,13 +98,12 @@ class AuthService:
         username is taken, ``RateLimited`` past the registrations allowed from ``client`` (the
         caller's address) in the window."""
         if client:
-            moment = self._clock.monotonic()
-            wait = self._registrations.retry_after(client, now=moment)
+            wait = await self._limits.retry_after(REGISTER, client)
             if wait > 0:
                 raise RateLimited(
                     "too many accounts made from this address; try again later", retry_after=wait
                 )
-            self._registrations.fail(client, now=moment)
+            await self._limits.fail(REGISTER, client)
         name = rules.username(username)
         rules.password(password)
         shown = rules.text_field(
@@ -128,10 +124,9 @@ class AuthService:
         """Check a password. Raises ``Unauthorized`` with one message for an unknown user and a
         wrong password, and ``RateLimited`` after repeated failures."""
         name = username.lower()
-        now = self._clock.monotonic()
         wait = max(
-            self._by_name.retry_after(name, now=now),
-            self._by_client.retry_after(client, now=now) if client else 0.0,
+            await self._limits.retry_after(LOGIN_NAME, name),
+            await self._limits.retry_after(LOGIN_CLIENT, client) if client else 0.0,
         )
         if wait > 0:
             raise RateLimited("too many failed logins; try again later", retry_after=wait)
@@ -144,11 +139,11 @@ class AuthService:
         else:
             ok = await self._hasher.verify(password, credentials.password_hash)
         if not ok or user is None:
-            self._by_name.fail(name, now=now)
+            await self._limits.fail(LOGIN_NAME, name)
             if client:
-                self._by_client.fail(client, now=now)
+                await self._limits.fail(LOGIN_CLIENT, client)
             raise Unauthorized(BAD_LOGIN)
-        self._by_name.succeed(name)
+        await self._limits.succeed(LOGIN_NAME, name)
         if user.disabled:  # said only to who knows the password
             raise Forbidden("this account is disabled")
         return user, self.issue_token(user.id)

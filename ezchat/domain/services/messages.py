@@ -31,12 +31,15 @@ from ezchat.domain.model import (
     Receipt,
     Role,
 )
-from ezchat.domain.ratelimit import KeyedRateLimiter
 from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
+
+# The token bucket of sends, edits and reactions (per user), in the deployment's RateLimits.
+MESSAGES = "messages"
 
 # Changes of one message by writers in other processes: attempts before giving up (409).
 MAX_WRITE_ATTEMPTS = 50
@@ -55,7 +58,7 @@ class MessageService:
         bus: EventBus,
         clock: Clock,
         limits: rules.Limits,
-        rate_limiter: KeyedRateLimiter | None = None,
+        rate_limits: RateLimits | None = None,
         users: UserStore | None = None,
         notify_delay_s: float | None = None,
     ) -> None:
@@ -64,7 +67,7 @@ class MessageService:
         after it is sent (None: notifications are off)."""
         self._users = users
         self._notify_delay_s = notify_delay_s
-        self._rate = rate_limiter
+        self._rate_limits = rate_limits
         self._conversations = conversations
         self._conversation_store = conversation_store
         self._messages = messages
@@ -79,7 +82,7 @@ class MessageService:
         returns the original and changes nothing. Raises ``RateLimited`` past the sender's
         message rate."""
         c = command
-        self._take_token(caller)
+        await self._take_token(caller)
         conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
         rules.client_id(c.client_id)
         files = rules.attachments(list(c.attachments or ()))
@@ -139,7 +142,7 @@ class MessageService:
         return messages, False, max(conv.rev, messages[-1].rev if messages else 0)
 
     async def edit(self, caller: str, command: EditMessage) -> Message:
-        self._take_token(caller)
+        await self._take_token(caller)
         text = command.text
         conv, _ = await self._conversations.require_member(caller, command.conversation_id)
         mentions = await self._mentions(conv, caller, text)
@@ -175,7 +178,7 @@ class MessageService:
     async def react(self, caller: str, command: React) -> Message:
         emoji, add = command.emoji, command.add
         rules.emoji(emoji)
-        self._take_token(caller)
+        await self._take_token(caller)
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.deleted:
@@ -206,11 +209,11 @@ class MessageService:
         ids.discard(caller)
         return tuple(sorted(ids))
 
-    def _take_token(self, caller: str) -> None:
+    async def _take_token(self, caller: str) -> None:
         """Sends, edits and reactions share one token bucket per user."""
-        if self._rate is None:
+        if self._rate_limits is None:
             return
-        wait = self._rate.take(caller, now=self._clock.monotonic())
+        wait = await self._rate_limits.take(MESSAGES, caller)
         if wait > 0:
             raise RateLimited("sending too fast; slow down", retry_after=round(wait, 3))
 

@@ -36,13 +36,14 @@ class PresenceService:
         self._clock = clock
         self._counter = counter
 
-    async def connected(self, user_id: str, connection_id: str) -> User | None:
-        """A connection opened; the first makes the user online. Returns the user as stored."""
-        await self._counter.opened(user_id, connection_id)
+    async def connected(self, user_id: str, connection_id: str) -> int:
+        """A connection opened; the first makes the user online. Returns the user's live
+        connections everywhere, this one included."""
+        count = await self._counter.opened(user_id, connection_id)
         user = await self._users.get(user_id)
         if user is not None and user.status is Presence.OFFLINE:
-            user = await self._set(user, Presence.ONLINE)
-        return user
+            await self._set(user, Presence.ONLINE)
+        return count
 
     async def disconnected(self, user_id: str, connection_id: str) -> bool:
         """A connection closed. True when the user has no connection left anywhere: call

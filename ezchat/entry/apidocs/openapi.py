@@ -126,6 +126,7 @@ def paths() -> dict[str, dict[str, Any]]:
                             {
                                 "storage": {"enum": ["ok", "unavailable"]},
                                 "broker": {"enum": ["ok", "unavailable", "disabled"]},
+                                "limits": {"enum": ["shared", "local"]},
                             }
                         ),
                     }

@@ -32,6 +32,8 @@ class HealthHandler(ApiHandler):
             checks["storage"] = "unavailable"
         checks["broker"] = await self.services.bus.health()
         ok = all(v in ("ok", "disabled") for v in checks.values())
+        # Where rate and login limits count: every process (Redis), or this one; not a fault.
+        checks["limits"] = self.services.rate_limits.scope()
         self.reply({"status": "ok" if ok else "unavailable", "checks": checks}, 200 if ok else 503)
 
 

@@ -106,9 +106,14 @@ class Hub:
         """Why a new connection of ``user_id`` may not open, or None when it may."""
         return self.connections.admit(user_id)
 
-    async def add(self, conn: Connection) -> None:
+    async def add(self, conn: Connection) -> str | None:
+        """Take the connection in; why it must close instead (the user's connections counted
+        everywhere, with Redis, past the per-user limit), or None."""
         self.connections.add(conn)
-        await self._presence.opened(conn.user_id, conn.session_id)
+        count = await self._presence.opened(conn.user_id, conn.session_id)
+        if count > self.connections.max_per_user:
+            return f"at most {self.connections.max_per_user} connections per user"
+        return None
 
     def remove(self, conn: Connection) -> None:
         """Forget a closed connection and everything it held."""

@@ -30,9 +30,10 @@ class PresenceTimers:
         self._connected_here = connected_here
         self._offline: dict[str, Timer] = {}
 
-    async def opened(self, user_id: str, session_id: str) -> None:
+    async def opened(self, user_id: str, session_id: str) -> int:
+        """The user's live connections everywhere, this one included."""
         self._cancel(user_id)
-        await self._presence.connected(user_id, session_id)
+        return await self._presence.connected(user_id, session_id)
 
     def closed(self, user_id: str, session_id: str) -> None:
         self._tasks.spawn(self._closed(user_id, session_id), f"closed-{session_id}")
