@@ -121,7 +121,12 @@ async def search_messages(
     )
 
     def read(conn: sqlite3.Connection) -> list[tuple[Message, int]]:
-        index_all_queued(conn)  # what was stored is found, indexed yet or not
+        # What was stored is found, indexed yet or not; if another process holds the write lock
+        # past the busy timeout, the answer comes from the index as it is.
+        try:
+            index_all_queued(conn)
+        except sqlite3.OperationalError as exc:
+            log.info("searching without indexing the queue first: %s", exc)
         if len(conversation_ids) <= MAX_IDS_PER_MATCH:
             rows = conn.execute(
                 sql, (fts_match(conversation_ids, q), *params, limit + 1, start)
