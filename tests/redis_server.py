@@ -22,7 +22,9 @@ def answers(port: int) -> bool:
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None) -> None:
+    def __init__(self, port: int | None = None, *extra: str) -> None:
+        """``extra``: more redis-server arguments (a cluster node's, say)."""
+        self._extra = list(extra)
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed (make test installs it)")
@@ -50,6 +52,7 @@ class RedisServer:
                 "no",
                 "--dir",
                 self._dir,
+                *self._extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -70,3 +73,80 @@ class RedisServer:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class RedisCluster:
+    """A real Redis Cluster of three masters on free ports (no replicas), made with
+    ``redis-cli --cluster create``; a node can be stopped and started again with its state."""
+
+    def __init__(self, nodes: int = 3) -> None:
+        cli = shutil.which("redis-cli")
+        if cli is None:
+            raise RuntimeError("redis-cli is not installed (make test installs redis)")
+        self.nodes = [
+            RedisServer(
+                None,
+                "--cluster-enabled",
+                "yes",
+                "--cluster-config-file",
+                "nodes.conf",
+                "--cluster-node-timeout",
+                "2000",
+            )
+            for _ in range(nodes)
+        ]
+        try:
+            subprocess.run(
+                [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes)]
+                + ["--cluster-replicas", "0", "--cluster-yes"],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
+            self.wait_ok()
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def url(self) -> str:
+        return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
+
+    def state(self, node: RedisServer) -> str:
+        out = subprocess.run(
+            ["redis-cli", "-p", str(node.port), "cluster", "info"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        return next(
+            (
+                line.split(":")[1].strip()
+                for line in out.splitlines()
+                if line.startswith("cluster_state:")
+            ),
+            "",
+        )
+
+    def wait_ok(self, deadline_s: float = 60) -> None:
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            if all(self.state(n) == "ok" for n in self.nodes):
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the Redis Cluster did not come up")
+
+    def node_of(self, key: str) -> RedisServer:
+        """The node holding ``key``'s slot (a sharded channel's too)."""
+        import redis
+
+        client = redis.RedisCluster(host="127.0.0.1", port=self.nodes[0].port)
+        try:
+            port = client.get_node_from_key(key).port
+        finally:
+            client.close()
+        return next(n for n in self.nodes if n.port == port)
+
+    def stop(self) -> None:
+        for n in self.nodes:
+            n.stop()

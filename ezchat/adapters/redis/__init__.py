@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import redis.asyncio as redis
-
 from ezchat.adapters.memory.limits import LocalRateLimits
 from ezchat.adapters.redis.bus import RedisEventBus
+from ezchat.adapters.redis.client import make_client
 from ezchat.adapters.redis.limits import RedisRateLimits
 from ezchat.adapters.redis.once import RedisOneTimeKeys
 from ezchat.adapters.redis.presence import RedisConnectionCounter
@@ -36,14 +35,14 @@ def redis_bus_and_counter(
     bus = RedisEventBus(
         config.redis_url, channel=f"{config.redis_prefix}:events", on_remote=on_remote
     )
-    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = make_client(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return bus, RedisConnectionCounter(client, prefix=config.redis_prefix)
 
 
 def redis_one_time_keys(config: Config) -> RedisOneTimeKeys:
     """One-time keys (WebSocket tickets) over REDIS_URL, with a client of their own."""
     assert config.redis_url
-    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = make_client(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return RedisOneTimeKeys(client, prefix=config.redis_prefix)
 
 
@@ -57,7 +56,7 @@ def redis_rate_limits(
     """Limits counted over REDIS_URL for every process, with a client of their own; ``local``
     counts while Redis cannot be reached."""
     assert config.redis_url
-    client = redis.Redis.from_url(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
+    client = make_client(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return RedisRateLimits(
         client, prefix=config.redis_prefix, buckets=buckets, windows=windows, local=local
     )

@@ -14,13 +14,11 @@ import logging
 import random
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import redis.asyncio as redis
-from redis.exceptions import RedisError
-
 from ezchat.adapters.memory.bus import InProcessEventBus
+from ezchat.adapters.redis.client import REDIS_ERRORS, is_cluster, make_client
 from ezchat.adapters.redis.codec import decode, encode
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.events import Event
@@ -46,6 +44,7 @@ class RedisEventBus:
         self._queue: deque[str] = deque(maxlen=max_queue)
         self._wakeup = asyncio.Event()
         self._client: Any = None
+        self._cluster = False
         self._tasks: list[asyncio.Task[None]] = []
         self.connected = False  # the listener is subscribed
         self.published = 0
@@ -68,7 +67,8 @@ class RedisEventBus:
         self._wakeup.set()
 
     async def start(self) -> None:
-        self._client = redis.Redis.from_url(
+        self._cluster = is_cluster(self._url)
+        self._client = make_client(
             self._url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
         )
         loop = asyncio.get_running_loop()
@@ -82,7 +82,7 @@ class RedisEventBus:
             return "unavailable"
         try:
             alive = bool(await asyncio.wait_for(self._client.ping(), 2)) and self.connected
-        except (RedisError, OSError, TimeoutError):
+        except (*REDIS_ERRORS, TimeoutError):
             alive = False
         return "ok" if alive else "unavailable"
 
@@ -93,11 +93,8 @@ class RedisEventBus:
             while self._queue:
                 batch = list(self._queue)
                 try:
-                    async with self._client.pipeline(transaction=False) as pipe:
-                        for raw in batch:
-                            pipe.publish(self._channel, raw)
-                        await pipe.execute()
-                except (RedisError, OSError) as exc:
+                    await self._send(batch)
+                except REDIS_ERRORS as exc:
                     attempt += 1
                     delay = backoff_delay(
                         attempt=attempt, base_s=0.1, cap_s=5, rand=random.random()
@@ -112,19 +109,43 @@ class RedisEventBus:
                 self.published += len(batch)
             self._wakeup.clear()
 
+    async def _send(self, batch: list[str]) -> None:
+        if self._cluster:  # sharded: the channel's shard only, one command each, in order
+            for raw in batch:
+                await self._client.spublish(self._channel, raw)
+            return
+        async with self._client.pipeline(transaction=False) as pipe:
+            for raw in batch:
+                pipe.publish(self._channel, raw)
+            await pipe.execute()
+
+    async def _messages(self, pubsub: Any) -> AsyncIterator[Any]:
+        """The channel's messages as they come (sharded on a cluster)."""
+        if not self._cluster:
+            await pubsub.subscribe(self._channel)
+            self.connected = True
+            async for message in pubsub.listen():
+                yield message.get("data")
+            return
+        await self._client.initialize()  # the slot map: which node holds the channel
+        await pubsub.ssubscribe(self._channel)
+        self.connected = True
+        while True:
+            message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0)
+            if message is not None:
+                yield message.get("data")
+
     async def _listener(self) -> None:
         attempt = 0
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self._channel)
-                self.connected = True
-                if attempt:
-                    log.warning("redis bus reconnected")
-                attempt = 0
-                async for message in pubsub.listen():
-                    self._received(message.get("data"))
-            except (RedisError, OSError) as exc:
+                async for data in self._messages(pubsub):
+                    if attempt:
+                        log.warning("redis bus reconnected")
+                        attempt = 0
+                    self._received(data)
+            except REDIS_ERRORS as exc:
                 self.connected = False
                 attempt += 1
                 delay = backoff_delay(attempt=attempt, base_s=0.1, cap_s=5, rand=random.random())
@@ -132,7 +153,7 @@ class RedisEventBus:
                 await asyncio.sleep(delay)
             finally:
                 self.connected = False
-                with contextlib.suppress(RedisError, OSError):
+                with contextlib.suppress(*REDIS_ERRORS):
                     await pubsub.aclose()
 
     def _received(self, raw: Any) -> None:

@@ -11,9 +11,8 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from ezchat.adapters.memory.limits import LocalRateLimits
+from ezchat.adapters.redis.client import REDIS_ERRORS
 from ezchat.ports.limits import Bucket, Window
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,7 @@ class RedisRateLimits:
             b = self._buckets[name]
             try:
                 return float(await self._take(keys=[self._key(name, key)], args=[b.rate, b.burst]))
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self._unreachable(exc)
         return await self._local.take(name, key)
 
@@ -114,7 +113,7 @@ class RedisRateLimits:
                         keys=[self._key(name, key)], args=[w.max_failures, w.window_s]
                     )
                 )
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self._unreachable(exc)
         return await self._local.retry_after(name, key)
 
@@ -127,7 +126,7 @@ class RedisRateLimits:
                     keys=[self._key(name, key)],
                     args=[w.max_failures, w.window_s, uuid.uuid4().hex],
                 )
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self._unreachable(exc)
 
     async def succeed(self, name: str, key: str) -> None:
@@ -135,5 +134,5 @@ class RedisRateLimits:
         if self.scope() == "shared":
             try:
                 await self._client.delete(self._key(name, key))
-            except RedisError as exc:
+            except REDIS_ERRORS as exc:
                 self._unreachable(exc)

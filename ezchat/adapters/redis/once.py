@@ -7,9 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from ezchat.adapters.memory.once import LocalOneTimeKeys
+from ezchat.adapters.redis.client import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +32,7 @@ class RedisOneTimeKeys:
             first = await self._redis.set(
                 f"{self._prefix}:once:{key}", b"1", nx=True, ex=max(1, int(ttl_s + 1))
             )
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             log.warning("one-time key in redis failed (%s); checked in this process only", exc)
             return True
         return bool(first)

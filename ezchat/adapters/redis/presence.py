@@ -12,9 +12,8 @@ import logging
 import time
 from typing import Any
 
-from redis.exceptions import RedisError
-
 from ezchat.adapters.memory.presence import LocalConnectionCounter
+from ezchat.adapters.redis.client import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +58,7 @@ class RedisConnectionCounter:
                 await self._live(pipe, user_id)
                 results = await pipe.execute()
             return int(results[2])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             log.warning("presence count in redis failed (%s); counting locally", exc)
             return local
 
@@ -76,7 +75,7 @@ class RedisConnectionCounter:
                 await self._live(pipe, user_id)
                 results = await pipe.execute()
             return int(results[2])
-        except (RedisError, OSError) as exc:
+        except REDIS_ERRORS as exc:
             log.warning("presence count in redis failed (%s); counting locally", exc)
             return local
 
@@ -86,7 +85,7 @@ class RedisConnectionCounter:
                 await self._live(pipe, user_id)
                 results = await pipe.execute()
             return int(results[1])
-        except (RedisError, OSError):
+        except REDIS_ERRORS:
             return await self._local.count(user_id)
 
     async def _refresh(self) -> None:
@@ -101,5 +100,5 @@ class RedisConnectionCounter:
                         pipe.zadd(self._key(user_id), dict.fromkeys(conns, expires))
                         pipe.expire(self._key(user_id), int(self._ttl) + 1)
                     await pipe.execute()
-            except (RedisError, OSError) as exc:
+            except REDIS_ERRORS as exc:
                 log.warning("refreshing presence in redis failed: %s", exc)

@@ -1,0 +1,92 @@
+"""Several processes over a real Redis Cluster (three masters, made by ``redis-cli --cluster
+create``): events cross processes through sharded pub/sub, limits and presence count in the
+cluster, and a restart of the node holding the events channel is survived."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+
+from tests.e2e.processes import new_group, post, register
+from tests.e2e.test_cluster_limits import status_of
+from tests.e2e.test_scaleout import cluster, ws_url
+from tests.e2e.wsclient import Ws
+from tests.redis_server import RedisCluster
+
+pytestmark = pytest.mark.gen_test(timeout=90)
+
+
+@pytest.fixture
+def redis_cluster():
+    c = RedisCluster()
+    yield c
+    c.stop()
+
+
+def healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/health", timeout=5) as resp:
+            return json.loads(resp.read())["checks"]["broker"] == "ok"
+    except urllib.error.HTTPError:
+        return False
+
+
+async def test_events_limits_and_presence_cross_processes_over_a_cluster(tmp_path, redis_cluster):
+    a, b = cluster(tmp_path, redis_cluster.url, MESSAGE_RATE_PER_SEC="0.001", MESSAGE_BURST="6")
+    alice, ta = register(a.base, "alice")
+    bob, tb = register(a.base, "bob")
+    cid = new_group(a.base, ta, bob)
+    bob_on_a = await Ws.connect(ws_url(a), tb)
+    alice_on_b = await Ws.connect(ws_url(b), ta)
+    ack = await alice_on_b.request(
+        "message.send", {"conversation_id": cid, "client_id": "1", "text": "across shards"}
+    )
+    assert ack["type"] == "ack"
+    got = await bob_on_a.expect("message.new")
+    assert got["payload"]["message"]["text"] == "across shards"
+    path = f"/api/conversations/{cid}/messages"
+    statuses = [
+        status_of(s.base, "POST", path, {"client_id": f"r{i}", "text": "x"}, ta)
+        for i, s in enumerate([a, b] * 4)
+    ]
+    assert statuses.count(201) == 5 and statuses.count(429) == 3, statuses  # 6 in all, 1 used
+    with urllib.request.urlopen(b.base + "/health", timeout=5) as resp:
+        checks = json.loads(resp.read())["checks"]
+    assert checks == {"storage": "ok", "broker": "ok", "limits": "shared"}
+
+
+async def test_a_restart_of_the_node_holding_the_events_channel_is_survived(
+    tmp_path, redis_cluster
+):
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    a, b = cluster(tmp_path, redis_cluster.url, REDIS_PREFIX=prefix)
+    alice, ta = register(a.base, "alice")
+    bob, tb = register(a.base, "bob")
+    cid = new_group(a.base, ta, bob)
+    bob_on_b = await Ws.connect(ws_url(b), tb)
+    node = redis_cluster.node_of(f"{prefix}:events")
+    node.stop()
+    post(a.base, ta, cid, "d1", "while the node is down")  # stored; the event may not cross
+    node.start()
+    redis_cluster.wait_ok()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 45
+    while not (healthy(a.base) and healthy(b.base)):
+        assert loop.time() < deadline, "the bus did not come back"
+        await asyncio.sleep(0.2)
+    for i in range(60):  # once subscribed again, events cross again
+        post(a.base, ta, cid, f"after{i}", f"after {i}")
+        try:
+            await bob_on_b.expect(
+                "message.new",
+                lambda f: f["payload"]["message"]["text"].startswith("after"),
+                timeout=1,
+            )
+            break
+        except (AssertionError, TimeoutError):
+            assert loop.time() < deadline, "no event crossed after the restart"
