@@ -14,7 +14,7 @@ import pytest
 
 from tests.e2e.processes import new_group, post, register
 from tests.e2e.test_cluster_limits import status_of
-from tests.e2e.test_scaleout import cluster, ws_url
+from tests.e2e.test_scaleout import across, cluster, ws_url
 from tests.e2e.wsclient import Ws
 from tests.redis_server import RedisCluster
 
@@ -38,17 +38,7 @@ def healthy(base: str) -> bool:
 
 async def test_events_limits_and_presence_cross_processes_over_a_cluster(tmp_path, redis_cluster):
     a, b = cluster(tmp_path, redis_cluster.url, MESSAGE_RATE_PER_SEC="0.001", MESSAGE_BURST="6")
-    alice, ta = register(a.base, "alice")
-    bob, tb = register(a.base, "bob")
-    cid = new_group(a.base, ta, bob)
-    bob_on_a = await Ws.connect(ws_url(a), tb)
-    alice_on_b = await Ws.connect(ws_url(b), ta)
-    ack = await alice_on_b.request(
-        "message.send", {"conversation_id": cid, "client_id": "1", "text": "across shards"}
-    )
-    assert ack["type"] == "ack"
-    got = await bob_on_a.expect("message.new")
-    assert got["payload"]["message"]["text"] == "across shards"
+    ta, _, cid, _ = await across(a, b, "across shards")
     path = f"/api/conversations/{cid}/messages"
     statuses = [
         status_of(s.base, "POST", path, {"client_id": f"r{i}", "text": "x"}, ta)

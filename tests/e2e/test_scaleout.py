@@ -38,20 +38,27 @@ def ws_url(server: ServerProcess) -> str:
     return f"ws://127.0.0.1:{server.port}/ws"
 
 
+async def across(a: ServerProcess, b: ServerProcess, text: str) -> tuple[str, str, str, Ws]:
+    """Alice on ``b`` sends ``text`` to a group; bob, connected to ``a``, gets it. Returns
+    alice's token, bob's token, the group's id and alice's connection."""
+    alice, ta = register(a.base, "alice")
+    bob, tb = register(a.base, "bob")
+    cid = new_group(a.base, ta, bob)
+    bob_on_a = await Ws.connect(ws_url(a), tb)
+    alice_on_b = await Ws.connect(ws_url(b), ta)
+    ack = await alice_on_b.request(
+        "message.send", {"conversation_id": cid, "client_id": "1", "text": text}
+    )
+    assert ack["type"] == "ack"
+    got = await bob_on_a.expect("message.new")
+    assert got["payload"]["message"]["text"] == text
+    return ta, tb, cid, alice_on_b
+
+
 async def test_a_message_sent_through_one_process_reaches_a_user_on_another(tmp_path, redis_url):
     a, b = cluster(tmp_path, redis_url)
     try:
-        alice, ta = register(a.base, "alice")
-        bob, tb = register(a.base, "bob")
-        cid = new_group(a.base, ta, bob)
-        bob_on_a = await Ws.connect(ws_url(a), tb)
-        alice_on_b = await Ws.connect(ws_url(b), ta)
-        ack = await alice_on_b.request(
-            "message.send", {"conversation_id": cid, "client_id": "1", "text": "across"}
-        )
-        assert ack["type"] == "ack"
-        got = await bob_on_a.expect("message.new")
-        assert got["payload"]["message"]["text"] == "across"
+        ta, tb, cid, alice_on_b = await across(a, b, "across")
         # And back, over REST this time.
         post(a.base, tb, cid, "2", "back")
         got = await alice_on_b.expect(
