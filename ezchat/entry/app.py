@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import functools
+from collections.abc import Container
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +11,7 @@ from typing import Any
 import psutil
 import tornado.web
 
-from ezchat.adapters.caching import apply_remote
+from ezchat.adapters.caching import Caches, apply_remote
 from ezchat.adapters.clock import SystemClock
 from ezchat.adapters.memory import InProcessEventBus
 from ezchat.adapters.memory.limits import LocalRateLimits
@@ -21,7 +21,7 @@ from ezchat.adapters.notify.webpush import public_key
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
-from ezchat.domain.events import AccessRevoked
+from ezchat.domain.events import AccessRevoked, Event
 from ezchat.domain.model import Revocation
 from ezchat.domain.rules import Limits
 from ezchat.domain.services.access import AccessService
@@ -130,12 +130,11 @@ def make_app(
     metrics = Metrics()
     storage = wrap_stores(config, stores or backend_stores(config), metrics)
     counter: ConnectionCounter = LocalConnectionCounter()
+    remote = RemoteEvents(storage.caches)
     if bus is None and config.redis_url:
         from ezchat.adapters.redis import redis_bus_and_counter
 
-        bus, counter = redis_bus_and_counter(
-            config, on_remote=functools.partial(apply_remote, storage.caches)
-        )
+        bus, counter = redis_bus_and_counter(config, on_remote=remote.received)
     bus = bus or InProcessEventBus()
     wrapped = storage.stores
     user_store = wrapped.users
@@ -245,6 +244,7 @@ def make_app(
         presence_grace_s=config.presence_grace_s,
     )
     bus.subscribe(hub)
+    remote.here = hub.connections
     bus.subscribe(
         lambda e: (
             revoked.add(e.revocation, now=clock.now().timestamp())
@@ -285,7 +285,7 @@ def make_app(
         stores=wrapped,
         bus=bus,
         metrics=metrics,
-        snapshot=lambda: snapshot(hub, storage, bus, config, notifier),
+        snapshot=lambda: snapshot(hub, storage, bus, config, notifier, remote),
     )
     metrics.add_collector(services.snapshot)
     return EzChatApp(
@@ -313,6 +313,22 @@ def make_app(
     )
 
 
+class RemoteEvents:
+    """What this process does with each event another process published: update its caches,
+    and count whether it concerned anyone connected here (``relevant``; with ``received`` on
+    the bus, how much of what a process decodes it needed)."""
+
+    def __init__(self, caches: Caches) -> None:
+        self._caches = caches
+        self.here: Container[str] = ()  # the hub's connections, once there is a hub
+        self.relevant = 0
+
+    def received(self, event: Event) -> None:
+        apply_remote(self._caches, event)
+        if any(user_id in self.here for user_id in event.recipients):
+            self.relevant += 1
+
+
 def make_rate_limits(config: Config, clock: Clock) -> RateLimits:
     """The limits of the config, counted in Redis (for every process) when there is one."""
     buckets = {MESSAGES: Bucket(rate=config.message_rate_per_sec, burst=config.message_burst)}
@@ -335,9 +351,10 @@ def snapshot(
     bus: EventBus,
     config: Config,
     notifier: NotificationWorker | None,
+    remote: RemoteEvents,
 ) -> dict[str, Any]:
     return {
-        "bus": dataclasses.asdict(bus.counts()),
+        "bus": {**dataclasses.asdict(bus.counts()), "relevant": remote.relevant},
         "connections": hub.connection_count,
         "online_users": hub.online_users,
         "messages_posted": hub.messages_posted,

@@ -108,6 +108,11 @@ class _Snapshot(Collector):
             bus["received"],
         )
         yield CounterMetricFamily(
+            "ezchat_bus_events_relevant",
+            "Events from other processes that had a recipient connected to this one",
+            bus.get("relevant", 0),
+        )
+        yield CounterMetricFamily(
             "ezchat_bus_events_dropped",
             "Events that never left this process (broker queue overflow)",
             bus["dropped"],

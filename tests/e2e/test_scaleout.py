@@ -69,12 +69,14 @@ async def test_a_message_sent_through_one_process_reaches_a_user_on_another(tmp_
         for s in (a, b):
             with urllib.request.urlopen(f"{s.base}/metrics", timeout=5) as resp:
                 metrics = resp.read().decode()
-            received = next(
-                float(line.split()[-1])
+            counted = {
+                name: float(line.split()[-1])
                 for line in metrics.splitlines()
-                if line.startswith("ezchat_bus_events_received_total")
-            )
-            assert received > 0, metrics
+                for name in ("received", "relevant")
+                if line.startswith(f"ezchat_bus_events_{name}_total")
+            }
+            # Each had a recipient connected here (alice on b, bob on a): all were relevant.
+            assert 0 < counted["relevant"] <= counted["received"], metrics
     finally:
         for s in (a, b):
             s.stop()
