@@ -176,3 +176,21 @@ async def test_on_mongodb_a_failed_outbox_write_does_not_fail_the_stored_message
     message, created = await stores.messages.add(notifying(conv.id, "a", "b"))
     assert created and await stores.messages.get(conv.id, message.id) == message
     assert await stores.outbox.claim(now=DUE, lease_s=60, limit=10) == []
+
+
+@pytest.mark.parametrize("stores", ["mongo-motor", "mongo-pymongo"], indirect=True)
+async def test_on_mongodb_an_entry_starts_at_the_lowest_seq_whichever_upsert_came_first(
+    stores, conv
+):
+    """Writers take their seqs before their outbox upserts, so a later seq can open the entry;
+    an earlier one joining it must still move its start back (else the notice misses it)."""
+    from ezchat.adapters.mongo.outbox import open_notifications
+
+    m1, _ = await stores.messages.add(new_message(conv.id, "a", "first"))
+    m2, _ = await stores.messages.add(new_message(conv.id, "a", "second"))
+    late, early = (notifying(conv.id, "a", "b").notifications(m) for m in (m2, m1))
+    outbox = stores.messages._outbox
+    await open_notifications(outbox, late)
+    await open_notifications(outbox, early)
+    [entry] = await stores.outbox.claim(now=DUE, lease_s=60, limit=10)
+    assert (entry.first_seq, entry.last_seq, entry.count) == (m1.seq, m2.seq, 2)

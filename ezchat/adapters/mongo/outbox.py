@@ -31,13 +31,15 @@ def _upsert(n: Notification) -> UpdateOne:
     return UpdateOne(
         {"open_key": _open_key(n)},
         {
+            # Writers of one conversation race (seq is taken before this write): the entry
+            # starts at the lowest seq that joined it, whichever upsert came first.
+            "$min": {"first_seq": n.first_seq},
             "$max": {"last_seq": n.last_seq},
             "$inc": {"count": 1},
             "$setOnInsert": {
                 "_id": n.id,
                 "user_id": n.user_id,
                 "conversation_id": n.conversation_id,
-                "first_seq": n.first_seq,
                 "state": OutboxState.OPEN.value,
                 "next_at": n.next_at,
                 "created_at": n.created_at,
