@@ -94,14 +94,14 @@ def test_config(tmp_path, **overrides) -> Config:
 class World:
     """The real services on the memory adapters, with a fake clock and an event recorder."""
 
-    def __init__(self, tmp_path, **overrides) -> None:
+    def __init__(self, tmp_path, stores=None, **overrides) -> None:
         self.clock = FakeClock()
         self.bus = InProcessEventBus()
         self.events = Recorder()
         self.bus.subscribe(self.events)
         self.app: EzChatApp = make_app(
             test_config(tmp_path, **overrides),
-            stores=memory_stores(),
+            stores=stores or memory_stores(),
             bus=self.bus,
             clock=self.clock,
             hasher=ScryptPasswordHasher(n=FAST_HASH_N),

@@ -248,3 +248,46 @@ async def test_sync_returns_changes_after_a_rev_in_rev_order(world, trio):
     assert not more and rev == 3
     changed, more, _ = await world.messages.changed_since(b.id, cid, 0, 1)
     assert len(changed) == 1 and more
+
+
+async def test_a_send_whose_write_is_retried_after_a_timeout_still_counts_as_new(tmp_path):
+    """A write that reached the store but whose answer was lost (a MongoDB write-concern
+    timeout, say) is retried by the storage guard and then finds the message it wrote: the
+    send is still the one that created it, so it is announced and answered as new."""
+    from dataclasses import replace as swap
+
+    from ezchat.adapters.forwarding import ForwardingMessageStore
+    from ezchat.adapters.memory import memory_stores
+    from ezchat.domain.errors import TransientStorageError
+    from tests.support import World
+
+    class AnswerLost(ForwardingMessageStore):
+        failed = False
+
+        async def add_many(self, news):
+            results = await self._inner.add_many(news)
+            if not AnswerLost.failed:
+                AnswerLost.failed = True
+                raise TransientStorageError("write concern timed out")
+            return results
+
+    stores = memory_stores()
+    stores = swap(stores, messages=AnswerLost(stores.messages))
+    world = World(tmp_path, stores=stores)
+    await world.app.start()
+    try:
+        a, b = await world.user("alice"), await world.user("bob")
+        view = await world.conversations.create_group(a.id, name="t", member_ids=[b.id])
+        world.events.clear()
+        message, created = await world.messages.send(
+            a.id, SendMessage(view.conversation.id, client_id="k", text="once")
+        )
+        assert AnswerLost.failed and created
+        assert [e.message.id for e in world.events.of(MessagePosted)] == [message.id]
+        world.clock.advance(1)
+        again, created = await world.messages.send(
+            a.id, SendMessage(view.conversation.id, client_id="k", text="once")
+        )
+        assert again == message and not created  # a client's own repeat is still a repeat
+    finally:
+        await world.app.aclose()

@@ -6,6 +6,7 @@ import asyncio
 import random
 from collections.abc import Callable
 from dataclasses import replace
+from datetime import datetime
 
 from ezchat.domain import notify, rules
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
@@ -21,6 +22,7 @@ from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.mentions import find_mentions
 from ezchat.domain.model import (
+    Attachment,
     Conversation,
     ConversationType,
     Member,
@@ -37,6 +39,25 @@ from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
+
+
+def _stamped_by(
+    message: Message,
+    now: datetime,
+    text: str,
+    files: tuple[Attachment, ...],
+    conversation_id: str,
+) -> bool:
+    """Whether ``message`` is the one this send stored: its time is this send's own clock
+    reading, to the microsecond, and it says what this send says. A client's repeat comes
+    later (and may say something else)."""
+    return (
+        message.created_at == now
+        and message.conversation_id == conversation_id
+        and message.text == text
+        and message.attachments == files
+    )
+
 
 # The token bucket of sends, edits and reactions (per user), in the deployment's RateLimits.
 MESSAGES = "messages"
@@ -106,6 +127,10 @@ class MessageService:
                 notify_at=now.timestamp() + (delay or 0.0),
             )
         )
+        if not created and _stamped_by(message, now, body, files, conv.id):
+            # Our own write, whose answer was lost and which the storage guard retried (a
+            # write-concern timeout, say): still the send that made it.
+            created = True
         if not created:
             if message.conversation_id != conv.id:
                 raise Conflict("client_id was already used for a message in another conversation")
