@@ -60,10 +60,6 @@ def _lets_through(
     return mentioned or not member.muted
 
 
-def still_unread(member: Member, message: Message) -> bool:
-    return member.read_seq < message.seq
-
-
 @dataclass(frozen=True)
 class Notice:
     """What a user is told: how many messages of a conversation wait, and the latest of them."""

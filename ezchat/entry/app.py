@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Container
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,6 +48,7 @@ from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.notifications import NotificationWorker, channels, vapid_key
 from ezchat.entry.realtime.hub import Hub
+from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.ws import ChatSocket
@@ -320,12 +320,12 @@ class RemoteEvents:
 
     def __init__(self, caches: Caches) -> None:
         self._caches = caches
-        self.here: Container[str] = ()  # the hub's connections, once there is a hub
+        self.here: Connections | None = None  # the hub's connections, once there is a hub
         self.relevant = 0
 
     def received(self, event: Event) -> None:
         apply_remote(self._caches, event)
-        if any(user_id in self.here for user_id in event.recipients):
+        if self.here is not None and self.here.any_of(event.recipients):
             self.relevant += 1
 
 

@@ -5,7 +5,7 @@ from dataclasses import replace
 import pytest
 
 from ezchat.domain.model import ConversationType, Member, Message, NotifyLevel, Role
-from ezchat.domain.notify import level_of, still_unread, wants
+from ezchat.domain.notify import level_of, wants
 from tests.contract.builders import at
 
 DIRECT, GROUP = ConversationType.DIRECT, ConversationType.GROUP
@@ -53,8 +53,3 @@ def test_levels_mutes_and_mentions(level, muted, mentioned, told):
 def test_ones_own_and_deleted_messages_tell_no_one():
     assert not wants(BOB, DIRECT, message(sender="bob"))
     assert not wants(BOB, DIRECT, message(deleted=True))
-
-
-def test_read_on_another_device_is_no_longer_unread():
-    assert still_unread(replace(BOB, read_seq=4), message(seq=5))
-    assert not still_unread(replace(BOB, read_seq=5), message(seq=5))

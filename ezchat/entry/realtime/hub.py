@@ -111,9 +111,7 @@ class Hub:
         everywhere, with Redis, past the per-user limit), or None."""
         self.connections.add(conn)
         count = await self._presence.opened(conn.user_id, conn.session_id)
-        if count > self.connections.max_per_user:
-            return f"at most {self.connections.max_per_user} connections per user"
-        return None
+        return self.connections.past_user_limit(count)
 
     def remove(self, conn: Connection) -> None:
         """Forget a closed connection and everything it held."""

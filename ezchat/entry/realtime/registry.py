@@ -33,11 +33,19 @@ class Connections:
     def of_user(self, user_id: str) -> list[Connection]:
         return list(self._by_user.get(user_id, ()))
 
+    def any_of(self, user_ids: frozenset[str]) -> bool:
+        """Whether any of these users has a connection here (one set operation, in C)."""
+        return not self._by_user.keys().isdisjoint(user_ids)
+
     def admit(self, user_id: str) -> str | None:
         """Why a new connection of ``user_id`` may not open, or None when it may."""
         if self._count >= self.max_connections:
             return "server connection limit reached"
-        if len(self._by_user.get(user_id, ())) >= self.max_per_user:
+        return self.past_user_limit(len(self._by_user.get(user_id, ())) + 1)
+
+    def past_user_limit(self, count: int) -> str | None:
+        """Why a user's ``count``-th connection (counted here or everywhere) may not stay."""
+        if count > self.max_per_user:
             return f"at most {self.max_per_user} connections per user"
         return None
 
