@@ -3,6 +3,7 @@ on a free port; a private one is always used where a test restarts it."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -22,46 +23,60 @@ def answers(port: int) -> bool:
 
 
 class RedisServer:
-    def __init__(self, port: int | None = None, *extra: str) -> None:
-        """``extra``: more redis-server arguments (a cluster node's, say)."""
-        self._extra = list(extra)
+    def __init__(self, port: int | None = None, *extra: str, cluster: bool = False) -> None:
+        """``extra``: more redis-server arguments. ``cluster``: a cluster node, whose bus port
+        is chosen free too (by default Redis takes port + 10000, which lands in the kernel's
+        ephemeral range, where any outgoing connection may hold it)."""
         exe = shutil.which("redis-server")
         if exe is None:
             raise RuntimeError("redis-server is not installed (make test installs it)")
-        self.port = free_port() if port is None else port
-        self._dir = tempfile.mkdtemp(prefix="ezchat-redis-")
         self._exe = exe
+        self._dir = tempfile.mkdtemp(prefix="ezchat-redis-")
         self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
+        for attempt in range(5):  # a free port may be taken before the server binds it
+            self.port = free_port() if port is None else port
+            self._extra = list(extra)
+            if cluster:
+                self._extra += ["--cluster-enabled", "yes", "--cluster-port", str(free_port())]
+            try:
+                self.start()
+                return
+            except RuntimeError:
+                if port is not None or attempt == 4:
+                    raise
 
     @property
     def url(self) -> str:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                self._exe,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                self._dir,
-                *self._extra,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log_path = os.path.join(self._dir, "redis.log")
+        with open(log_path, "ab") as log:  # the child keeps its own descriptor
+            self.proc = subprocess.Popen(
+                [
+                    self._exe,
+                    "--port",
+                    str(self.port),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                    "--dir",
+                    self._dir,
+                    *self._extra,
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         end = time.monotonic() + 10
         while not answers(self.port):
             if time.monotonic() > end or self.proc.poll() is not None:
                 self.stop()
-                raise RuntimeError("redis-server did not start")
+                with open(log_path, "rb") as log:
+                    tail = log.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"redis-server did not start on {self.port}:\n{tail}")
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -86,12 +101,11 @@ class RedisCluster:
         self.nodes = [
             RedisServer(
                 None,
-                "--cluster-enabled",
-                "yes",
                 "--cluster-config-file",
                 "nodes.conf",
                 "--cluster-node-timeout",
                 "2000",
+                cluster=True,
             )
             for _ in range(nodes)
         ]
