@@ -21,6 +21,7 @@ DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 STORAGES = ("memory", "sqlite", "mongo")
 MONGO_DRIVERS = ("motor", "pymongo")
 SYNC_MODES = ("FULL", "NORMAL")
+BUS_ROUTINGS = ("conversation", "broadcast")
 READ_PREFERENCES = ("primary", "primaryPreferred", "secondary", "secondaryPreferred", "nearest")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -109,6 +110,9 @@ class Config:
 
     redis_url: str | None = None
     redis_prefix: str = "ezchat"
+    # "conversation": messages, typing and receipts on a channel per conversation, heard by
+    # the processes with a member connected; "broadcast": every event to every process.
+    bus_routing: str = "conversation"
 
     # Notifications of unread messages: a webhook, Web Push, or both.
     notify_delay_s: float = 30.0
@@ -310,6 +314,8 @@ def _check(config: Config) -> None:
         raise ConfigError(
             "MONGODB_WRITE_CONCERN must be majority or a number of members (1 or more)"
         )
+    if config.bus_routing not in BUS_ROUTINGS:
+        raise ConfigError(f"BUS_ROUTING must be one of {', '.join(BUS_ROUTINGS)}")
     if config.mongodb_read_preference not in READ_PREFERENCES:
         raise ConfigError(f"MONGODB_READ_PREFERENCE must be one of {', '.join(READ_PREFERENCES)}")
     if config.mongodb_max_staleness_s != -1 and (

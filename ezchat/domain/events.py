@@ -48,6 +48,7 @@ class ConversationDeleted(Event):
 class MemberAdded(Event):
     conversation_id: str
     user_id: str
+    since_seq: int = 0  # the conversation's last seq when the member joined
 
 
 @dataclass(frozen=True)
@@ -101,3 +102,15 @@ class AccessRevoked(Event):
     """Tokens of a user stopped working: connections opened with them close."""
 
     revocation: Revocation
+
+
+def conversation_scope(event: Event) -> str | None:
+    """The conversation whose members alone hear this event, when it concerns nothing else that
+    a process may hold: a new or changed message, typing, a receipt. Such events can travel on
+    the conversation's own channel; any other (membership, conversations made or deleted,
+    users, contacts, presence, access) must reach every process that may hold what it changes."""
+    if isinstance(event, MessagePosted | MessageChanged):
+        return event.message.conversation_id
+    if isinstance(event, UserTyping | ReceiptMoved):
+        return event.conversation_id
+    return None

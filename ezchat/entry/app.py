@@ -21,7 +21,7 @@ from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.events import AccessRevoked, Event
-from ezchat.domain.model import Revocation
+from ezchat.domain.model import Message, Revocation
 from ezchat.domain.rules import Limits
 from ezchat.domain.services.access import AccessService
 from ezchat.domain.services.auth import (
@@ -60,6 +60,9 @@ from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
 
 ID = r"([^/]+)"
+# Messages read back for a conversation this process starts hearing after a membership change:
+# those sent between the change and the subscription (milliseconds' worth).
+CATCH_UP = 100
 
 
 @dataclass
@@ -134,8 +137,11 @@ def make_app(
     if bus is None and config.redis_url:
         from ezchat.adapters.redis import redis_bus_and_counter
 
-        bus, counter = redis_bus_and_counter(config, on_remote=remote.received)
+        bus, counter = redis_bus_and_counter(
+            config, on_remote=remote.received, on_unheard=storage.caches.unheard
+        )
     bus = bus or InProcessEventBus()
+    storage.caches.hears = bus.hears
     wrapped = storage.stores
     user_store = wrapped.users
     contact_store = wrapped.contacts
@@ -233,7 +239,20 @@ def make_app(
         users=user_store, audience=users.audience, bus=bus, clock=clock, counter=counter
     )
     typing = TypingService(conversations=convs, bus=bus, clock=clock)
+
+    async def conversations_of(user_id: str) -> list[str]:
+        return [c.id for c in await conversation_store.list_for_user(user_id)]
+
+    async def catch_up(conversation_id: str, since_seq: int) -> list[Message]:
+        messages, _ = await message_store.page(
+            conversation_id, before=None, after=since_seq, limit=CATCH_UP
+        )
+        return messages
+
     hub = Hub(
+        bus=bus,
+        conversations_of=conversations_of,
+        catch_up=catch_up,
         presence=presence,
         typing=typing,
         conversations=convs,

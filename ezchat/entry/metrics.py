@@ -104,7 +104,7 @@ class _Snapshot(Collector):
         )
         yield CounterMetricFamily(
             "ezchat_bus_events_received",
-            "Events from other processes that reached this one",
+            "Events from other processes that this one decoded",
             bus["received"],
         )
         yield CounterMetricFamily(
@@ -116,4 +116,14 @@ class _Snapshot(Collector):
             "ezchat_bus_events_dropped",
             "Events that never left this process (broker queue overflow)",
             bus["dropped"],
+        )
+        yield GaugeMetricFamily(
+            "ezchat_bus_channels",
+            "Broker channels this process hears (one per conversation of its connected users)",
+            bus.get("channels", 0),
+        )
+        yield CounterMetricFamily(
+            "ezchat_bus_subscribe_commands",
+            "Subscriptions this process asked the broker for",
+            bus.get("subscribe_commands", 0),
         )

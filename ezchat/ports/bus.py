@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -19,6 +19,8 @@ class BusCounts:
     published: int  # events this process published
     received: int  # events other processes published that reached this one
     dropped: int  # events that never left this process (the queue to the broker overflowed)
+    channels: int = 0  # broker channels this process hears now
+    subscribe_commands: int = 0  # subscriptions it asked the broker for, since start
 
 
 class EventBus(Lifecycle, Protocol):
@@ -28,6 +30,18 @@ class EventBus(Lifecycle, Protocol):
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber`` with each event published from now on; it must not block.
         Returns a function that ends the subscription."""
+
+    async def follow(self, conversation_ids: Iterable[str]) -> None:
+        """Hear these conversations' events from other processes too: returns once they are
+        heard, or at once while the broker is away (they are heard again when it is back).
+        A bus that hears everything does nothing."""
+
+    def unfollow(self, conversation_ids: Iterable[str]) -> None:
+        """No longer hear these conversations' events from other processes."""
+
+    def hears(self, conversation_id: str) -> bool:
+        """Whether every change of the conversation made by another process reaches this one
+        now: what a process caches of a conversation it may keep only while this holds."""
 
     async def health(self) -> BrokerHealth:
         """Whether the broker that carries events to other processes is reachable."""

@@ -4,6 +4,7 @@ counters and the newest page, pointer moves update the cached member."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ezchat.adapters.caching.keyed import Counter, KeyedCache
@@ -16,6 +17,10 @@ PAGE = 100  # messages kept per conversation: the largest page a client may ask 
 class _Page:
     messages: list[Message]
     more: bool  # whether older messages exist beyond these
+
+
+def _always(conversation_id: str) -> bool:
+    return True
 
 
 class Caches:
@@ -32,9 +37,16 @@ class Caches:
         message_size: int,
         message_ttl: float,
     ) -> None:
+        # Whether this process hears every change of a conversation made elsewhere (the bus
+        # says, once there is one): what it does not hear, it does not cache.
+        self.hears: Callable[[str], bool] = _always
+
+        def hears(conversation_id: str) -> bool:
+            return self.hears(conversation_id)
+
         self.users: KeyedCache[str, User] = KeyedCache(size=user_size, ttl=user_ttl)
         self.conversations: KeyedCache[str, Conversation] = KeyedCache(
-            size=query_size, ttl=query_ttl
+            size=query_size, ttl=query_ttl, admits=hears
         )
         self.memberships: KeyedCache[str, tuple[str, ...]] = KeyedCache(
             size=query_size, ttl=query_ttl
@@ -43,6 +55,7 @@ class Caches:
             size=max(message_size, PAGE) if message_size > 0 else 0,
             ttl=message_ttl,
             getsizeof=lambda p: max(len(p.messages), 1),
+            admits=hears,
         )
         self.stats: dict[str, Counter] = {
             "users": self.users.stats,
@@ -59,6 +72,12 @@ class Caches:
             "pages": len(self.pages),
             "page_messages": int(self.pages.currsize),
         }
+
+    def unheard(self, conversation_ids: list[str]) -> None:
+        """Changes of these conversations stopped reaching this process: forget them."""
+        for conversation_id in conversation_ids:
+            self.conversations.pop(conversation_id)
+            self.pages.pop(conversation_id)
 
     def forget_conversation(self, conv: Conversation | None, conversation_id: str) -> None:
         self.conversations.pop(conversation_id)

@@ -4,7 +4,10 @@ A miss loads from the store; the load takes time, and a change of the same key m
 it is in flight (a member removed during a slow read, an invalidation from another process).
 Its result then predates the change, and keeping it would serve the old value until the TTL
 ends. So every change of a key (``put``, ``pop``, ``clear``) marks the loads of that key in
-flight as stale, and a stale load's result is returned to its caller but not kept."""
+flight as stale, and a stale load's result is returned to its caller but not kept.
+
+A cache may also keep only the keys it is told of changes to (``admits``): a process that does
+not hear a conversation's events caches nothing of it."""
 
 from __future__ import annotations
 
@@ -43,8 +46,12 @@ class KeyedCache(Generic[K, V]):
         size: int,
         ttl: float,
         getsizeof: Callable[[V], float] | None = None,
+        admits: Callable[[K], bool] | None = None,
     ) -> None:
+        """``admits``: whether a key may be kept now; a key it refuses at a load's start or at
+        a store is not kept (its owner pops the key when it stops admitting it)."""
         self.enabled = size > 0 and ttl > 0
+        self._admits = admits
         self._data: TTLCache[K, V] = TTLCache(max(size, 1), max(ttl, 1e-9), getsizeof=getsizeof)
         self._loads: dict[K, list[_Load]] = {}
         # Bumped by every change: a load of many keys at once (a user's conversation list)
@@ -88,6 +95,8 @@ class KeyedCache(Generic[K, V]):
     def begin(self, key: K) -> _Load:
         """Start a load by hand (``load`` does this): pass the token to ``end``."""
         token = _Load()
+        if self._admits is not None and not self._admits(key):
+            token.stale = True
         self._loads.setdefault(key, []).append(token)
         return token
 
@@ -130,5 +139,5 @@ class KeyedCache(Generic[K, V]):
             token.stale = True
 
     def _store(self, key: K, value: V) -> None:
-        if self.enabled:
+        if self.enabled and (self._admits is None or self._admits(key)):
             self._data[key] = value

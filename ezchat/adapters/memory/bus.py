@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from ezchat.domain.events import Event
 from ezchat.ports.bus import BrokerHealth, BusCounts, Subscriber
@@ -27,6 +27,15 @@ class InProcessEventBus:
 
     def counts(self) -> BusCounts:
         return BusCounts(published=self._published, received=0, dropped=0)
+
+    async def follow(self, conversation_ids: Iterable[str]) -> None:
+        return None  # there is no other process
+
+    def unfollow(self, conversation_ids: Iterable[str]) -> None:
+        return None
+
+    def hears(self, conversation_id: str) -> bool:
+        return True
 
     async def publish(self, event: Event) -> None:
         self._published += 1

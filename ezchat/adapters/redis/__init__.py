@@ -27,13 +27,20 @@ __all__ = [
 
 
 def redis_bus_and_counter(
-    config: Config, *, on_remote: Callable[[Event], None]
+    config: Config,
+    *,
+    on_remote: Callable[[Event], None],
+    on_unheard: Callable[[list[str]], None],
 ) -> tuple[RedisEventBus, RedisConnectionCounter]:
     """The bus and the presence counter over REDIS_URL, each with its own client; nothing
     connects before ``start()``."""
     assert config.redis_url
     bus = RedisEventBus(
-        config.redis_url, channel=f"{config.redis_prefix}:events", on_remote=on_remote
+        config.redis_url,
+        prefix=config.redis_prefix,
+        routing=config.bus_routing,
+        on_remote=on_remote,
+        on_unheard=on_unheard,
     )
     client = make_client(config.redis_url, socket_connect_timeout=2, socket_timeout=5)
     return bus, RedisConnectionCounter(client, prefix=config.redis_prefix)

@@ -70,6 +70,15 @@ def _in(value: Any) -> Any:
     return {k: _in(v) for k, v in value.items()}
 
 
+_HEAD = b'{"origin":"'
+
+
+def origin_of(raw: bytes) -> bytes:
+    """The publishing process of an encoded event, read without decoding it (``encode`` puts
+    it first): a process skips its own events cheaply."""
+    return raw[len(_HEAD) : len(_HEAD) + 32] if raw.startswith(_HEAD) else b""
+
+
 def encode(origin: str, event: events.Event) -> str:
     return json.dumps({"origin": origin, "event": _out(event)}, separators=(",", ":"))
 

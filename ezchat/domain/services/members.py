@@ -69,7 +69,12 @@ class MemberService:
         )
         conv = await self._store.add_member(conv.id, member)
         await self._bus.publish(
-            MemberAdded(recipients=conv.member_ids, conversation_id=conv.id, user_id=user_id)
+            MemberAdded(
+                recipients=conv.member_ids,
+                conversation_id=conv.id,
+                user_id=user_id,
+                since_seq=conv.last_seq,
+            )
         )
         return await self._conversations.get(caller, conversation_id)
 

@@ -18,6 +18,7 @@ from ezchat.domain.events import (
     ConversationDeleted,
     ConversationUpdated,
     Event,
+    MemberAdded,
     MemberRemoved,
     MessagePosted,
     ReceiptMoved,
@@ -38,15 +39,18 @@ from ezchat.entry.realtime.connection import (
     Connection,
     wire,
 )
+from ezchat.entry.realtime.interest import CatchUp, ConversationsOf, Interest
 from ezchat.entry.realtime.ordering import MessageOrder
 from ezchat.entry.realtime.presence import PresenceTimers
 from ezchat.entry.realtime.receipts import ReceiptWindow
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.realtime.tasks import Tasks
+from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 
 log = logging.getLogger(__name__)
 
+MEMBERSHIP_EVENTS = (ConversationCreated, ConversationDeleted, MemberAdded, MemberRemoved)
 CONVERSATION_EVENTS = {
     ConversationCreated: "conversation.created",
     ConversationUpdated: "conversation.updated",
@@ -58,6 +62,9 @@ class Hub:
     def __init__(
         self,
         *,
+        bus: EventBus,
+        conversations_of: ConversationsOf,
+        catch_up: CatchUp,
         presence: PresenceService,
         typing: TypingService,
         conversations: ConversationService,
@@ -76,6 +83,14 @@ class Hub:
         deliver = self.connections.deliver
         self._receipts = ReceiptWindow(clock, window_s=receipt_window_s, deliver=deliver)
         self._order = MessageOrder(clock, hold_s=order_hold_s, deliver=deliver)
+        self.interest = Interest(
+            bus=bus,
+            conversations_of=conversations_of,
+            catch_up=catch_up,
+            deliver=self._order.offer,
+            tasks=self._tasks,
+            connected_here=self.connections.__contains__,
+        )
         self._presence = PresenceTimers(
             presence=presence,
             typing=typing,
@@ -111,13 +126,18 @@ class Hub:
         everywhere, with Redis, past the per-user limit), or None."""
         self.connections.add(conn)
         count = await self._presence.opened(conn.user_id, conn.session_id)
-        return self.connections.past_user_limit(count)
+        refusal = self.connections.past_user_limit(count)
+        if refusal is None:
+            await self.interest.connected(conn.user_id)
+        return refusal
 
     def remove(self, conn: Connection) -> None:
         """Forget a closed connection and everything it held."""
         if not self.connections.remove(conn):
             return
         conn.abandon()
+        if conn.user_id not in self.connections:
+            self.interest.disconnected(conn.user_id)
         if self.connections.count == 0 and self._all_closed is not None:
             self._all_closed.set()
         self._presence.closed(conn.user_id, conn.session_id)
@@ -145,13 +165,16 @@ class Hub:
             return
         if isinstance(event, MessagePosted):
             self.messages_posted += 1
-            self._order.offer(event)
+            if not self.interest.hold(event):
+                self._order.offer(event)
             return
         if isinstance(event, AccessRevoked):
             self.revoke(event.revocation)
             return
         if isinstance(event, MemberRemoved | ConversationDeleted):
             self._receipts.membership_changed(event)
+        if isinstance(event, MEMBERSHIP_EVENTS):
+            self.interest.on_event(event)
         kind = CONVERSATION_EVENTS.get(type(event))
         if kind is not None:
             self._conversation_event(kind, event)  # type: ignore[arg-type]
