@@ -31,6 +31,11 @@ class EventBus(Lifecycle, Protocol):
         """Call ``subscriber`` with each event published from now on; it must not block.
         Returns a function that ends the subscription."""
 
+    @property
+    def routed(self) -> bool:
+        """Whether another process's conversation events reach this one only for the
+        conversations it follows (otherwise following does nothing)."""
+
     async def follow(self, conversation_ids: Iterable[str]) -> None:
         """Hear these conversations' events from other processes too: returns once they are
         heard, or at once while the broker is away (they are heard again when it is back).

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 import urllib.error
 import urllib.request
 import uuid
@@ -80,3 +81,30 @@ async def test_a_restart_of_the_node_holding_the_events_channel_is_survived(
             break
         except (AssertionError, TimeoutError):
             assert loop.time() < deadline, "no event crossed after the restart"
+
+
+async def test_conversation_channels_spread_over_the_shards(tmp_path, redis_cluster):
+    prefix = f"t{uuid.uuid4().hex[:10]}"
+    a, b = cluster(tmp_path, redis_cluster.url, REDIS_PREFIX=prefix)
+    alice, ta = register(a.base, "alice")
+    bob, tb = register(a.base, "bob")
+    bob_on_b = await Ws.connect(ws_url(b), tb)
+    groups = [new_group(a.base, ta, bob, name=f"g{i}") for i in range(12)]
+    for i, cid in enumerate(groups):
+        post(a.base, ta, cid, f"s{i}", f"shard {i}")
+    got = set()
+    while len(got) < len(groups):
+        frame = await bob_on_b.expect("message.new", timeout=10)
+        got.add(frame["payload"]["message"]["conversation_id"])
+    assert got == set(groups)
+    held = {}
+    for node in redis_cluster.nodes:
+        out = subprocess.run(
+            ["redis-cli", "-p", str(node.port), "pubsub", "shardchannels", f"{prefix}:c:*"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.split()
+        held[node.port] = len(out)
+    assert sum(held.values()) == len(groups), held
+    assert sum(1 for n in held.values() if n) >= 2, held  # 12 channels on one of 3: 1 in 3^11

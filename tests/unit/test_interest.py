@@ -29,6 +29,8 @@ NOW = datetime(2026, 1, 1, tzinfo=UTC)
 class Bus:
     """What a routed bus is asked: the conversations wanted; following can be held up."""
 
+    routed = True
+
     def __init__(self) -> None:
         self.wanted: set[str] = set()
         self.gate = asyncio.Event()

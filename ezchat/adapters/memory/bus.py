@@ -28,6 +28,10 @@ class InProcessEventBus:
     def counts(self) -> BusCounts:
         return BusCounts(published=self._published, received=0, dropped=0)
 
+    @property
+    def routed(self) -> bool:
+        return False
+
     async def follow(self, conversation_ids: Iterable[str]) -> None:
         return None  # there is no other process
 

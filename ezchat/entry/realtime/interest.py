@@ -46,6 +46,7 @@ class Interest:
     ) -> None:
         """``connected_here``: whether a user has a connection here now (the hub's say)."""
         self._here = connected_here
+        self._active = bus.routed  # a bus that hears everything needs none of this
         self._bus = bus
         self._conversations_of = conversations_of
         self._catch_up = catch_up
@@ -69,7 +70,7 @@ class Interest:
     async def connected(self, user_id: str) -> None:
         """A connection of ``user_id`` opened: returns once its conversations are heard. (Its
         connections may all close meanwhile, before or after ``disconnected`` is called.)"""
-        if not self._here(user_id):
+        if not self._active or not self._here(user_id):
             return
         try:
             await self._load(user_id)
@@ -101,12 +102,15 @@ class Interest:
 
     def disconnected(self, user_id: str) -> None:
         """The last connection of ``user_id`` here closed."""
-        mine = self._of_user.pop(user_id, set())
-        self._bus.unfollow(self._leave(user_id, mine))
+        mine = self._of_user.pop(user_id, None)
+        if mine is not None:
+            self._bus.unfollow(self._leave(user_id, mine))
 
     # -- membership --------------------------------------------------------------------------
 
     def on_event(self, event: Event) -> None:
+        if not self._active:
+            return
         if isinstance(event, ConversationCreated):
             here = [u for u in event.recipients if u in self._of_user]
             for user_id in here:
