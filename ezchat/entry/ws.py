@@ -30,6 +30,7 @@ from ezchat.entry.realtime.actions import ACTIONS
 from ezchat.entry.realtime.connection import (
     CLOSE_FLOODING,
     CLOSE_LIMIT,
+    CLOSE_SERVER_ERROR,
     CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Connection,
@@ -165,11 +166,15 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             token_id=session.token_id,
             issued_at=session.issued_at,
         )
-        refusal = await self.hub.add(self.conn)
+        try:
+            refusal = await self.hub.add(self.conn)
+            user = await self.services.users.get(session.user.id)
+        except EzChatError as exc:  # the store away (reading the user's conversations, say)
+            self._refuse(CLOSE_SERVER_ERROR, exc.code, exc.message)
+            return
         if refusal is not None:  # the limit holds across processes: counted after the fact
             self._refuse(CLOSE_LIMIT, "unavailable", refusal)
             return
-        user = await self.services.users.get(session.user.id)
         now = self.services.clock.now()
         hello = {
             "user": serialize.user(user),

@@ -35,10 +35,14 @@ async def until(condition, timeout: float = 10) -> None:
         await asyncio.sleep(0.02)
 
 
-async def test_channels_are_heard_from_their_confirmation_and_only_while_wanted(redis_url):
+@pytest.mark.parametrize("protocol", [2, 3])
+async def test_channels_are_heard_from_their_confirmation_and_only_while_wanted(
+    redis_url, protocol
+):
     got: list[bytes] = []
     lost: list[set[str]] = []
-    channels = Channels(redis_url, on_message=got.append, on_lost=lost.append)
+    url = f"{redis_url}?protocol={protocol}"
+    channels = Channels(url, on_message=got.append, on_lost=lost.append)
     prefix = f"t{uuid.uuid4().hex[:8]}"
     a, b = f"{prefix}:a", f"{prefix}:b"
     client = redis.Redis.from_url(redis_url)

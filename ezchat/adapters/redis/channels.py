@@ -198,6 +198,8 @@ class Channels:
                         await self._changed.wait()
             except (*REDIS_ERRORS, Reset) as exc:
                 log.warning("redis channels lost (%s)", exc)
+            except Exception:  # never let listening stop for good
+                log.exception("redis channels failed; starting again")
             self._up.clear()
             await self._close_all()
             attempt += 1
@@ -254,9 +256,12 @@ class Channels:
             kwargs.update(host=host, port=int(port))
         connection: Any = pool.connection_class(**kwargs)
         await connection.connect()
-        # With hiredis, redis-py hands pub/sub replies to a push handler rather than returning
-        # them (as its own PubSub does, this makes the handler return them as they are).
-        connection._parser.set_pubsub_push_handler(_as_is)
+        # Over RESP3 (redis-py's default) pub/sub replies are pushes, handed to a handler
+        # rather than returned: as redis-py's own PubSub does, make the handler return them as
+        # they are. Over RESP2 they are plain replies.
+        set_handler = getattr(connection._parser, "set_pubsub_push_handler", None)
+        if set_handler is not None:
+            set_handler(_as_is)
         conn = _Connection(connection, sharded=self._cluster)
         self._conns[node] = conn
         loop = asyncio.get_running_loop()

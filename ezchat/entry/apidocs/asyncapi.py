@@ -15,6 +15,7 @@ FRAME_ID = {"anyOf": [{"type": "string"}, {"type": "integer"}]}
 CLOSE_CODES = {
     1001: "server shutting down",
     1009: "frame too large (MAX_FRAME_BYTES)",
+    1011: "the server could not open the connection (store or broker unreachable): retry later",
     4401: "unauthorized: bad, missing or expired token or ticket",
     4408: "heartbeat timeout, or a client too slow to keep up with its events",
     4429: "flooding past the rate limit",

@@ -21,6 +21,7 @@ CLOSE_UNAUTHORIZED = 4401
 CLOSE_TOO_SLOW = 4408
 CLOSE_FLOODING = 4429
 CLOSE_LIMIT = 4503
+CLOSE_SERVER_ERROR = 1011  # the store or the broker away while opening: try again later
 
 
 def wire(payload: bytes) -> bytes:
