@@ -127,6 +127,12 @@ class SeqOrderer(Generic[V]):
         self._next[conversation_id] = expected
         return out
 
+    def forget(self, conversation_id: str) -> None:
+        """Stop tracking a conversation (its events stop coming): when they come again, the
+        first one seen sets the start, instead of waiting for the ones missed meanwhile."""
+        self._next.pop(conversation_id, None)
+        self._held.pop(conversation_id, None)
+
     def due(self, *, now: float) -> list[V]:
         """Held messages whose wait is over, with those after them, in order."""
         out: list[V] = []

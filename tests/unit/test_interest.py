@@ -70,12 +70,14 @@ class World:
         self.stored: dict[str, list[Message]] = {}
         self.bus = Bus()
         self.delivered: list[MessagePosted] = []
+        self.forgotten: list[str] = []
         self.tasks = Tasks()
         self.interest = Interest(
             bus=self.bus,  # type: ignore[arg-type]
             conversations_of=self.conversations_of,
             catch_up=self.catch_up,
             deliver=self.delivered.append,
+            forget=self.forgotten.append,
             tasks=self.tasks,
             connected_here=self.connected.__contains__,
         )
@@ -143,6 +145,7 @@ async def test_a_conversation_left_while_its_subscription_is_pending_is_unfollow
     for _ in range(10):
         await asyncio.sleep(0)
     assert w.bus.wanted == set() and w.interest.followed == 0
+    assert set(w.forgotten) == {"c1"}  # its message order starts again when heard again
     await w.tasks.aclose()
 
 

@@ -109,3 +109,17 @@ def test_tracked_conversations_are_bounded():
     for i in range(100):
         o.offer(f"c{i}", 1, "x", now=0)
     assert len(o._next) == 10
+
+
+def test_a_forgotten_conversation_starts_again_at_the_next_message():
+    """A process that stopped hearing a conversation and hears it again must not hold the next
+    message for the ones it missed meanwhile."""
+    from ezchat.domain.realtime import SeqOrderer
+
+    o: SeqOrderer[str] = SeqOrderer(hold_s=0.5)
+    o.offer("c", 1, "m1", now=0)
+    assert o.offer("c", 3, "m3", now=0) == []
+    o.forget("c")
+    assert o.next_due() is None  # what was held went with it
+    assert o.offer("c", 50, "m50", now=1) == ["m50"]
+    assert o.offer("c", 51, "m51", now=1) == ["m51"]

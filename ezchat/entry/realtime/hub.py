@@ -88,6 +88,7 @@ class Hub:
             conversations_of=conversations_of,
             catch_up=catch_up,
             deliver=self._order.offer,
+            forget=self._order.forget,
             tasks=self._tasks,
             connected_here=self.connections.__contains__,
         )

@@ -41,6 +41,7 @@ class Interest:
         conversations_of: ConversationsOf,
         catch_up: CatchUp,
         deliver: Callable[[MessagePosted], None],
+        forget: Callable[[str], None],
         tasks: Tasks,
         connected_here: Callable[[str], bool],
     ) -> None:
@@ -51,6 +52,7 @@ class Interest:
         self._conversations_of = conversations_of
         self._catch_up = catch_up
         self._deliver = deliver
+        self._forget = forget
         self._tasks = tasks
         self._of_user: dict[str, set[str]] = {}  # user connected here -> its conversations
         self._users_of: dict[str, set[str]] = {}  # conversation -> its users connected here
@@ -104,7 +106,7 @@ class Interest:
         """The last connection of ``user_id`` here closed."""
         mine = self._of_user.pop(user_id, None)
         if mine is not None:
-            self._bus.unfollow(self._leave(user_id, mine))
+            self._unfollow(self._leave(user_id, mine))
 
     # -- membership --------------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ class Interest:
             left.add(conversation_id)
         if user_id in self._of_user:
             self._of_user[user_id].discard(conversation_id)
-            self._bus.unfollow(self._leave(user_id, [conversation_id]))
+            self._unfollow(self._leave(user_id, [conversation_id]))
 
     async def _follow_new(self, conversation_id: str, since_seq: int) -> None:
         read: list[Message] = []
@@ -153,7 +155,7 @@ class Interest:
             if conversation_id in self._users_of:  # not left again already
                 await self._bus.follow([conversation_id])
             if conversation_id not in self._users_of:  # left while subscribing
-                self._bus.unfollow([conversation_id])
+                self._unfollow([conversation_id])
             read = await self._catch_up(conversation_id, since_seq)
         except Exception:
             log.exception("catching up on conversation %s failed", conversation_id)
@@ -166,6 +168,13 @@ class Interest:
         ]
         for event in sorted(events, key=lambda e: e.message.seq):
             self._deliver(event)
+
+    def _unfollow(self, conversation_ids: list[str]) -> None:
+        """No longer heard: the bus stops, and message order forgets where they were (when
+        heard again, the next message must not wait for those missed meanwhile)."""
+        self._bus.unfollow(conversation_ids)
+        for conversation_id in conversation_ids:
+            self._forget(conversation_id)
 
     # -- reference counts --------------------------------------------------------------------
 

@@ -36,5 +36,8 @@ class MessageOrder:
         for recipients, payload in self._orderer.due(now=now):
             self._deliver(recipients, payload)
 
+    def forget(self, conversation_id: str) -> None:
+        self._orderer.forget(conversation_id)
+
     def cancel(self) -> None:
         self._deadline.cancel()
