@@ -11,18 +11,23 @@ from tests.mongo_server import NxServer
 pytestmark = pytest.mark.gen_test(timeout=60)
 
 
+def quick_to_fail(mongo: NxServer, db: str) -> dict[str, object]:
+    """Settings for the server on ``mongo`` that find it gone within a second."""
+    return {
+        "storage": "mongo",
+        "mongodb_url": mongo.url,
+        "mongodb_db": db,
+        "mongodb_server_selection_timeout_ms": 300,
+        "mongodb_connect_timeout_ms": 300,
+        "db_retry_attempts": 2,
+        "db_retry_base_ms": 10,
+    }
+
+
 async def test_requests_get_503_while_mongodb_is_down_and_health_says_so(start_server):
     mongo = NxServer()
     try:
-        running = await start_server(
-            storage="mongo",
-            mongodb_url=mongo.url,
-            mongodb_db="outage",
-            mongodb_server_selection_timeout_ms=300,
-            mongodb_connect_timeout_ms=300,
-            db_retry_attempts=2,
-            db_retry_base_ms=10,
-        )
+        running = await start_server(**quick_to_fail(mongo, "outage"))
         api = Api(running.base)
         _, token = await api.register("alice")
         conv = await api.call(
@@ -76,13 +81,7 @@ async def test_a_connection_that_cannot_read_its_conversations_closes_with_1011(
     mongo = NxServer()
     try:
         running = await start_server(
-            storage="mongo",
-            mongodb_url=mongo.url,
-            mongodb_db="outage_ws",
-            mongodb_server_selection_timeout_ms=300,
-            mongodb_connect_timeout_ms=300,
-            db_retry_attempts=2,
-            db_retry_base_ms=10,
+            **quick_to_fail(mongo, "outage_ws"),
             redis_url=redis_url,
             redis_prefix=f"t{uuid.uuid4().hex[:10]}",
         )
