@@ -431,8 +431,8 @@ def main() -> None:
     parser.add_argument("--only", default="fanout,ack,idle,http,overload")
     parser.add_argument(
         "--loop",
-        choices=["asyncio", "uvloop"],
-        default="asyncio",
+        choices=["auto", "asyncio", "uvloop"],
+        default="auto",
         help="EZChat's event loop (EVENT_LOOP); the baseline stays on asyncio",
     )
     args = parser.parse_args()

@@ -38,11 +38,15 @@ class Config:
     workers: int = 1
     log_level: str = "INFO"
     log_format: str = "text"  # or "json": one object per line
-    event_loop: str = "asyncio"
+    # "auto": uvloop where it is installed (a dependency wherever it has wheels), else asyncio.
+    event_loop: str = "auto"
     max_body_bytes: int = 1_048_576
     idle_connection_timeout_s: float = 60.0
     body_timeout_s: float = 30.0
     xheaders: bool = False
+    # Connections the kernel queues before the server accepts them (capped by the kernel's
+    # net.core.somaxconn): Tornado's 128 overflows when thousands reconnect at once.
+    listen_backlog: int = 4096
     allowed_origins: str = ""  # comma-separated origins, or "*": browsers' cross-origin access
 
     storage: str = "sqlite"
@@ -167,6 +171,7 @@ _MINIMUM: dict[str, float] = {
     "max_body_bytes": 1024,
     "idle_connection_timeout_s": 0.1,
     "body_timeout_s": 0.1,
+    "listen_backlog": 1,
     "mongodb_max_pool_size": 1,
     "mongodb_min_pool_size": 0,
     "mongodb_max_idle_time_ms": 0,
@@ -299,8 +304,8 @@ def _check(config: Config) -> None:
         raise ConfigError(f"SQLITE_SYNCHRONOUS must be one of {', '.join(SYNC_MODES)}")
     if config.storage == "mongo" and not config.mongodb_url:
         raise ConfigError("MONGODB_URL must be set with STORAGE=mongo")
-    if config.event_loop not in ("asyncio", "uvloop"):
-        raise ConfigError("EVENT_LOOP must be asyncio or uvloop")
+    if config.event_loop not in ("auto", "asyncio", "uvloop"):
+        raise ConfigError("EVENT_LOOP must be auto, asyncio or uvloop")
     if config.log_format not in ("text", "json"):
         raise ConfigError("LOG_FORMAT must be text or json")
     if config.log_level.upper() not in LOG_LEVELS:

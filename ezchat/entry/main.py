@@ -48,7 +48,7 @@ def storage_setting(config: Config) -> str:
 
 def listening_sockets(config: Config) -> list[socket.socket]:
     try:
-        return bind_sockets(config.port, address=config.bind_host)
+        return bind_sockets(config.port, address=config.bind_host, backlog=config.listen_backlog)
     except OSError as exc:
         raise StartFailure(
             f"cannot listen on {config.bind_host}:{config.port} (HOST, PORT): {exc.strerror}"
@@ -90,8 +90,15 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
         log.warning("connections still open after 5 s; closing anyway")
 
 
+def event_loop(config: Config) -> str:
+    """The loop EVENT_LOOP asks for: ``auto`` is uvloop when it is installed."""
+    if config.event_loop == "auto":
+        return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
+    return config.event_loop
+
+
 def run(config: Config, sockets: list[socket.socket] | None = None) -> None:
-    if config.event_loop == "uvloop":
+    if event_loop(config) == "uvloop":
         import uvloop
 
         uvloop.run(serve(config, sockets))
@@ -187,7 +194,7 @@ def main() -> int:
     if config.event_loop == "uvloop" and importlib.util.find_spec("uvloop") is None:
         print(
             "ezchat: configuration error: EVENT_LOOP=uvloop but uvloop is not installed "
-            "(pip install '.[perf]')",
+            "(pip install uvloop, or EVENT_LOOP=auto)",
             file=sys.stderr,
         )
         return 2

@@ -11,6 +11,7 @@ import threading
 import urllib.error
 import urllib.request
 
+import pytest
 from tornado.websocket import websocket_connect
 
 from ezchat.adapters.sqlite.schema import SCHEMA_VERSION
@@ -79,15 +80,35 @@ def test_storage_mongo_runs_against_a_wire_protocol_server(tmp_path, nx_server):
         server.stop()
 
 
-def test_the_server_runs_on_uvloop_when_asked(tmp_path):
-    server = ServerProcess(tmp_path, EVENT_LOOP="uvloop", LOG_LEVEL="INFO")
+@pytest.mark.parametrize(("asked", "runs"), [(None, "uvloop"), ("asyncio", "asyncio")])
+def test_the_server_runs_on_uvloop_unless_asked_for_asyncio(tmp_path, asked, runs):
+    """The in-process tests run on asyncio (pytest-tornado's loop); the server processes of
+    the e2e tests on uvloop, the default. Both loops serve REST and WebSocket here."""
+    env = {"EVENT_LOOP": asked} if asked else {}
+    server = ServerProcess(tmp_path, LOG_LEVEL="INFO", **env)
     try:
         assert server.wait_ready()["status"] == "ok"
         _, token = register(server.base, "alice")
         report = call(server.base, "GET", "/api/system", token=token)
-        assert report["ezchat"]["event_loop"] == "uvloop"
+        assert report["ezchat"]["event_loop"] == runs
+        loop = asyncio.new_event_loop()  # not asyncio.run: see tests/unit/test_interest.py
+        try:
+            hello = loop.run_until_complete(
+                _hello(f"ws://127.0.0.1:{server.port}/ws?token={token}")
+            )
+        finally:
+            loop.close()
+        assert hello["type"] == "hello"
     finally:
         server.stop()
+
+
+async def _hello(url: str) -> dict:
+    conn = await websocket_connect(url, ping_interval=None)
+    try:
+        return json.loads(await conn.read_message())
+    finally:
+        conn.close()
 
 
 async def _hello_then_close_code(url: str, opened: threading.Event) -> int | None:

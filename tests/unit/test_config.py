@@ -82,7 +82,12 @@ def test_a_generated_secret_is_kept_in_the_data_dir_across_starts(tmp_path):
     assert secret_key(load_config(environ={"SECRET_KEY": "given"})) == "given"
 
 
-def test_the_event_loop_is_asyncio_or_uvloop():
+def test_the_event_loop_is_auto_asyncio_or_uvloop():
+    from ezchat.entry.main import event_loop
+
+    assert load_config(environ={}).event_loop == "auto"
+    assert event_loop(load_config(environ={})) == "uvloop"  # installed here, as it is a dependency
+    assert event_loop(load_config(environ={"EVENT_LOOP": "asyncio"})) == "asyncio"
     assert load_config(environ={"EVENT_LOOP": "uvloop"}).event_loop == "uvloop"
     with pytest.raises(ConfigError, match="EVENT_LOOP"):
         load_config(environ={"EVENT_LOOP": "trio"})
