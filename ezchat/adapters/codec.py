@@ -36,7 +36,10 @@ def time_out(value: datetime | None) -> str | None:
 def time_in(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    # fromisoformat (3.11 reads the "Z") is about 20x faster than strptime: every stored
+    # timestamp of every row read goes through here.
+    parsed = datetime.fromisoformat(value)
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def time_req(value: str) -> datetime:

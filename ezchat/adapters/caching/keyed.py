@@ -11,9 +11,10 @@ not hear a conversation's events caches nothing of it."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from cachetools import TTLCache
 
@@ -54,6 +55,7 @@ class KeyedCache(Generic[K, V]):
         self._admits = admits
         self._data: TTLCache[K, V] = TTLCache(max(size, 1), max(ttl, 1e-9), getsizeof=getsizeof)
         self._loads: dict[K, list[_Load]] = {}
+        self._shared: dict[K, tuple[_Load, asyncio.Future[V | None]]] = {}
         # Bumped by every change: a load of many keys at once (a user's conversation list)
         # keeps its side results only if nothing changed anywhere meanwhile.
         self.changes = 0
@@ -77,16 +79,40 @@ class KeyedCache(Generic[K, V]):
 
     async def load(self, key: K, loader: Callable[[], Awaitable[V | None]]) -> V | None:
         """The cached value, or ``loader()``'s, kept only if no change of ``key`` landed
-        while it was in flight."""
+        while it was in flight. Callers that miss while a load of the key is in flight, and no
+        change has landed since it began, share its result (counted as hits): a crowd asking
+        for one key at once costs one read."""
         value = self._data.get(key)
         if value is not None:
             self.stats.hits += 1
             return value
+        shared = self._shared.get(key)
+        if shared is not None and not shared[0].stale:
+            self.stats.hits += 1
+            try:
+                return await asyncio.shield(shared[1])
+            except asyncio.CancelledError:
+                if not shared[1].cancelled():
+                    raise  # this caller was cancelled
+                # The caller that was reading went away before it finished: read here.
         self.stats.misses += 1
         token = self.begin(key)
+        result: asyncio.Future[V | None] = asyncio.get_running_loop().create_future()
+        result.add_done_callback(_retrieve)
+        self._shared[key] = (token, result)
         try:
             value = await loader()
+        except asyncio.CancelledError:
+            result.cancel()
+            raise
+        except BaseException as exc:
+            result.set_exception(exc)
+            raise
+        else:
+            result.set_result(value)
         finally:
+            if self._shared.get(key, (None, None))[0] is token:
+                del self._shared[key]
             fresh = self.end(key, token)
         if fresh and value is not None:
             self._store(key, value)
@@ -141,3 +167,9 @@ class KeyedCache(Generic[K, V]):
     def _store(self, key: K, value: V) -> None:
         if self.enabled and (self._admits is None or self._admits(key)):
             self._data[key] = value
+
+
+def _retrieve(result: asyncio.Future[Any]) -> None:
+    """Mark a shared load's failure seen: no other caller may have been waiting."""
+    if not result.cancelled():
+        result.exception()
