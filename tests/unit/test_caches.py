@@ -234,3 +234,46 @@ async def test_a_page_read_in_flight_across_a_send_is_not_kept():
     assert [m.text for m in (await read)[0]] == ["one"]
     page, _ = await msgs.page(conv.id, before=None, after=None, limit=50)
     assert [m.text for m in page] == ["one", "two"]
+
+
+@pytest.mark.parametrize("seed", range(6))
+async def test_sync_from_the_cached_page_answers_as_the_store_does(tmp_path, io_loop, seed):
+    """A conversation of at most a page is synced from the cached newest page: for every rev
+    and limit, after any mix of sends, edits, deletes and reactions, the answer is the
+    store's."""
+    import random
+
+    from ezchat.adapters.memory import memory_stores
+    from tests.support import World
+
+    raw = memory_stores()
+    world = World(tmp_path, stores=raw)
+    await world.app.start()
+    try:
+        rng = random.Random(seed)
+        (a, b), cid = await room(world, "alice", "bob")
+        sent = []
+        for i in range(rng.randrange(5, 60)):
+            world.clock.advance(0.2)
+            kind = rng.random()
+            if kind < 0.6 or not sent:
+                m, _ = await world.messages.send(a.id, SendMessage(cid, f"m{i}", f"text {i}"))
+                sent.append(m.id)
+            elif kind < 0.75:
+                await world.messages.edit(a.id, EditMessage(cid, rng.choice(sent), f"edit {i}"))
+            elif kind < 0.85:
+                gone = sent.pop(rng.randrange(len(sent)))  # a deleted one takes no more changes
+                await world.messages.delete(a.id, DeleteMessage(cid, gone))
+            else:
+                await world.messages.react(b.id, React(cid, rng.choice(sent), "👍", add=True))
+            if rng.random() < 0.3:  # sometimes read the page, so that it is cached midway
+                await newest(world, b, cid)
+        conv = await raw.conversations.get(cid)
+        for rev in range(conv.rev + 2):
+            for limit in (1, 3, 100):
+                cached = await world.messages.changed_since(b.id, cid, rev, limit)
+                stored = await raw.messages.changed_since(cid, rev, limit)
+                assert cached[:2] == stored, (rev, limit)
+        assert world.app.storage.caches.pages.get(cid) is not None  # it did use the page
+    finally:
+        await world.app.aclose()

@@ -57,6 +57,11 @@ class CachedMessageStore(ForwardingMessageStore):
         if before is not None or after is not None or limit > PAGE:
             return await self._inner.page(conversation_id, before=before, after=after, limit=limit)
 
+        cached = await self._newest(conversation_id)
+        msgs = cached.messages[-limit:]
+        return msgs, cached.more or len(cached.messages) > limit
+
+    async def _newest(self, conversation_id: str) -> _Page:
         async def newest() -> _Page:
             msgs, more = await self._inner.page(
                 conversation_id, before=None, after=None, limit=PAGE
@@ -65,8 +70,21 @@ class CachedMessageStore(ForwardingMessageStore):
 
         cached = await self._caches.pages.load(conversation_id, newest)
         assert cached is not None
-        msgs = cached.messages[-limit:]
-        return msgs, cached.more or len(cached.messages) > limit
+        return cached
+
+    async def changed_since(
+        self, conversation_id: str, rev: int, limit: int
+    ) -> tuple[list[Message], bool]:
+        """From the newest page when it is the whole conversation (every change is then in
+        it): a crowd syncing a conversation after a restart costs one read, shared."""
+        conv = self._caches.conversations.get(conversation_id)
+        page = self._caches.pages.get(conversation_id)
+        if page is None and conv is not None and conv.last_seq <= PAGE:
+            page = await self._newest(conversation_id)  # will be whole: load it once for all
+        if page is not None and not page.more:
+            changed = sorted((m for m in page.messages if m.rev > rev), key=lambda m: m.rev)
+            return changed[:limit], len(changed) > limit
+        return await self._inner.changed_since(conversation_id, rev, limit)
 
     async def last_messages(self, conversation_ids: list[str]) -> dict[str, Message]:
         out: dict[str, Message] = {}
