@@ -4,17 +4,19 @@ translation of sqlite3 errors into the project's own."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import logging
 import os
+import queue
 import random
 import sqlite3
+import threading
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from ezchat.adapters.sqlite.schema import pending, upgrade
 from ezchat.domain.errors import StorageUnavailable, TransientStorageError
@@ -36,6 +38,73 @@ def casefold(value: str | None) -> str | None:
     return value.casefold() if value is not None else None
 
 
+# Results the database thread hands back to the event loop at once, at most: under load one
+# wake-up of the loop settles many calls; idle, each call is settled as soon as it is done.
+SETTLE_EVERY = 16
+
+
+class _DatabaseThread:
+    """One thread that runs every call in order. Unlike an executor, it settles the callers'
+    futures in batches (one ``call_soon_threadsafe`` per batch, not per call): in a storm of
+    small reads, waking the loop was costing as much as the reads."""
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def submit(self, call: Callable[[], T]) -> asyncio.Future[T]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._serve, name="sqlite", daemon=True)
+            self._thread.start()
+        self._queue.put((loop, future, call))
+        return future
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
+            self._thread = None
+
+    def _serve(self) -> None:
+        done: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], bool, Any]] = []
+        while True:
+            item = self._queue.get()
+            if item is None:
+                self._settle(done)
+                return
+            loop, future, call = item
+            try:
+                done.append((loop, future, True, call()))
+            except BaseException as exc:  # handed to the caller, whatever it is
+                done.append((loop, future, False, exc))
+            if len(done) >= SETTLE_EVERY or self._queue.empty():
+                self._settle(done)
+                done = []
+
+    @staticmethod
+    def _settle(
+        done: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[Any], bool, Any]],
+    ) -> None:
+        by_loop: dict[asyncio.AbstractEventLoop, list[Any]] = {}
+        for loop, future, ok, value in done:
+            by_loop.setdefault(loop, []).append((future, ok, value))
+        for loop, results in by_loop.items():
+            with contextlib.suppress(RuntimeError):  # a closed loop: nobody is waiting
+                loop.call_soon_threadsafe(_set_results, results)
+
+
+def _set_results(results: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:
+    for future, ok, value in results:
+        if future.cancelled():
+            continue
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+
 class SqliteDatabase:
     def __init__(
         self, path: str | Path, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000
@@ -43,7 +112,7 @@ class SqliteDatabase:
         self.path = str(path)
         self._synchronous = synchronous
         self._busy_ms = busy_timeout_ms
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
+        self._thread = _DatabaseThread()
         self._conn: sqlite3.Connection | None = None
         self._lock: int | None = None
 
@@ -101,7 +170,7 @@ class SqliteDatabase:
             return fn(self._conn)
 
         try:
-            return await asyncio.get_running_loop().run_in_executor(self._executor, call)
+            return await self._thread.submit(call)
         except sqlite3.Error as exc:
             text = str(exc).lower()
             if any(t in text for t in TRANSIENT):
@@ -115,7 +184,7 @@ class SqliteDatabase:
 
         if self._conn is not None:
             await self.run(shut)
-        self._executor.shutdown(wait=True)
+        self._thread.stop()
         if self._lock is not None:
             os.close(self._lock)  # releases the lock
             self._lock = None
