@@ -13,6 +13,7 @@ from ezchat.domain.unset import Unset
 from ezchat.entry import commands, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.parse import Fields
+from ezchat.entry.realtime import frames
 
 MAX_SYNC_CONVERSATIONS = 1000
 
@@ -81,24 +82,27 @@ async def _sync(s: Services, uid: str, p: Fields) -> Any:
     limit = p.optional_integer("limit", minimum=1)
     limit = 100 if isinstance(limit, Unset) else min(limit, 100)
     revs = {cid: wanted.integer(cid) for cid in wanted.data}
-    out: dict[str, Any] = {}
+    # Built as text from each message's memoised JSON: after a restart a crowd syncs the same
+    # messages, and encoding each again for every client was most of what sync cost.
+    parts = []
     for cid, rev in revs.items():
         try:
             messages, more, next_rev = await s.messages.changed_since(uid, cid, rev, limit)
         except EzChatError as exc:
-            out[cid] = {
+            failed = {
                 "messages": [],
                 "rev": rev,
                 "has_more": False,
                 "error": {"code": exc.code, "message": exc.message},
             }
+            parts.append(f"{serialize.dumps(cid)}:{serialize.dumps(failed)}")
             continue
-        out[cid] = {
-            "messages": [serialize.message(m) for m in messages],
-            "rev": next_rev,
-            "has_more": more,
-        }
-    return {"conversations": out}
+        body = ",".join(serialize.message_json(m) for m in messages)
+        has_more = "true" if more else "false"
+        parts.append(
+            f'{serialize.dumps(cid)}:{{"messages":[{body}],"rev":{next_rev},"has_more":{has_more}}}'
+        )
+    return frames.RawJson(f'{{"conversations":{{{",".join(parts)}}}}}')
 
 
 async def _ping(s: Services, uid: str, p: Fields) -> Any:

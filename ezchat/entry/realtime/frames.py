@@ -17,12 +17,25 @@ from ezchat.domain.events import (
 from ezchat.entry import serialize
 
 
+class RawJson(str):
+    """A payload already encoded as JSON text (from memoised parts), put into its frame as it
+    is."""
+
+
 def frame(kind: str, payload: Any, frame_id: Any = None) -> bytes:
     out: dict[str, Any] = {"type": kind}
     if frame_id is not None:
         out["id"] = frame_id
+    if isinstance(payload, RawJson):
+        return f'{serialize.dumps(out)[:-1]},"payload":{payload}}}'.encode()
     out["payload"] = payload
     return serialize.dumps(out).encode()
+
+
+def with_message(m: Any) -> RawJson:
+    """``{"message": ...}``, the message's JSON memoised (it never changes without a new
+    rev)."""
+    return RawJson(f'{{"message":{serialize.message_json(m)}}}')
 
 
 def error(code: str, message: str, frame_id: Any = None, **extra: Any) -> bytes:
@@ -45,9 +58,9 @@ def for_event(event: Event) -> bytes | None:
     """The frame every recipient of ``event`` gets alike; None for events that are delivered
     otherwise (conversation events carry per-member fields) or not over WebSocket at all."""
     if isinstance(event, MessagePosted):
-        return frame("message.new", {"message": serialize.message(event.message)})
+        return frame("message.new", with_message(event.message))
     if isinstance(event, MessageChanged):
-        return frame("message.updated", {"message": serialize.message(event.message)})
+        return frame("message.updated", with_message(event.message))
     if isinstance(event, UserTyping):
         return frame(
             "typing",
