@@ -18,6 +18,7 @@ from typing import Any
 
 from ezchat.adapters.batching import GroupCommitMessageStore
 from ezchat.adapters.caching import (
+    CachedContactStore,
     CachedConversationStore,
     CachedMessageStore,
     CachedUserStore,
@@ -38,7 +39,13 @@ from ezchat.adapters.resilience import (
 )
 from ezchat.config import Config
 from ezchat.entry.metrics import Metrics
-from ezchat.ports.storage import ConversationStore, MessageStore, Stores, UserStore
+from ezchat.ports.storage import (
+    ContactStore,
+    ConversationStore,
+    MessageStore,
+    Stores,
+    UserStore,
+)
 
 
 def backend_stores(config: Config) -> Stores:
@@ -133,6 +140,9 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
     messages: MessageStore = GuardedMessageStore(raw.messages, shared)
     if config.query_cache_size > 0 or config.message_cache_size > 0:
         messages = CachedMessageStore(messages, caches)
+    contacts: ContactStore = GuardedContactStore(raw.contacts, shared)
+    if config.query_cache_size > 0:
+        contacts = CachedContactStore(contacts, caches)
     batcher = GroupCommitMessageStore(
         messages,
         max_batch=config.message_batch_size,
@@ -143,7 +153,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
     wrapped = replace(
         raw,
         users=users,
-        contacts=GuardedContactStore(raw.contacts, shared),
+        contacts=contacts,
         revocations=GuardedRevocationStore(raw.revocations, shared),
         outbox=GuardedOutboxStore(raw.outbox, shared),
         push=GuardedPushSubscriptionStore(raw.push, shared),

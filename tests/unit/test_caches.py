@@ -277,3 +277,32 @@ async def test_sync_from_the_cached_page_answers_as_the_store_does(tmp_path, io_
         assert world.app.storage.caches.pages.get(cid) is not None  # it did use the page
     finally:
         await world.app.aclose()
+
+
+async def test_contact_lists_are_cached_and_follow_every_change(world):
+    a, b, c = await world.user("alice"), await world.user("bob"), await world.user("carol")
+
+    async def listed(user):
+        return {(c.user_id, c.state.value) for c, _ in await world.contacts.list(user.id)}
+
+    await world.contacts.request(a.id, b.id)
+    assert await listed(a) == {(b.id, "outgoing")} and await listed(b) == {(a.id, "incoming")}
+    await world.contacts.accept(b.id, a.id)  # the other side's write changes a's list too
+    assert await listed(a) == {(b.id, "accepted")}
+    assert await world.users.audience(a.id) == {a.id, b.id}
+    await world.contacts.block(a.id, b.id)
+    assert await listed(a) == {(b.id, "blocked")}
+    assert await world.users.audience(a.id) == {a.id}
+    stats = world.app.storage.caches.stats["contacts"]
+    assert stats.hits > 0
+    # Another process's change arrives as an event: the list is read again.
+    raw = world.app.storage.caches
+    assert raw.contacts.get(c.id) is None
+    await listed(c)
+    assert raw.contacts.get(c.id) is not None
+    from ezchat.domain.events import ContactChanged
+
+    apply_remote(
+        raw, ContactChanged(recipients=frozenset({a.id}), owner_id=a.id, user_id=c.id, contact=None)
+    )
+    assert raw.contacts.get(c.id) is None and raw.contacts.get(a.id) is None

@@ -4,6 +4,7 @@ updates or drops what it changes; writes of other processes arrive as bus events
 (``apply_remote``); a read that raced a change is never kept (``KeyedCache``)."""
 
 from ezchat.adapters.caching.caches import Caches
+from ezchat.adapters.caching.contacts import CachedContactStore
 from ezchat.adapters.caching.conversations import CachedConversationStore
 from ezchat.adapters.caching.keyed import Counter, KeyedCache
 from ezchat.adapters.caching.messages import CachedMessageStore
@@ -11,6 +12,7 @@ from ezchat.adapters.caching.remote import apply_remote
 from ezchat.adapters.caching.users import CachedUserStore
 
 __all__ = [
+    "CachedContactStore",
     "CachedConversationStore",
     "CachedMessageStore",
     "CachedUserStore",

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ezchat.adapters.caching.keyed import Counter, KeyedCache
-from ezchat.domain.model import Conversation, Member, Message, User
+from ezchat.domain.model import Contact, Conversation, Member, Message, User
 
 PAGE = 100  # messages kept per conversation: the largest page a client may ask for
 
@@ -51,6 +51,9 @@ class Caches:
         self.memberships: KeyedCache[str, tuple[str, ...]] = KeyedCache(
             size=query_size, ttl=query_ttl
         )
+        self.contacts: KeyedCache[str, tuple[Contact, ...]] = KeyedCache(
+            size=query_size, ttl=query_ttl
+        )
         self.pages: KeyedCache[str, _Page] = KeyedCache(
             size=max(message_size, PAGE) if message_size > 0 else 0,
             ttl=message_ttl,
@@ -61,6 +64,7 @@ class Caches:
             "users": self.users.stats,
             "conversations": self.conversations.stats,
             "memberships": self.memberships.stats,
+            "contacts": self.contacts.stats,
             "pages": self.pages.stats,
         }
 
@@ -69,6 +73,7 @@ class Caches:
             "users": len(self.users),
             "conversations": len(self.conversations),
             "memberships": len(self.memberships),
+            "contacts": len(self.contacts),
             "pages": len(self.pages),
             "page_messages": int(self.pages.currsize),
         }

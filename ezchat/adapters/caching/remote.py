@@ -6,6 +6,7 @@ from __future__ import annotations
 from ezchat.adapters.caching.caches import Caches
 from ezchat.domain.events import (
     AccessRevoked,
+    ContactChanged,
     ConversationCreated,
     ConversationDeleted,
     ConversationUpdated,
@@ -49,5 +50,8 @@ def apply_remote(caches: Caches, event: Event) -> None:
         caches.memberships.pop(event.user_id)
     elif isinstance(event, UserUpdated | PresenceChanged):
         caches.users.pop(event.user.id)
+    elif isinstance(event, ContactChanged):
+        caches.contacts.pop(event.owner_id)
+        caches.contacts.pop(event.user_id)
     elif isinstance(event, AccessRevoked):
         caches.users.pop(event.revocation.user_id)  # its access fields changed
