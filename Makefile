@@ -43,6 +43,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.run
+	$(PY) -m bench.storm --users 2000,5000 --env USER_CACHE_SIZE=10000 --env MESSAGE_CACHE_SIZE=20000
 
 clean:
 	rm -rf $(VENV) build *.egg-info
