@@ -28,7 +28,7 @@ import psutil
 
 from bench.common import conditions, save, table
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ServerProcess, call, register
+from tests.e2e.processes import ServerProcess, call, post, register
 
 
 async def one_client(
@@ -113,14 +113,7 @@ def setup(server: ServerProcess, n: int, group: int, history: int) -> list[tuple
         for u, _ in members:
             convs[u["id"]].append(cid)
         for k in range(history):
-            _, stoken = members[k % group]
-            call(
-                server.base,
-                "POST",
-                f"/api/conversations/{cid}/messages",
-                {"client_id": f"h{k}", "text": f"history {k}"},
-                token=stoken,
-            )
+            post(server.base, members[k % group][1], cid, f"h{k}", f"history {k}")
     return [(token, convs[u["id"]]) for u, token in users]
 
 
