@@ -95,11 +95,14 @@ class FloodGuard:
 
     def __init__(self, *, limit: int, window_s: float) -> None:
         self._limit, self._window = limit, window_s
-        self._times: deque[float] = deque()
+        self._times: deque[float] | None = None  # made at the first refusal: most have none
 
     def refused(self, *, now: float) -> bool:
         """Record a refusal; True when the client is flooding."""
-        self._times.append(now)
-        while self._times and self._times[0] <= now - self._window:
-            self._times.popleft()
-        return len(self._times) > self._limit
+        if self._times is None:
+            self._times = deque()
+        times = self._times
+        times.append(now)
+        while times and times[0] <= now - self._window:
+            times.popleft()
+        return len(times) > self._limit

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import struct
-from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -58,6 +57,24 @@ class Socket(Protocol):
 
 
 class Connection:
+    # Thousands are held at once: no per-instance dict.
+    __slots__ = (
+        "__weakref__",
+        "_greeting",
+        "_max_bytes",
+        "_max_frames",
+        "_on_overflow",
+        "_queue",
+        "_queued_bytes",
+        "_writing",
+        "closed",
+        "issued_at",
+        "session_id",
+        "socket",
+        "token_id",
+        "user_id",
+    )
+
     def __init__(
         self,
         socket: Socket,
@@ -80,7 +97,9 @@ class Connection:
         self.issued_at = issued_at
         self.session_id = session_id
         self._max_frames, self._max_bytes = max_frames, max_bytes
-        self._queue: deque[bytes] = deque()
+        # A list, not a deque: only appended to and joined, and an empty deque takes 600
+        # bytes where an empty list takes 56, in every idle connection.
+        self._queue: list[bytes] = []
         self._queued_bytes = 0
         # Until greeted, frames queue as if a write were pending.
         self._writing = greeting
