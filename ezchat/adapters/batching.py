@@ -1,4 +1,5 @@
-"""Group commit: message sends that arrive together are written together.
+"""Group commit: message sends that arrive together are written together (and presence
+changes, ``BatchedPresenceStore``).
 
 A wrapper implementing ``MessageStore``: ``add`` queues the message and waits for the batch it
 joins to be durable. One writer takes up to ``max_batch`` queued messages at a time; while one
@@ -10,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
-from ezchat.adapters.forwarding import ForwardingMessageStore
+from ezchat.adapters.forwarding import ForwardingMessageStore, ForwardingUserStore
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
-from ezchat.domain.model import Message, NewMessage
-from ezchat.ports.storage import MessageStore
+from ezchat.domain.model import Message, NewMessage, Presence, PresenceChange, User
+from ezchat.ports.storage import MessageStore, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -133,3 +135,43 @@ class GroupCommitMessageStore(ForwardingMessageStore):
         if self._writer is not None:
             await self._writer
             self._writer = None
+
+
+class BatchedPresenceStore(ForwardingUserStore):
+    """Group commit of presence: ``set_presence`` calls that arrive together (a crowd
+    reconnecting, each going online) are written as one ``set_presence_many``, and each caller
+    waits for the batch it joined. No delay is added: while one batch is written the next
+    gathers, so batches grow with the load. Every other call goes straight to the store."""
+
+    def __init__(self, inner: UserStore, *, max_batch: int = 500) -> None:
+        super().__init__(inner)
+        self._max_batch = max_batch
+        self._queue: list[tuple[PresenceChange, asyncio.Future[User | None]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0
+
+    async def set_presence(
+        self, user_id: str, status: Presence, last_seen: datetime
+    ) -> User | None:
+        future: asyncio.Future[User | None] = asyncio.get_running_loop().create_future()
+        self._queue.append((PresenceChange(user_id, status, last_seen), future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(
+                self._write(), name="presence-group-commit"
+            )
+        return await future
+
+    async def _write(self) -> None:
+        while self._queue:
+            batch, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
+            try:
+                users = await self._inner.set_presence_many([change for change, _ in batch])
+            except Exception as exc:  # each caller gets the store's error, as it would alone
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            self.batches += 1
+            for change, future in batch:
+                if not future.done():
+                    future.set_result(users.get(change.user_id))

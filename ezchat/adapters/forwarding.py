@@ -23,6 +23,7 @@ from ezchat.domain.model import (
     Notification,
     PointerUpdate,
     Presence,
+    PresenceChange,
     PushSubscription,
     Revocation,
     User,
@@ -75,6 +76,11 @@ class ForwardingUserStore(Forwarding):
     ) -> User | None:
         return await self._forward(
             "set_presence", lambda: self._inner.set_presence(user_id, status, last_seen)
+        )
+
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        return await self._forward(
+            "set_presence_many", lambda: self._inner.set_presence_many(changes)
         )
 
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:

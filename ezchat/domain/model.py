@@ -81,6 +81,15 @@ class Revocation:
 
 
 @dataclass(frozen=True)
+class PresenceChange:
+    """One user's status and last_seen, as one write of a batch sets them."""
+
+    user_id: str
+    status: Presence
+    last_seen: datetime
+
+
+@dataclass(frozen=True)
 class AccessChange:
     """What one write changes of a user's access; None leaves a field as it is."""
 

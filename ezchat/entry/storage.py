@@ -16,7 +16,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from ezchat.adapters.batching import GroupCommitMessageStore
+from ezchat.adapters.batching import BatchedPresenceStore, GroupCommitMessageStore
 from ezchat.adapters.caching import (
     CachedContactStore,
     CachedConversationStore,
@@ -134,6 +134,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
     users: UserStore = GuardedUserStore(raw.users, shared)
     if config.user_cache_size > 0:
         users = CachedUserStore(users, caches)
+    users = BatchedPresenceStore(users)
     conversations: ConversationStore = GuardedConversationStore(raw.conversations, shared)
     if config.query_cache_size > 0:
         conversations = CachedConversationStore(conversations, caches)

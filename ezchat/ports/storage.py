@@ -22,6 +22,7 @@ from ezchat.domain.model import (
     Notification,
     PointerUpdate,
     Presence,
+    PresenceChange,
     PushSubscription,
     Revocation,
     User,
@@ -51,6 +52,10 @@ class UserStore(Protocol):
         self, user_id: str, status: Presence, last_seen: datetime
     ) -> User | None:
         """Set only status and last_seen; the user as stored, or None when there is none."""
+
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        """``set_presence`` for each change, in order, as one write (a later change of the
+        same user wins); the users as stored after, by id (those that exist)."""
 
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:
         """Change the password hash, the disabled flag or the sessions cut-off (only the fields

@@ -66,3 +66,26 @@ async def test_clearing_presence_makes_everyone_offline_and_keeps_last_seen(stor
     for u, seen in ((a[0], at(7)), (b[0], at(8))):
         stored = await stores.users.get(u.id)
         assert (stored.status, stored.last_seen) == (Presence.OFFLINE, seen)
+
+
+async def test_presence_of_many_users_is_written_at_once_and_the_last_change_wins(stores):
+    from ezchat.domain.model import PresenceChange
+
+    a, b = user("alice"), user("bob")
+    await stores.users.add(*a)
+    await stores.users.add(*b)
+    got = await stores.users.set_presence_many(
+        [
+            PresenceChange(a[0].id, Presence.ONLINE, at(1)),
+            PresenceChange(b[0].id, Presence.AWAY, at(2)),
+            PresenceChange("ghost", Presence.ONLINE, at(3)),
+            PresenceChange(a[0].id, Presence.AWAY, at(4)),  # the same user again: this wins
+        ]
+    )
+    assert set(got) == {a[0].id, b[0].id}
+    assert (got[a[0].id].status, got[a[0].id].last_seen) == (Presence.AWAY, at(4))
+    for u, status, seen in ((a[0], Presence.AWAY, at(4)), (b[0], Presence.AWAY, at(2))):
+        stored = await stores.users.get(u.id)
+        assert (stored.status, stored.last_seen) == (status, seen)
+        assert stored.display_name == u.display_name  # nothing else changed
+    assert await stores.users.set_presence_many([]) == {}

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from ezchat.adapters.caching.caches import Caches
 from ezchat.adapters.forwarding import ForwardingUserStore
-from ezchat.domain.model import AccessChange, Credentials, Presence, User
+from ezchat.domain.model import AccessChange, Credentials, Presence, PresenceChange, User
 from ezchat.ports.storage import UserStore
 
 
@@ -54,6 +55,16 @@ class CachedUserStore(ForwardingUserStore):
         else:
             self._cache.pop(user_id)
         return user
+
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        users = await self._inner.set_presence_many(changes)
+        for c in changes:
+            user = users.get(c.user_id)
+            if user is not None:
+                self._cache.put(c.user_id, user)
+            else:
+                self._cache.pop(c.user_id)
+        return users
 
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:
         self._cache.pop(user_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from ezchat.domain.model import (
     ContactPair,
     Credentials,
     Presence,
+    PresenceChange,
     Revocation,
     User,
 )
@@ -59,6 +61,14 @@ class MemoryUserStore:
             return None
         updated = self._db.users[user_id] = replace(stored, status=status, last_seen=last_seen)
         return updated
+
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        out = {}
+        for c in changes:
+            user = await self.set_presence(c.user_id, c.status, c.last_seen)
+            if user is not None:
+                out[c.user_id] = user
+        return out
 
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:
         stored = self._db.users.get(user_id)

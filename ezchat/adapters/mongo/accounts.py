@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
@@ -19,6 +20,7 @@ from ezchat.domain.model import (
     ContactState,
     Credentials,
     Presence,
+    PresenceChange,
     Revocation,
     User,
 )
@@ -103,6 +105,24 @@ class MongoUserStore:
             return_document=ReturnDocument.AFTER,
         )
         return user_from(doc) if doc else None
+
+    @translated
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        if not changes:
+            return {}  # bulk_write refuses an empty list
+        await self._users.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": c.user_id},
+                    {"$set": {"status": c.status.value, "last_seen": time_out(c.last_seen)}},
+                )
+                for c in changes
+            ],
+            ordered=True,
+        )
+        ids = list(dict.fromkeys(c.user_id for c in changes))
+        docs = self._users.find({"_id": {"$in": ids}}, projection=NO_SECRET)
+        return {doc["_id"]: user_from(doc) async for doc in docs}
 
     @translated
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 from datetime import datetime
 
 from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
@@ -15,6 +16,7 @@ from ezchat.domain.model import (
     ContactState,
     Credentials,
     Presence,
+    PresenceChange,
     Revocation,
     User,
 )
@@ -117,6 +119,28 @@ class SqliteUserStore:
             )
             row = conn.execute(f"SELECT {USER_READ} FROM users WHERE id = ?", (user_id,)).fetchone()
             return user_from_row(row) if row else None
+
+        return await self._db.run(write)
+
+    async def set_presence_many(self, changes: Sequence[PresenceChange]) -> dict[str, User]:
+        def write(conn: sqlite3.Connection) -> dict[str, User]:
+            with transaction(conn):
+                conn.executemany(
+                    "UPDATE users SET status = ?, last_seen = ? WHERE id = ?",
+                    [(c.status.value, time_out(c.last_seen), c.user_id) for c in changes],
+                )
+            ids = list(dict.fromkeys(c.user_id for c in changes))
+            out: dict[str, User] = {}
+            for i in range(0, len(ids), 500):
+                chunk = ids[i : i + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT {USER_READ} FROM users WHERE id IN ({marks})", chunk
+                ).fetchall()
+                for row in rows:
+                    user = user_from_row(row)
+                    out[user.id] = user
+            return out
 
         return await self._db.run(write)
 
