@@ -70,18 +70,29 @@ async def measure(n: int, top: int) -> None:
         await asyncio.sleep(0.5)
         gc.collect()
         after = tracemalloc.take_snapshot()
-        tracemalloc.stop()
-        stats = after.compare_to(before, "lineno")
-        total = sum(s.size_diff for s in stats)
-        print(f"{n} connections: {total / n:.0f} bytes of Python allocations each")
-        for s in stats[:top]:
-            frame = s.traceback[0]
-            where = f"{Path(frame.filename).name}:{frame.lineno}"
-            print(f"  {s.size_diff / n:8.0f} B  {s.count_diff / n:5.1f} blocks  {where}")
+        report(f"{n} connections open", after.compare_to(before, "lineno"), n, top)
         for c in clients:
             c.close()
+        for _ in range(100):
+            if app.hub.connection_count == 0:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.5)
+        gc.collect()
+        closed = tracemalloc.take_snapshot()
+        tracemalloc.stop()
+        report("after they all closed", closed.compare_to(before, "lineno"), n, top)
         server.stop()
         await app.aclose()
+
+
+def report(title: str, stats: list[tracemalloc.StatisticDiff], n: int, top: int) -> None:
+    total = sum(s.size_diff for s in stats)
+    print(f"{title}: {total / n:.0f} bytes of Python allocations per connection")
+    for s in stats[:top]:
+        frame = s.traceback[0]
+        where = f"{Path(frame.filename).name}:{frame.lineno}"
+        print(f"  {s.size_diff / n:8.0f} B  {s.count_diff / n:5.1f} blocks  {where}")
 
 
 def main() -> None:
