@@ -107,6 +107,8 @@ def main() -> None:
     before = conditions()
     print(f"send-to-ack: {args.connections} connections, {args.duration:.0f} s each", flush=True)
     rows.append(run_case("sqlite group-commit", {"STORAGE": "sqlite", **group}, args))
+    no_wait = {**group, "MESSAGE_BATCH_DELAY_MS": "0"}
+    rows.append(run_case("sqlite group-commit, no wait", {"STORAGE": "sqlite", **no_wait}, args))
     rows.append(run_case("sqlite one-write-per-message", {"STORAGE": "sqlite", **single}, args))
     with tempfile.TemporaryDirectory(prefix="ezchat-nx-") as nxdir:
         nx = NxServer(db_path=str(Path(nxdir) / "bench.db"))
