@@ -22,7 +22,7 @@ import aiohttp
 
 from bench.common import conditions, save, summary_ms, table
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ServerProcess, call, register
+from tests.e2e.processes import ServerProcess, new_direct, register
 
 
 async def rounds(base: str, ta: str, tb: str, cid: str, n: int) -> list[float]:
@@ -89,20 +89,16 @@ def main() -> None:
                 server.wait_ready()
                 alice, ta = register(server.base, "alice")
                 bob, tb = register(server.base, "bob")
-                cid = call(
-                    server.base,
-                    "POST",
-                    "/api/conversations",
-                    {"type": "direct", "user_id": bob["id"]},
-                    token=ta,
-                )["id"]
+                cid = new_direct(server.base, ta, bob)
                 times = asyncio.run(rounds(server.base, ta, tb, cid, args.rounds))
             finally:
                 server.stop()
         rows.append({"settings": spec or "defaults", **summary_ms(times)})
         print(rows[-1], flush=True)
     print(table(rows, list(rows[0])))
-    print(f"results: {save('dm_rtt', {'conditions': {**conditions(), **vars(args)}, 'runs': rows})}")
+    print(
+        f"results: {save('dm_rtt', {'conditions': {**conditions(), **vars(args)}, 'runs': rows})}"
+    )
 
 
 if __name__ == "__main__":

@@ -129,6 +129,11 @@ def new_group(base: str, token: str, *members: dict[str, Any], name: str = "g") 
     return str(call(base, "POST", "/api/conversations", body, token=token)["id"])
 
 
+def new_direct(base: str, token: str, other: dict[str, Any]) -> str:
+    body = {"type": "direct", "user_id": other["id"]}
+    return str(call(base, "POST", "/api/conversations", body, token=token)["id"])
+
+
 def post(base: str, token: str, cid: str, client_id: str, text: str) -> dict[str, Any]:
     body = {"client_id": client_id, "text": text}
     return call(base, "POST", f"/api/conversations/{cid}/messages", body, token=token)

@@ -11,7 +11,7 @@ import uuid
 import pytest
 
 from tests.e2e.conftest import Api
-from tests.e2e.processes import ServerProcess, call, register
+from tests.e2e.processes import ServerProcess, call, new_direct, register
 from tests.e2e.receivers import Receiver, until
 
 SECRET = "webhook-test-secret"
@@ -159,13 +159,7 @@ async def test_nothing_is_lost_to_a_sigkill_in_the_middle_of_retries(tmp_path, r
     server.wait_ready()
     _, ta = register(server.base, "alice")
     bob, _ = register(server.base, "bob")
-    cid = call(
-        server.base,
-        "POST",
-        "/api/conversations",
-        {"type": "direct", "user_id": bob["id"]},
-        token=ta,
-    )["id"]
+    cid = new_direct(server.base, ta, bob)
     message = call(
         server.base,
         "POST",
