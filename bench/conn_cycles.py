@@ -22,30 +22,15 @@ from typing import Any
 import psutil
 
 from bench.common import conditions, save, table
-from bench.conn_memory import UPGRADE
+from bench.conn_memory import open_raw
 from bench.run import EZCHAT_ENV
 from tests.e2e.processes import ServerProcess, call, register
 
 
 async def open_all(port: int, tokens: list[str], batch: int = 500) -> list[socket.socket]:
-    loop = asyncio.get_running_loop()
-
-    async def one(token: str) -> socket.socket:
-        s = socket.socket()
-        s.setblocking(False)
-        await loop.sock_connect(s, ("127.0.0.1", port))
-        await loop.sock_sendall(s, UPGRADE.format(token=token).encode())
-        got = b""
-        while b'"hello"' not in got:
-            chunk = await loop.sock_recv(s, 65536)
-            if not chunk:
-                raise ConnectionError("closed before hello")
-            got += chunk
-        return s
-
     out: list[socket.socket] = []
     for i in range(0, len(tokens), batch):
-        out += await asyncio.gather(*(one(t) for t in tokens[i : i + batch]))
+        out += await asyncio.gather(*(open_raw(port, t) for t in tokens[i : i + batch]))
     return out
 
 

@@ -40,8 +40,11 @@ async def open_raw(port: int, token: str) -> socket.socket:
     await loop.sock_connect(s, ("127.0.0.1", port))
     await loop.sock_sendall(s, UPGRADE.format(token=token).encode())
     got = b""
-    while b"\r\n\r\n" not in got or b'"hello"' not in got:
-        got += await loop.sock_recv(s, 65536)
+    while b'"hello"' not in got:
+        chunk = await loop.sock_recv(s, 65536)
+        if not chunk:
+            raise ConnectionError("closed before hello")
+        got += chunk
     return s
 
 

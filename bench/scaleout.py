@@ -33,7 +33,7 @@ from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from bench.common import conditions, save, table
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ServerProcess, call, register
+from tests.e2e.processes import ServerProcess, call, new_group, register
 
 COMMANDS = ("publish", "spublish", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe")
 
@@ -148,9 +148,9 @@ async def measure(
 
 
 def _group(home: dict[str, ServerProcess], members: list[tuple[dict[str, Any], str]]) -> str:
+    """A group of ``members``, made by the first on its own process."""
     (owner, token), rest = members[0], members[1:]
-    body = {"type": "group", "name": "g", "member_ids": [u["id"] for u, _ in rest]}
-    return str(call(home[owner["id"]].base, "POST", "/api/conversations", body, token=token)["id"])
+    return new_group(home[owner["id"]].base, token, *(u for u, _ in rest))
 
 
 async def _send_all(

@@ -28,7 +28,7 @@ import psutil
 
 from bench.common import conditions, save, table
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ServerProcess, call, post, register
+from tests.e2e.processes import ServerProcess, new_group, post, register
 
 
 async def one_client(
@@ -108,8 +108,7 @@ def setup(server: ServerProcess, n: int, group: int, history: int) -> list[tuple
     for g in range(0, n - group + 1, group):
         members = users[g : g + group]
         (_, token), rest = members[0], members[1:]
-        body = {"type": "group", "name": f"g{g}", "member_ids": [u["id"] for u, _ in rest]}
-        cid = call(server.base, "POST", "/api/conversations", body, token=token)["id"]
+        cid = new_group(server.base, token, *(u for u, _ in rest), name=f"g{g}")
         for u, _ in members:
             convs[u["id"]].append(cid)
         for k in range(history):

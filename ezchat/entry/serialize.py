@@ -99,9 +99,13 @@ def message_json(m: Message) -> str:
     return text
 
 
+def messages_json(messages: list[Message]) -> str:
+    """A JSON array of messages, joined from their memoised text."""
+    return f"[{','.join(message_json(m) for m in messages)}]"
+
+
 def messages_page(messages: list[Message], has_more: bool) -> str:
-    body = ",".join(message_json(m) for m in messages)
-    return f'{{"messages":[{body}],"has_more":{"true" if has_more else "false"}}}'
+    return f'{{"messages":{messages_json(messages)},"has_more":{"true" if has_more else "false"}}}'
 
 
 def conversation_base(c: Conversation) -> dict[str, Any]:

@@ -8,16 +8,6 @@ from ezchat.domain.model import Attachment
 pytestmark = pytest.mark.gen_test
 
 
-@pytest.fixture
-def trio(world):
-    async def make():
-        a, b, c = await world.user("alice"), await world.user("bob"), await world.user("carol")
-        view = await world.conversations.create_group(a.id, name="t", member_ids=[b.id, c.id])
-        return a, b, c, view.conversation.id
-
-    return make
-
-
 async def send(world, user, cid, text, client_id=None):
     message, _ = await world.messages.send(
         user.id, SendMessage(cid, client_id=client_id or text[:64], text=text)

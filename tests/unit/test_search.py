@@ -66,16 +66,6 @@ def test_any_text_and_query_never_fail_and_the_snippet_is_safe(text, query):
     assert "<" not in bare and ">" not in bare  # the text's own markup is escaped
 
 
-@pytest.fixture
-def room(world):
-    async def make():
-        a, b, c = await world.user("alice"), await world.user("bob"), await world.user("carol")
-        view = await world.conversations.create_group(a.id, name="t", member_ids=[b.id, c.id])
-        return a, b, c, view.conversation.id
-
-    return make
-
-
 async def say(world, user, cid, text):
     m, _ = await world.messages.send(user.id, SendMessage(cid, client_id=text[:60], text=text))
     world.clock.advance(1)
@@ -87,8 +77,8 @@ def texts(hits):
 
 
 @pytest.mark.gen_test
-async def test_members_find_with_snippets_and_others_find_nothing(world, room):
-    a, b, c, cid = await room()
+async def test_members_find_with_snippets_and_others_find_nothing(world, trio):
+    a, b, c, cid = await trio()
     searching = world.app.services.search
     await say(world, a, cid, "The Quick brown fox")
     await say(world, b, cid, "quick thinking, FOX!")
@@ -105,8 +95,8 @@ async def test_members_find_with_snippets_and_others_find_nothing(world, room):
 
 
 @pytest.mark.gen_test
-async def test_filters_order_and_cursors(world, room):
-    a, b, c, cid = await room()
+async def test_filters_order_and_cursors(world, trio):
+    a, b, c, cid = await trio()
     searching = world.app.services.search
     start = world.clock.now()
     for i in range(5):
@@ -135,8 +125,8 @@ async def test_filters_order_and_cursors(world, room):
 
 
 @pytest.mark.gen_test
-async def test_deleted_messages_and_hostile_queries(world, room):
-    a, b, c, cid = await room()
+async def test_deleted_messages_and_hostile_queries(world, trio):
+    a, b, c, cid = await trio()
     searching = world.app.services.search
     m = await say(world, a, cid, 'secret: costs $5 (maybe) "NEAR" * OR')
     for hostile in ['"', "*", "NEAR", "-", ".*", "(", "\\", "OR AND NOT", "x" * 10_000]:

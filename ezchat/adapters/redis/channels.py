@@ -117,7 +117,6 @@ class Channels:
         self._changed = asyncio.Event()  # what is wanted changed, or a connection failed
         self._failed = False
         self.subscribe_commands = 0
-        self.lost = 0
 
     # -- what callers see --------------------------------------------------------------------
 
@@ -328,7 +327,6 @@ class Channels:
         for channel in list(self._waiters):
             self._wake(channel)  # the callers go on; the channels come back with the connection
         if lost:
-            self.lost += 1
             self._on_lost(lost)
 
 

@@ -97,10 +97,10 @@ async def _sync(s: Services, uid: str, p: Fields) -> Any:
             }
             parts.append(f"{serialize.dumps(cid)}:{serialize.dumps(failed)}")
             continue
-        body = ",".join(serialize.message_json(m) for m in messages)
+        body = serialize.messages_json(messages)
         has_more = "true" if more else "false"
         parts.append(
-            f'{serialize.dumps(cid)}:{{"messages":[{body}],"rev":{next_rev},"has_more":{has_more}}}'
+            f'{serialize.dumps(cid)}:{{"messages":{body},"rev":{next_rev},"has_more":{has_more}}}'
         )
     return frames.RawJson(f'{{"conversations":{{{",".join(parts)}}}}}')
 

@@ -14,6 +14,7 @@ from ezchat.domain.events import (
     ReceiptMoved,
     UserTyping,
 )
+from ezchat.domain.model import Message
 from ezchat.entry import serialize
 
 
@@ -32,7 +33,7 @@ def frame(kind: str, payload: Any, frame_id: Any = None) -> bytes:
     return serialize.dumps(out).encode()
 
 
-def with_message(m: Any) -> RawJson:
+def with_message(m: Message) -> RawJson:
     """``{"message": ...}``, the message's JSON memoised (it never changes without a new
     rev)."""
     return RawJson(f'{{"message":{serialize.message_json(m)}}}')
