@@ -104,6 +104,8 @@ class Config:
     max_connections: int = 10_000
     max_connections_per_user: int = 10
     max_frame_bytes: int = 65_536
+    # Frames of one connection handled at once (1: strictly one after another).
+    max_frames_in_flight: int = 16
     heartbeat_interval: float = 25.0
     heartbeat_timeout: float = 60.0
     outbox_max_frames: int = 1000
@@ -111,6 +113,7 @@ class Config:
     message_rate_per_sec: float = 10.0
     message_burst: int = 30
     receipt_flush_ms: float = 500.0
+    presence_flush_ms: float = 500.0
     presence_grace_s: float = 10.0
 
     slow_request_ms: float = 500.0
@@ -209,6 +212,7 @@ _MINIMUM: dict[str, float] = {
     "max_connections": 1,
     "max_connections_per_user": 1,
     "max_frame_bytes": 1024,
+    "max_frames_in_flight": 1,
     "heartbeat_interval": 0.05,
     "heartbeat_timeout": 0.1,
     "outbox_max_frames": 1,
@@ -216,6 +220,7 @@ _MINIMUM: dict[str, float] = {
     "message_rate_per_sec": 0.001,
     "message_burst": 1,
     "receipt_flush_ms": 0,
+    "presence_flush_ms": 0,
     "presence_grace_s": 0,
     "notify_delay_s": 0,
     "push_ttl_s": 0,

@@ -16,7 +16,7 @@ from datetime import datetime
 from ezchat.adapters.forwarding import ForwardingMessageStore, ForwardingUserStore
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.domain.model import Message, NewMessage, Presence, PresenceChange, User
-from ezchat.ports.storage import MessageStore, UserStore
+from ezchat.ports.storage import MessageStore, UserStore, message_queued
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,9 @@ class GroupCommitMessageStore(ForwardingMessageStore):
         future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
         self._queue.append((new, future))
         self._wakeup.set()
+        queued = message_queued.get()
+        if queued is not None:  # the batches are written in turn: its place is fixed now
+            queued()
         return await future
 
     async def _run(self) -> None:

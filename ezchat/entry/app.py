@@ -260,6 +260,7 @@ def make_app(
         max_connections=config.max_connections,
         max_connections_per_user=config.max_connections_per_user,
         receipt_window_s=config.receipt_flush_ms / 1000,
+        presence_window_s=config.presence_flush_ms / 1000,
         presence_grace_s=config.presence_grace_s,
     )
     bus.subscribe(hub)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from asyncio import Future
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,6 +26,7 @@ from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
 from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
+from ezchat.entry.parse import Fields
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.actions import ACTIONS
 from ezchat.entry.realtime.connection import (
@@ -37,6 +39,7 @@ from ezchat.entry.realtime.connection import (
     wire,
 )
 from ezchat.entry.realtime.hub import Hub
+from ezchat.entry.realtime.pipeline import FramePipeline
 from ezchat.ports.clock import Timer
 
 log = logging.getLogger(__name__)
@@ -56,6 +59,8 @@ class _Protocol(WebSocketProtocol13):
 
 
 class ChatSocket(RedactedLogging, WebSocketHandler):
+    _frames: FramePipeline | None = None
+
     def initialize(self, services: Services, hub: Hub) -> None:
         self.services = services
         self.hub = hub
@@ -220,10 +225,12 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         if self.conn is not None:
             self.hub.remove(self.conn)
 
-    async def on_message(self, message: str | bytes) -> None:
+    def on_message(self, message: str | bytes) -> Future[None] | None:
+        """Checks the frame, then hands it to the connection's ``FramePipeline``: frames are
+        handled concurrently up to ``MAX_FRAMES_IN_FLIGHT``, in order where order matters."""
         conn = self.conn
         if conn is None or conn.closed:
-            return
+            return None
         frame_id: Any = None
         try:
             if isinstance(message, bytes):
@@ -243,12 +250,25 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             # The id is known (the error can carry it) before the rest is checked.
             parse.reject_lone_surrogates(fields.data, message)
             kind = fields.text("type")
-            action = ACTIONS.get(kind)
-            if action is None:
+            if kind not in ACTIONS:
                 raise InvalidRequest(f"unknown frame type {kind[:64]!r}", field="type")
             payload = fields.object("payload", required=False) or parse.Fields({}, "payload.")
+        except EzChatError as exc:
+            conn.send(wire(frames.error(exc.code, exc.message, frame_id, **exc.extra())))
+            return None
+        return self._pipeline(conn).start(kind, frame_id, payload)
+
+    def _pipeline(self, conn: Connection) -> FramePipeline:
+        if self._frames is None:  # made on the first frame: idle connections never hold one
+            limit = self.services.config.max_frames_in_flight
+            self._frames = FramePipeline(partial(self._handle, conn), limit)
+        return self._frames
+
+    async def _handle(self, conn: Connection, kind: str, frame_id: Any, payload: Fields) -> None:
+        """One frame: its action, then its one reply."""
+        try:
             assert self.user is not None
-            result = await action(self.services, self.user.id, payload)
+            result = await ACTIONS[kind](self.services, self.user.id, payload)
             if kind == "ping":
                 conn.send(wire(frames.frame("pong", result, frame_id)))
             else:

@@ -4,6 +4,7 @@ no driver exception ever leaves an adapter."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -143,6 +144,13 @@ class ConversationStore(Protocol):
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         """Every conversation ``user_id`` is a member of, in no set order."""
+
+
+# Set by a caller that has several sends in flight and must keep their order (a WebSocket
+# connection handling its frames concurrently): a ``MessageStore.add`` that fixes a message's
+# place among later adds before it is durable (group commit, on queueing it) calls this then.
+# A store that does not leaves the caller to wait for ``add`` to return.
+message_queued: ContextVar[Callable[[], None] | None] = ContextVar("message_queued", default=None)
 
 
 class MessageStore(Protocol):

@@ -132,3 +132,42 @@ async def test_presence_goes_offline_a_grace_period_after_the_last_connection(wo
     world.clock.advance(grace + 0.1)
     await settle()
     assert (await world.users.get(user.id)).status.value == "offline"
+
+
+async def test_presence_events_are_coalesced_per_user_in_their_window(world):
+    from dataclasses import replace
+
+    from ezchat.domain.events import PresenceChanged
+    from ezchat.domain.model import Presence
+
+    hub = world.app.hub
+    sock = FakeSocket()
+    conn = Connection(sock, user_id="w", session_id="s", max_frames=100, max_bytes=10**6)
+    await hub.add(conn)
+    alice, bob = await world.user("alice"), await world.user("bob")
+    to_w = frozenset({"w"})
+
+    def status(user, value):
+        hub(PresenceChanged(recipients=to_w, user=replace(user, status=Presence(value))))
+
+    def seen():
+        return [
+            (f["payload"]["user_id"], f["payload"]["status"])
+            for f in types_written(sock)
+            if f["type"] == "presence"
+        ]
+
+    status(alice, "online")  # the first goes at once
+    status(bob, "online")  # another user's window is its own
+    status(alice, "away")  # held
+    status(alice, "online")  # replaces the held one
+    assert seen() == [(alice.id, "online"), (bob.id, "online")]
+    window = world.app.services.config.presence_flush_ms / 1000
+    world.clock.advance(window * 0.9)
+    assert len(seen()) == 2
+    world.clock.advance(window * 0.2)  # the window ends: only the newest goes
+    assert seen() == [(alice.id, "online"), (bob.id, "online"), (alice.id, "online")]
+    world.clock.advance(10 * window)
+    status(alice, "away")  # a quiet window later: at once again
+    assert seen()[-1] == (alice.id, "away")
+    hub.remove(conn)

@@ -2,8 +2,8 @@
 job it is, and the one place connections are added and removed.
 
 Delivery never waits on a client: each event becomes one encoded frame, queued on the outbox
-of every connection of every recipient (``Connections``). Receipts are coalesced
-(``ReceiptWindow``), new messages put in seq order (``MessageOrder``), presence follows
+of every connection of every recipient (``Connections``). Receipts and presence are
+coalesced (``EventWindow``), new messages put in seq order (``MessageOrder``), presence follows
 connections (``PresenceTimers``); work that must wait runs in owned ``Tasks``.
 """
 
@@ -21,6 +21,7 @@ from ezchat.domain.events import (
     MemberAdded,
     MemberRemoved,
     MessagePosted,
+    PresenceChanged,
     ReceiptMoved,
 )
 from ezchat.domain.model import Revocation
@@ -42,9 +43,9 @@ from ezchat.entry.realtime.connection import (
 from ezchat.entry.realtime.interest import CatchUp, ConversationsOf, Interest
 from ezchat.entry.realtime.ordering import MessageOrder
 from ezchat.entry.realtime.presence import PresenceTimers
-from ezchat.entry.realtime.receipts import ReceiptWindow
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.realtime.tasks import Tasks
+from ezchat.entry.realtime.windows import EventWindow, receipts_after
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 
@@ -72,6 +73,7 @@ class Hub:
         max_connections: int,
         max_connections_per_user: int,
         receipt_window_s: float,
+        presence_window_s: float,
         presence_grace_s: float,
         order_hold_s: float = 0.5,
     ) -> None:
@@ -81,7 +83,20 @@ class Hub:
         )
         self._tasks = Tasks()
         deliver = self.connections.deliver
-        self._receipts = ReceiptWindow(clock, window_s=receipt_window_s, deliver=deliver)
+        self._receipts: EventWindow[ReceiptMoved] = EventWindow(
+            clock,
+            window_s=receipt_window_s,
+            key=lambda e: (e.conversation_id, e.user_id),
+            encode=frames.receipt,
+            deliver=deliver,
+        )
+        self._presence_events: EventWindow[PresenceChanged] = EventWindow(
+            clock,
+            window_s=presence_window_s,
+            key=lambda e: e.user.id,
+            encode=frames.for_event,
+            deliver=deliver,
+        )
         self._order = MessageOrder(clock, hold_s=order_hold_s, deliver=deliver)
         self.interest = Interest(
             bus=bus,
@@ -164,6 +179,9 @@ class Hub:
         if isinstance(event, ReceiptMoved):
             self._receipts.offer(event)
             return
+        if isinstance(event, PresenceChanged):
+            self._presence_events.offer(event)
+            return
         if isinstance(event, MessagePosted):
             self.messages_posted += 1
             if not self.interest.hold(event):
@@ -173,7 +191,7 @@ class Hub:
             self.revoke(event.revocation)
             return
         if isinstance(event, MemberRemoved | ConversationDeleted):
-            self._receipts.membership_changed(event)
+            receipts_after(self._receipts, event)
         if isinstance(event, MEMBERSHIP_EVENTS):
             self.interest.on_event(event)
         kind = CONVERSATION_EVENTS.get(type(event))
@@ -224,6 +242,7 @@ class Hub:
                     "%d connections did not close in %.0f s", self.connections.count, timeout_s
                 )
         self._receipts.cancel()
+        self._presence_events.cancel()
         self._order.cancel()
         self._presence.cancel_all()
         await self._tasks.aclose()
