@@ -14,6 +14,7 @@ from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
+_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -28,6 +29,7 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self._request_children: dict[tuple[str, str, int], Any] = {}
         self.storage_seconds = Histogram(
             "ezchat_storage_operation_seconds",
             "Storage operation latency, retries included",
@@ -47,6 +49,20 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+    def request_observer(self, method: str, handler: str, status: int) -> Any:
+        """The request histogram's child for these labels, kept: ``labels()`` on every request
+        cost about as much as the observation. Methods outside HTTP's usual ones count as
+        ``OTHER``: a client must not grow the label set at will."""
+        if method not in _METHODS:
+            method = "OTHER"
+        key = (method, handler, status // 100)
+        child = self._request_children.get(key)
+        if child is None:
+            child = self._request_children[key] = self.request_seconds.labels(
+                method, handler, f"{status // 100}xx"
+            )
+        return child
 
     def on_storage_call(self, name: str, seconds: float, ok: bool) -> None:
         self.storage_seconds.labels(name, "ok" if ok else "error").observe(seconds)

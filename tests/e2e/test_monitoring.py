@@ -39,6 +39,18 @@ async def test_metrics_report_connections_messages_deliveries_caches_and_latency
     api.http.close()
 
 
+async def test_made_up_methods_do_not_grow_the_metrics_label_set(start_server):
+    running = await start_server()
+    api = Api(running.base)
+    for method in ("BREW", "WHEN", "PROPFIND"):
+        r = await api.call(method, "/api/users/me")
+        assert r.status == 405, (method, r.status)
+    text = (await api.http.fetch(running.base + "/metrics")).body.decode()
+    assert 'method="OTHER"' in text
+    assert not any(m in text for m in ("BREW", "WHEN", "PROPFIND"))
+    api.http.close()
+
+
 async def test_api_system_reports_every_field_of_the_product_readme(start_server):
     running = await start_server(debug=True)
     api = Api(running.base)

@@ -197,8 +197,8 @@ class ApiHandler(RedactedLogging, RequestHandler):
     def on_finish(self) -> None:
         elapsed = self.request.request_time()
         status = self.get_status()
-        self.services.metrics.request_seconds.labels(
-            self.request.method or "", type(self).__name__, f"{status // 100}xx"
+        self.services.metrics.request_observer(
+            self.request.method or "", type(self).__name__, status
         ).observe(elapsed)
         elapsed_ms = elapsed * 1000
         if elapsed_ms > self.services.config.slow_request_ms:
