@@ -3,10 +3,11 @@
     .venv/bin/python -m bench.conn_memory [--connections 1000] [--top 15]
 
 Runs the real app in this process (SQLite in a temporary directory), opens ``--connections``
-connections of distinct users over loopback with a raw client (so the client side costs
-little), and compares tracemalloc snapshots taken before and after: Python allocations per
-connection, grouped by the line that made them. Not counted: the kernel's socket buffers and
-memory the allocator keeps (what RSS shows on top).
+connections over loopback with a raw client (so the client side costs little), of distinct
+users or of ``--users`` users in turn, and compares tracemalloc snapshots taken before and
+after: Python allocations per connection, grouped by the line that made them. ``--baseline``
+measures the bare-Tornado broadcast handler (bench.baseline) the same way. Not counted: the
+kernel's socket buffers and memory the allocator keeps (what RSS shows on top).
 """
 
 from __future__ import annotations
@@ -19,9 +20,11 @@ import tempfile
 import tracemalloc
 from pathlib import Path
 
+import tornado.web
 from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
+from bench.baseline import Broadcast
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.entry.app import make_app
 from tests.support import FAST_HASH_N, test_config
@@ -33,14 +36,14 @@ UPGRADE = (
 )
 
 
-async def open_raw(port: int, token: str) -> socket.socket:
+async def open_raw(port: int, token: str, until: bytes = b'"hello"') -> socket.socket:
     loop = asyncio.get_running_loop()
     s = socket.socket()
     s.setblocking(False)
     await loop.sock_connect(s, ("127.0.0.1", port))
     await loop.sock_sendall(s, UPGRADE.format(token=token).encode())
     got = b""
-    while b'"hello"' not in got:
+    while until not in got:
         chunk = await loop.sock_recv(s, 65536)
         if not chunk:
             raise ConnectionError("closed before hello")
@@ -48,10 +51,38 @@ async def open_raw(port: int, token: str) -> socket.socket:
     return s
 
 
-async def measure(n: int, top: int) -> None:
+async def measure_baseline(n: int, top: int) -> None:
+    app = tornado.web.Application([(r"/ws", Broadcast)])
+    sockets = bind_sockets(0, "127.0.0.1")
+    port = sockets[0].getsockname()[1]
+    server = HTTPServer(app)
+    server.add_sockets(sockets)
+    for _ in range(5):
+        (await open_raw(port, "", until=b"101")).close()
+    await asyncio.sleep(0.5)
+    gc.collect()
+    tracemalloc.start(1)
+    before = tracemalloc.take_snapshot()
+    clients = [await open_raw(port, "", until=b"101") for _ in range(n)]
+    await asyncio.sleep(0.5)
+    gc.collect()
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    report(f"bare Tornado, {n} connections open", after.compare_to(before, "lineno"), n, top)
+    for c in clients:
+        c.close()
+    server.stop()
+
+
+async def measure(n: int, users: int, top: int) -> None:
     with tempfile.TemporaryDirectory(prefix="ezchat-mem-") as tmp:
         app = make_app(
-            test_config(Path(tmp), storage="sqlite", max_connections=n + 10),
+            test_config(
+                Path(tmp),
+                storage="sqlite",
+                max_connections=n + 10,
+                max_connections_per_user=n + 10,
+            ),
             hasher=ScryptPasswordHasher(n=FAST_HASH_N),
         )
         await app.start()
@@ -60,9 +91,10 @@ async def measure(n: int, top: int) -> None:
         server = HTTPServer(app.application)
         server.add_sockets(sockets)
         tokens = []
-        for i in range(n):
+        for i in range(users):
             _, token = await app.services.auth.register(f"mem{i}", "password-mem")
             tokens.append(token)
+        tokens = [tokens[i % users] for i in range(n)]
         for t in tokens[:5]:  # warm every path once
             (await open_raw(port, t)).close()
         await asyncio.sleep(0.5)
@@ -101,9 +133,14 @@ def report(title: str, stats: list[tracemalloc.StatisticDiff], n: int, top: int)
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--connections", type=int, default=1000)
+    parser.add_argument("--users", type=int, default=0, help="0: one per connection")
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--baseline", action="store_true", help="bare Tornado instead")
     args = parser.parse_args()
-    asyncio.run(measure(args.connections, args.top))
+    if args.baseline:
+        asyncio.run(measure_baseline(args.connections, args.top))
+    else:
+        asyncio.run(measure(args.connections, args.users or args.connections, args.top))
 
 
 if __name__ == "__main__":

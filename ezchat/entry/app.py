@@ -261,6 +261,8 @@ def make_app(
         max_connections_per_user=config.max_connections_per_user,
         receipt_window_s=config.receipt_flush_ms / 1000,
         presence_window_s=config.presence_flush_ms / 1000,
+        heartbeat_interval_s=config.heartbeat_interval,
+        heartbeat_timeout_s=config.heartbeat_timeout,
         presence_grace_s=config.presence_grace_s,
     )
     bus.subscribe(hub)
@@ -316,8 +318,6 @@ def make_app(
             debug=False,
             compress_response=False,
             log_function=log_request,
-            websocket_ping_interval=config.heartbeat_interval,
-            websocket_ping_timeout=pong_wait(config),
             websocket_max_message_size=config.max_frame_bytes,
         ),
         services=services,
@@ -389,12 +389,6 @@ def snapshot(
     }
 
 
-def pong_wait(config: Config) -> float:
-    """How long Tornado waits for a pong after each ping. A silent peer is closed at most
-    HEARTBEAT_TIMEOUT after its last pong; Tornado allows no wait longer than the interval."""
-    return min(config.heartbeat_timeout - config.heartbeat_interval, config.heartbeat_interval)
-
-
 def routes(services: Services, hub: Hub) -> list[Any]:
     a = {"services": services}
     c = f"/api/conversations/{ID}"
@@ -402,7 +396,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
     # a conversation's messages used to try 30 patterns before its own). No two patterns here
     # match the same path except /api/users/me, which must stay before /api/users/{id}.
     return [
-        (r"/ws", ChatSocket, {"services": services, "hub": hub}),
+        (r"/ws", ChatSocket.bound(services, hub)),
         (rf"{c}/messages", messages.MessagesHandler, a),
         (rf"{c}/messages/{ID}", messages.MessageHandler, a),
         (rf"{c}/messages/{ID}/reactions/{ID}", messages.ReactionHandler, a),

@@ -10,13 +10,14 @@ from __future__ import annotations
 import logging
 import uuid
 from asyncio import Future
+from collections.abc import Awaitable
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
-from tornado.websocket import WebSocketHandler, WebSocketProtocol13
+from tornado.websocket import WebSocketHandler
 
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
 from ezchat.domain.model import User
@@ -33,46 +34,43 @@ from ezchat.entry.realtime.connection import (
     CLOSE_FLOODING,
     CLOSE_LIMIT,
     CLOSE_SERVER_ERROR,
-    CLOSE_TOO_SLOW,
     CLOSE_UNAUTHORIZED,
     Connection,
     wire,
 )
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.pipeline import FramePipeline
-from ezchat.ports.clock import Timer
 
 log = logging.getLogger(__name__)
 
-MAX_TIMER_S = 10 * 365 * 86400.0
 # Refusals by the rate limit in this window past which a client counts as flooding.
 FLOOD_WINDOW_S = 10.0
 
 
-class _Protocol(WebSocketProtocol13):
-    """Tornado closes a connection whose pong is late with code 1000; the contract says 4408."""
-
-    def close(self, code: int | None = None, reason: str | None = None) -> None:
-        if code is None and reason == "ping timed out":
-            code = CLOSE_TOO_SLOW
-        super().close(code, reason)
-
-
 class ChatSocket(RedactedLogging, WebSocketHandler):
+    # Defaults on the class, set on the instance only when they change: thousands of idle
+    # connections each hold a handler, whose attribute dict grows with every one set.
+    session: Session | None = None
+    conn: Connection | None = None
+    _auth_error = "missing token"
+    _flood: FloodGuard | None = None
     _frames: FramePipeline | None = None
 
-    def initialize(self, services: Services, hub: Hub) -> None:
-        self.services = services
-        self.hub = hub
-        self.session: Session | None = None
-        self.conn: Connection | None = None
-        self._expiry: Timer | None = None
-        self._auth_error = "missing token"
-        self._flood = FloodGuard(limit=2 * services.config.message_burst, window_s=FLOOD_WINDOW_S)
+    services: Services
+    hub: Hub
 
-    async def get(self, *args: Any, **kwargs: Any) -> None:
+    @classmethod
+    def bound(cls, services: Services, hub: Hub) -> type[ChatSocket]:
+        """The handler class of one app: its services and hub are class attributes, not set on
+        each of thousands of handlers (past 30 attributes a handler's dict stops sharing its
+        keys and takes 1.5 KB more)."""
+        return type(cls.__name__, (cls,), {"services": services, "hub": hub})
+
+    def get(self, *args: Any, **kwargs: Any) -> Awaitable[None] | None:  # type: ignore[override]
         """Tornado answers a request that is not a WebSocket upgrade with a plain-text 400:
-        answer it in the contract's error format instead."""
+        answer it in the contract's error format instead. Tornado's own ``get`` runs as long
+        as the connection: it is returned, not awaited here, so that no frame of this one
+        stays with every connection."""
         headers = self.request.headers
         connection = {p.strip().lower() for p in headers.get("Connection", "").split(",")}
         if headers.get("Upgrade", "").lower() != "websocket" or "upgrade" not in connection:
@@ -84,14 +82,14 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
                     "/ws takes a WebSocket upgrade (Upgrade: websocket, Connection: Upgrade)",
                 )
             )
-            return
+            return None
         origin = headers.get("Origin")
         if origin and not self._origin_accepted(origin):
             self.set_status(403)
             self._json_headers()
             self.finish(error_json("forbidden", "pages on this origin may not connect"))
-            return
-        await super().get(*args, **kwargs)
+            return None
+        return super().get(*args, **kwargs)
 
     def _origin_accepted(self, origin: str) -> bool:
         """A browser page may connect from this server's own origin or an allowed one."""
@@ -118,12 +116,6 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
 
     def check_origin(self, origin: str) -> bool:
         return True  # decided in get(), answered in the contract's error format
-
-    def get_websocket_protocol(self) -> WebSocketProtocol13 | None:
-        base = super().get_websocket_protocol()
-        if not isinstance(base, WebSocketProtocol13):
-            return None
-        return _Protocol(self, False, base.params)
 
     async def prepare(self) -> None:
         assign_request_id(self)
@@ -170,6 +162,8 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             greeting=True,  # hello goes first; events from now on queue behind it
             token_id=session.token_id,
             issued_at=session.issued_at,
+            # The connection lives no longer than its token (the hub's heartbeat sees to it).
+            expires_at=session.expires_at,
         )
         try:
             refusal = await self.hub.add(self.conn)
@@ -188,18 +182,21 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             "server_time": serialize.iso(now),
         }
         self.conn.greet(wire(frames.frame("hello", hello)))
-        if self.conn.closed:
-            return
-        # The connection lives no longer than its token.
-        left = max(0.0, min(session.expires_at - now.timestamp(), MAX_TIMER_S))
-        self._expiry = self.services.clock.call_later(left, self._token_expired)
+        # The query (a token, perhaps) is not needed past the upgrade: not kept in memory for
+        # the life of the connection (nor in thousands of idle ones).
+        request = self.request
+        request.uri, request.query = request.path, ""
+        request.arguments, request.query_arguments = {}, {}
 
-    def _token_expired(self) -> None:
-        conn = self.conn
-        if conn is None or conn.closed:
-            return
-        conn.send(wire(frames.error("unauthorized", "token expired")))
-        conn.close(CLOSE_UNAUTHORIZED, "token expired")
+    def _heard(self) -> None:
+        if self.conn is not None:
+            self.conn.heard_at = self.services.clock.monotonic()
+
+    def on_pong(self, data: bytes) -> None:
+        self._heard()
+
+    def on_ping(self, data: bytes) -> None:
+        self._heard()
 
     def write_frame(self, data: bytes) -> Future[None] | None:
         """Write complete wire frames straight to the stream: the frame was built once for all
@@ -220,8 +217,6 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         self.close(close_code, message[:120])
 
     def on_close(self) -> None:
-        if self._expiry is not None:
-            self._expiry.cancel()
         if self.conn is not None:
             self.hub.remove(self.conn)
 
@@ -231,6 +226,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         conn = self.conn
         if conn is None or conn.closed:
             return None
+        conn.heard_at = self.services.clock.monotonic()
         frame_id: Any = None
         try:
             if isinstance(message, bytes):
@@ -258,6 +254,12 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             return None
         return self._pipeline(conn).start(kind, frame_id, payload)
 
+    def _flood_guard(self) -> FloodGuard:
+        if self._flood is None:
+            limit = 2 * self.services.config.message_burst
+            self._flood = FloodGuard(limit=limit, window_s=FLOOD_WINDOW_S)
+        return self._flood
+
     def _pipeline(self, conn: Connection) -> FramePipeline:
         if self._frames is None:  # made on the first frame: idle connections never hold one
             limit = self.services.config.max_frames_in_flight
@@ -275,7 +277,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
                 conn.send(wire(frames.frame("ack", result if result is not None else {}, frame_id)))
         except EzChatError as exc:
             conn.send(wire(frames.error(exc.code, exc.message, frame_id, **exc.extra())))
-            if isinstance(exc, RateLimited) and self._flood.refused(
+            if isinstance(exc, RateLimited) and self._flood_guard().refused(
                 now=self.services.clock.monotonic()
             ):
                 log.warning("closing %s of user %s: flooding", conn.session_id, conn.user_id)

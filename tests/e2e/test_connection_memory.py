@@ -59,3 +59,19 @@ async def test_closed_connections_leave_nothing_reachable(running):
     assert alive == [], [type(o).__name__ for o in alive]
     assert len(refs) == 3 * 20 * 2
     api.http.close()
+
+
+async def test_an_open_connection_keeps_neither_its_token_nor_a_dict_of_its_own(running):
+    """Past the upgrade a connection holds no copy of the token it came with, and its handler's
+    attributes stay within the keys all handlers share (30 or more and each handler's dict
+    takes 1.3 KB more)."""
+    api = Api(running.base)
+    _, token = await api.register("alice")
+    ws = await Ws.connect(running.ws_base, token)  # the token in the query string
+    (conn,) = list(running.app.hub.connections)
+    request = conn.socket.request
+    assert token not in request.uri and not request.query and not request.query_arguments
+    assert token.encode() not in repr(request.arguments).encode()
+    assert len(vars(conn.socket)) < 30, sorted(vars(conn.socket))
+    ws.close()
+    api.http.close()

@@ -17,6 +17,7 @@ class FakeSocket:
         self.stuck = stuck
         self.written: list[bytes] = []
         self.closed_with: int | None = None
+        self.pings = 0
 
     def write_frame(self, data: bytes) -> "asyncio.Future[None]":
         self.written.append(data)
@@ -25,6 +26,9 @@ class FakeSocket:
             fut.set_result(None)
         self.pending = fut
         return fut
+
+    def ping(self) -> None:
+        self.pings += 1
 
     def close(self, code=None, reason=None) -> None:
         self.closed_with = code

@@ -53,6 +53,9 @@ class Socket(Protocol):
     def write_frame(self, data: bytes) -> Flushed | None:
         """Write complete wire frames; None when the connection is already gone."""
 
+    def ping(self) -> None:
+        """Send a WebSocket ping (may raise when the connection is gone)."""
+
     def close(self, code: int | None = None, reason: str | None = None) -> None: ...
 
 
@@ -68,7 +71,10 @@ class Connection:
         "_queued_bytes",
         "_writing",
         "closed",
+        "expires_at",
+        "heard_at",
         "issued_at",
+        "pinged_at",
         "session_id",
         "socket",
         "token_id",
@@ -87,14 +93,21 @@ class Connection:
         greeting: bool = False,
         token_id: str | None = None,
         issued_at: float = 0.0,
+        expires_at: float = float("inf"),
     ) -> None:
         """``greeting``: nothing is written before ``greet`` sends the first frame (hello);
-        frames sent until then wait behind it, within the same bounds."""
+        frames sent until then wait behind it, within the same bounds. ``expires_at``: when
+        its token expires (epoch seconds)."""
         self.socket = socket
         self.user_id = user_id
         # The token it was opened with: what revoking access closes it by.
         self.token_id = token_id
         self.issued_at = issued_at
+        self.expires_at = expires_at
+        # Heartbeat (monotonic): when the client was last heard from, and last pinged; the
+        # hub sets both when it takes the connection in.
+        self.heard_at = 0.0
+        self.pinged_at = 0.0
         self.session_id = session_id
         self._max_frames, self._max_bytes = max_frames, max_bytes
         # A list, not a deque: only appended to and joined, and an empty deque takes 600
@@ -163,6 +176,14 @@ class Connection:
             self._queue.clear()
             self._queued_bytes = 0
             self._write(data)
+
+    def ping(self) -> None:
+        if self.closed:
+            return
+        try:
+            self.socket.ping()
+        except Exception as exc:  # closed under us; its close is under way
+            log.debug("ping to %s failed: %r", self.session_id, exc)
 
     def close(self, code: int, reason: str) -> None:
         if self.closed:

@@ -40,6 +40,7 @@ from ezchat.entry.realtime.connection import (
     Connection,
     wire,
 )
+from ezchat.entry.realtime.heartbeat import Heartbeat
 from ezchat.entry.realtime.interest import CatchUp, ConversationsOf, Interest
 from ezchat.entry.realtime.ordering import MessageOrder
 from ezchat.entry.realtime.presence import PresenceTimers
@@ -75,6 +76,8 @@ class Hub:
         receipt_window_s: float,
         presence_window_s: float,
         presence_grace_s: float,
+        heartbeat_interval_s: float,
+        heartbeat_timeout_s: float,
         order_hold_s: float = 0.5,
     ) -> None:
         self._conversations = conversations
@@ -82,6 +85,13 @@ class Hub:
             max_connections=max_connections, max_per_user=max_connections_per_user
         )
         self._tasks = Tasks()
+        self._clock = clock
+        self.heartbeat = Heartbeat(
+            clock,
+            self.connections.__iter__,
+            interval_s=heartbeat_interval_s,
+            timeout_s=heartbeat_timeout_s,
+        )
         deliver = self.connections.deliver
         self._receipts: EventWindow[ReceiptMoved] = EventWindow(
             clock,
@@ -140,7 +150,9 @@ class Hub:
     async def add(self, conn: Connection) -> str | None:
         """Take the connection in; why it must close instead (the user's connections counted
         everywhere, with Redis, past the per-user limit), or None."""
+        conn.heard_at = conn.pinged_at = self._clock.monotonic()
         self.connections.add(conn)
+        self.heartbeat.ensure_running()
         count = await self._presence.opened(conn.user_id, conn.session_id)
         refusal = self.connections.past_user_limit(count)
         if refusal is None:
@@ -241,6 +253,7 @@ class Hub:
                 log.warning(
                     "%d connections did not close in %.0f s", self.connections.count, timeout_s
                 )
+        self.heartbeat.cancel()
         self._receipts.cancel()
         self._presence_events.cancel()
         self._order.cancel()
