@@ -42,6 +42,7 @@ from ezchat.domain.services.search import SearchService
 from ezchat.domain.services.typing import TypingService
 from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
+from ezchat.entry.fastlane import FastLane
 from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, push, web
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.logs import log_request
@@ -68,6 +69,8 @@ CATCH_UP = 100
 @dataclass
 class EzChatApp:
     application: tornado.web.Application
+    # What the HTTP server serves: the application behind the fast lane for newest pages.
+    http: FastLane
     services: Services
     bus: EventBus
     hub: Hub
@@ -310,16 +313,18 @@ def make_app(
         snapshot=lambda: snapshot(hub, storage, bus, config, notifier, remote),
     )
     metrics.add_collector(services.snapshot)
+    application = tornado.web.Application(
+        routes(services, hub),
+        default_handler_class=NotFoundHandler,
+        default_handler_args={"services": services},
+        debug=False,
+        compress_response=False,
+        log_function=log_request,
+        websocket_max_message_size=config.max_frame_bytes,
+    )
     return EzChatApp(
-        application=tornado.web.Application(
-            routes(services, hub),
-            default_handler_class=NotFoundHandler,
-            default_handler_args={"services": services},
-            debug=False,
-            compress_response=False,
-            log_function=log_request,
-            websocket_max_message_size=config.max_frame_bytes,
-        ),
+        application=application,
+        http=FastLane(application, services),
         services=services,
         bus=bus,
         hub=hub,

@@ -21,18 +21,27 @@ _SECRET_PARAMS = re.compile(r"([?&](?:token|ticket|access_token|password)=)[^&#]
 # The id of the request being handled (each request runs in a task of its own, so in a context
 # of its own): on every log line written while handling it.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
-_GOOD_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+_GOOD_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 # Made ids: this process's random prefix and a count. Unique across processes and restarts as
 # uuid4s would be, at a fraction of their cost on every request.
 _ID_PREFIX = secrets.token_hex(8)
 _ids = itertools.count(1)
 
 
+def good_request_id(given: str) -> bool:
+    """Whether a client's X-Request-Id is one to keep (and to write in logs)."""
+    return _GOOD_ID.fullmatch(given) is not None
+
+
+def new_request_id() -> str:
+    return f"{_ID_PREFIX}-{next(_ids):x}"
+
+
 def assign_request_id(handler: RequestHandler) -> str:
     """The client's X-Request-Id when it is a sane one, else a new one; set for the log lines
     of this request and returned in the answer."""
     given = handler.request.headers.get("X-Request-Id")
-    rid = given if given and _GOOD_ID.match(given) else f"{_ID_PREFIX}-{next(_ids):x}"
+    rid = given if given and good_request_id(given) else new_request_id()
     request_id.set(rid)
     handler.set_header("X-Request-Id", rid)
     # Kept across clear(), on the request: a WebSocket handler lives as long as its
@@ -91,23 +100,31 @@ def summary(handler: RequestHandler) -> str:
 
 def log_request(handler: RequestHandler) -> None:
     """The application's access log line (Tornado's, with the URI redacted)."""
-    status = handler.get_status()
+    request = handler.request
+    access(
+        handler.get_status(),
+        request.method or "",
+        request.uri or "",
+        request.remote_ip,
+        request.request_time(),
+    )
+
+
+def access(status: int, method: str, uri: str, remote_ip: str | None, seconds: float) -> None:
+    """One access log line."""
     level = logging.INFO if status < 400 else logging.WARNING if status < 500 else logging.ERROR
     if access_log.isEnabledFor(level):  # the redaction costs a regex: only for lines written
-        request = handler.request
-        duration_ms = round(1000.0 * request.request_time(), 2)
+        duration_ms = round(1000.0 * seconds, 2)
+        path = redact(uri)
         access_log.log(
             level,
-            "%d %s %.2fms",
+            "%d %s %s (%s) %.2fms",
             status,
-            summary(handler),
+            method,
+            path,
+            remote_ip,
             duration_ms,
-            extra={
-                "method": request.method,
-                "path": redact(request.uri or ""),
-                "status": status,
-                "duration_ms": duration_ms,
-            },
+            extra={"method": method, "path": path, "status": status, "duration_ms": duration_ms},
         )
 
 

@@ -12,8 +12,8 @@ import socket
 import sys
 
 from tornado.httpserver import HTTPServer
+from tornado.httputil import HTTPServerConnectionDelegate
 from tornado.netutil import bind_sockets
-from tornado.web import Application
 
 from ezchat.config import Config, ConfigError, load_config, secret_key
 from ezchat.domain.errors import StorageUnavailable
@@ -23,9 +23,10 @@ from ezchat.entry.app import make_app
 log = logging.getLogger("ezchat")
 
 
-def make_server(config: Config, application: Application) -> HTTPServer:
+def make_server(config: Config, delegate: HTTPServerConnectionDelegate) -> HTTPServer:
+    """``delegate``: the app's ``http`` (the application behind its fast lane)."""
     return HTTPServer(
-        application,
+        delegate,
         xheaders=config.xheaders,
         idle_connection_timeout=config.idle_connection_timeout_s,
         body_timeout=config.body_timeout_s,
@@ -65,7 +66,7 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
         raise StartFailure(
             f"cannot open the {config.storage} storage ({storage_setting(config)}): {exc.message}"
         ) from None
-    server = make_server(config, app.application)
+    server = make_server(config, app.http)
     server.add_sockets(sockets)
     log.info(
         "EZChat listening on http://%s:%d (debug=%s, storage=%s, loop=%s, broker=%s)",

@@ -119,7 +119,7 @@ def start_server(io_loop, tmp_path):
             test_config(tmp_path, **overrides), hasher=ScryptPasswordHasher(n=FAST_HASH_N)
         )
         await app.start()
-        http = make_server(app.services.config, app.application)
+        http = make_server(app.services.config, app.http)
         http.add_sockets([sock])
         started.append((http, app))
         return Running(f"http://127.0.0.1:{port}", app)

@@ -65,6 +65,15 @@ def http_error(exc: BaseException | None, status_code: int, method: str | None) 
     return 500, error_json("internal", "internal server error")
 
 
+def record_request(
+    services: Services, method: str, handler: str, path: str, status: int, seconds: float
+) -> None:
+    """A finished request in the latency histogram, and in the log when it was slow."""
+    services.metrics.request_observer(method, handler, status).observe(seconds)
+    if seconds * 1000 > services.config.slow_request_ms:
+        log.warning("slow request: %s %s -> %d in %.1f ms", method, path, status, seconds * 1000)
+
+
 @stream_request_body
 class ApiHandler(RedactedLogging, RequestHandler):
     """Bodies are streamed so that an oversize one is refused with 413 as soon as its
@@ -195,20 +204,15 @@ class ApiHandler(RedactedLogging, RequestHandler):
         return super().finish(chunk)
 
     def on_finish(self) -> None:
-        elapsed = self.request.request_time()
-        status = self.get_status()
-        self.services.metrics.request_observer(
-            self.request.method or "", type(self).__name__, status
-        ).observe(elapsed)
-        elapsed_ms = elapsed * 1000
-        if elapsed_ms > self.services.config.slow_request_ms:
-            log.warning(
-                "slow request: %s %s -> %d in %.1f ms",
-                self.request.method,
-                self.request.path,
-                self.get_status(),
-                elapsed_ms,
-            )
+        request = self.request
+        record_request(
+            self.services,
+            request.method or "",
+            type(self).__name__,
+            request.path,
+            self.get_status(),
+            request.request_time(),
+        )
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, EzChatError):
