@@ -39,11 +39,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check ezchat tests
 	$(VENV)/bin/mypy
 
-# The benchmark suite (about 10 minutes; not part of `make test`): docs/benchmarks.md
+# The benchmark suite (about 25 minutes; not part of `make test`): docs/benchmarks.md
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[bench]'
 	$(PY) -m bench.run
 	$(PY) -m bench.storm --users 2000,5000 --env USER_CACHE_SIZE=10000 --env MESSAGE_CACHE_SIZE=20000
+	$(PY) -m bench.pipeline
+	$(PY) -m bench.dm_rtt
+	$(PY) -m bench.conn_cycles
 
 clean:
 	rm -rf $(VENV) build *.egg-info
