@@ -60,3 +60,10 @@ def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
             "  ".join(str(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True))
         )
     return "\n".join(out)
+
+
+def report_runs(name: str, args: Any, rows: list[dict[str, Any]]) -> None:
+    """Print the rows as a table and save them, with the conditions and arguments."""
+    print(table(rows, list(rows[0])))
+    data = {"conditions": {**conditions(), **vars(args)}, "runs": rows}
+    print(f"results: {save(name, data)}")

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiohttp
 
-from bench.common import conditions, save, summary_ms, table
+from bench.common import report_runs, summary_ms
 from bench.run import EZCHAT_ENV
 from tests.e2e.processes import ServerProcess, new_direct, register
 
@@ -95,10 +95,7 @@ def main() -> None:
                 server.stop()
         rows.append({"settings": spec or "defaults", **summary_ms(times)})
         print(rows[-1], flush=True)
-    print(table(rows, list(rows[0])))
-    print(
-        f"results: {save('dm_rtt', {'conditions': {**conditions(), **vars(args)}, 'runs': rows})}"
-    )
+    report_runs("dm_rtt", args, rows)
 
 
 if __name__ == "__main__":

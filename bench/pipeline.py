@@ -26,7 +26,7 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.common import conditions, save, summary_ms, table
+from bench.common import report_runs, summary_ms
 from bench.run import EZCHAT_ENV
 from tests.e2e.processes import ServerProcess, new_group, register
 
@@ -161,10 +161,7 @@ def main() -> None:
                 }
             )
             print(rows[-1], flush=True)
-    print(table(rows, list(rows[0])))
-    print(
-        f"results: {save('pipeline', {'conditions': {**conditions(), **vars(args)}, 'runs': rows})}"
-    )
+    report_runs("pipeline", args, rows)
 
 
 if __name__ == "__main__":
