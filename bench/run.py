@@ -155,13 +155,18 @@ def measured(
 
 
 def fanout_case(
-    t: Target, rate: float, duration: float, members: list[tuple[str, str]] | None, cid: str | None
+    t: Target,
+    rate: float,
+    duration: float,
+    members: list[tuple[str, str]] | None,
+    cid: str | None,
+    senders: int = 10,
 ) -> dict[str, Any]:
     urls = [t.ws(tok) for _, tok in members] if members else [t.ws()] * 100
     params = {
         "target": t.name,
         "urls": urls,
-        "senders": 10,
+        "senders": senders,
         "rate": rate,
         "duration": duration,
         "conversation_id": cid,
@@ -194,14 +199,14 @@ def fanout_room(t: Target) -> tuple[list[tuple[str, str]] | None, str | None]:
     return members, conv["id"]
 
 
-def scenario_fanout(rates: list[float], duration: float) -> dict[str, Any]:
+def scenario_fanout(rates: list[float], duration: float, senders: int) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for start in (ezchat, baseline):
         with start() as t:
             members, cid = fanout_room(t)
             rows = []
             for rate in rates:
-                row = fanout_case(t, rate, duration, members, cid)
+                row = fanout_case(t, rate, duration, members, cid, senders)
                 print(
                     f"  (a) {t.name} {rate:>5.0f} msg/s: {row['deliveries_per_s']:>8.0f} deliveries/s "
                     f"p50 {row['p50_ms']} ms p99 {row['p99_ms']} ms cpu {row['server_cpu']}"
@@ -435,17 +440,25 @@ def main() -> None:
         default="auto",
         help="EZChat's event loop (EVENT_LOOP); the baseline stays on asyncio",
     )
+    parser.add_argument(
+        "--fanout-senders", type=int, default=10, help="members sending in the fan-out scenario"
+    )
     args = parser.parse_args()
     EZCHAT_ENV["EVENT_LOOP"] = args.loop
     only = set(args.only.split(","))
     q = args.quick
     started = time.time()
-    info = {**conditions(), "quick": q, "ezchat_event_loop": args.loop}
+    info = {
+        **conditions(),
+        "quick": q,
+        "ezchat_event_loop": args.loop,
+        "fanout_senders": args.fanout_senders,
+    }
     results: dict[str, Any] = {}
     summary = []
     if "fanout" in only or "overload" in only:
         rates = [20, 50, 100, 200, 400] if q else [25, 50, 100, 200, 300, 400, 600]
-        results["fanout"] = scenario_fanout(rates, 4 if q else 8)
+        results["fanout"] = scenario_fanout(rates, 4 if q else 8, args.fanout_senders)
         for key, label in (("sustained", "p99<=50ms"), ("sustained_100ms", "p99<=100ms")):
             ez = best(results["fanout"]["ezchat"], key)
             bl = best(results["fanout"]["baseline"], key)
