@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib.util
 import logging
 import os
@@ -37,6 +38,23 @@ def make_server(config: Config, delegate: HTTPServerConnectionDelegate) -> HTTPS
     )
 
 
+# The youngest generation is collected every this many allocations (CPython's default: 700).
+GC_GEN0_THRESHOLD = 50_000
+
+
+def tune_gc() -> None:
+    """Fewer, cheaper collections for a long-running server: what start-up made (modules,
+    compiled patterns, the app) is frozen out of every later collection, and the youngest
+    generation waits for 50,000 allocations instead of 700. A reconnect storm of 5,000 clients
+    spent about a fifth of its time collecting (bench.storm: 10.0-11.5 s with CPython's
+    defaults, 8.0 s with no collection at all, 8.8-9.3 s with this). Cycles still go; between
+    collections at most that many young objects wait (a few MB)."""
+    gc.collect()
+    gc.freeze()
+    _, second, third = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, second, third)
+
+
 class StartFailure(Exception):
     """The server cannot start: one line for the operator, naming the cause and the setting."""
 
@@ -66,6 +84,7 @@ async def serve(config: Config, sockets: list[socket.socket] | None = None) -> N
         raise StartFailure(
             f"cannot open the {config.storage} storage ({storage_setting(config)}): {exc.message}"
         ) from None
+    tune_gc()
     server = make_server(config, app.http)
     server.add_sockets(sockets)
     log.info(
