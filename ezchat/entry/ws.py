@@ -217,8 +217,12 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
         self.close(close_code, message[:120])
 
     def on_close(self) -> None:
+        """Forget the connection, and let go of what refers back to this handler, so that all
+        of it is freed now, by reference counting, not by a later cycle collection."""
         if self.conn is not None:
             self.hub.remove(self.conn)
+            self.conn = None
+        self._frames = None
 
     def on_message(self, message: str | bytes) -> Future[None] | None:
         """Checks the frame, then hands it to the connection's ``FramePipeline``: frames are
