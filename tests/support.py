@@ -7,6 +7,8 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from hypothesis import HealthCheck, settings
+
 from ezchat.adapters.memory import InProcessEventBus, memory_stores
 from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.config import Config
@@ -116,3 +118,15 @@ class World:
         user, _ = await self.auth.register(name, "password-" + name)
         self.clock.advance(1)
         return user
+
+
+def e2e_examples(max_examples: int) -> settings:
+    """Hypothesis settings of the property tests that drive a real server: derandomized (CI
+    runs what ran here), no example database, and one server shared by every example."""
+    return settings(
+        max_examples=max_examples,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )

@@ -12,19 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import Api, Reply
+from tests.support import e2e_examples
 
 ORIGIN = "https://app.example"
-SETTINGS = settings(
-    max_examples=120,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = e2e_examples(120)
 VARYING = {"Date", "X-Process-Time"}
 
 

@@ -11,20 +11,15 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from ezchat.entry.handlers.base import STATUS
 from tests.e2e.conftest import Api
 from tests.e2e.wsclient import Ws
+from tests.support import e2e_examples
 
-SETTINGS = settings(
-    max_examples=60,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = e2e_examples(60)
 ERROR_STATUS = {code: status for code, status in STATUS.items() if status < 500}
 
 # Text as hostile clients write it: any code point, and often an unpaired surrogate (two

@@ -12,19 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.e2e.conftest import Api
 from tests.e2e.wsclient import Ws
+from tests.support import e2e_examples
 
-SETTINGS = settings(
-    max_examples=15,
-    deadline=None,
-    derandomize=True,
-    database=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+SETTINGS = e2e_examples(15)
 _ids = itertools.count(1)
 
 
