@@ -193,8 +193,12 @@ def document() -> dict[str, Any]:
             "version": __version__,
             "description": "GET /ws with ?ticket= (from POST /api/auth/ws-ticket), an "
             "Authorization: Bearer header, or ?token=. Every client frame gets exactly one reply "
-            "carrying its id (ack, pong or error). Close codes: "
-            + "; ".join(f"{code} {why}" for code, why in CLOSE_CODES.items()),
+            "carrying its id (ack, pong or error). Up to MAX_FRAMES_IN_FLIGHT (16) frames of a "
+            "connection are handled at once, so replies may come in another order than their "
+            "frames: match them by id. Frames naming the same conversation_id take effect in "
+            "the order sent; a ping is answered only after every frame before it. Presence and "
+            "receipt events are coalesced per user (and conversation) in short windows. Close "
+            "codes: " + "; ".join(f"{code} {why}" for code, why in CLOSE_CODES.items()),
         },
         "servers": {"ezchat": {"host": "127.0.0.1:8000", "protocol": "ws", "pathname": "/ws"}},
         "channels": {"ws": {"address": "/ws", "messages": channel_messages}},
