@@ -9,6 +9,7 @@ from typing import Any
 
 import psutil
 import tornado.web
+from tornado.httputil import HTTPServerRequest
 
 from ezchat.adapters.caching import Caches, apply_remote
 from ezchat.adapters.clock import SystemClock
@@ -313,7 +314,7 @@ def make_app(
         snapshot=lambda: snapshot(hub, storage, bus, config, notifier, remote),
     )
     metrics.add_collector(services.snapshot)
-    application = tornado.web.Application(
+    application = EzChatApplication(
         routes(services, hub),
         default_handler_class=NotFoundHandler,
         default_handler_args={"services": services},
@@ -336,6 +337,48 @@ def make_app(
         notifier=notifier,
         rate_limits=rate_limits,
     )
+
+
+class EzChatApplication(tornado.web.Application):
+    """A request without a body (a GET, most DELETEs) is handled by a variant of its route's
+    handler that does not stream the body. A streaming handler runs ``prepare`` before the
+    body is read, and Tornado closes the connection after any answer given that early: every
+    401 (checked in ``prepare``) ended the client's keep-alive connection. Requests with a body
+    still stream, so that an oversize one is refused before it is read."""
+
+    def get_handler_delegate(
+        self,
+        request: HTTPServerRequest,
+        target_class: type[tornado.web.RequestHandler],
+        target_kwargs: dict[str, Any] | None = None,
+        path_args: list[bytes] | None = None,
+        path_kwargs: dict[str, bytes] | None = None,
+    ) -> Any:
+        headers = request.headers
+        if (
+            target_class._stream_request_body
+            and "Transfer-Encoding" not in headers
+            and headers.get("Content-Length", "0") == "0"
+        ):
+            target_class = _without_streaming(target_class)
+        return super().get_handler_delegate(
+            request, target_class, target_kwargs, path_args, path_kwargs
+        )
+
+
+_WHOLE_BODY: dict[type[tornado.web.RequestHandler], type[tornado.web.RequestHandler]] = {}
+
+
+def _without_streaming(
+    handler: type[tornado.web.RequestHandler],
+) -> type[tornado.web.RequestHandler]:
+    """The same handler (same name, for metrics and logs), reading its body whole."""
+    whole = _WHOLE_BODY.get(handler)
+    if whole is None:
+        whole = _WHOLE_BODY[handler] = type(
+            handler.__name__, (handler,), {"_stream_request_body": False}
+        )
+    return whole
 
 
 class RemoteEvents:

@@ -2,7 +2,7 @@
 conversation, query, Origin, request id and method, the answer with the lane on and with it off
 has the same status, body and headers (but the date, the time taken and a made-up request id).
 It takes the plain request itself, and keep-alive connections carry lane and handler answers
-in turn, pipelined too."""
+in turn, pipelined too, refusals (401) included."""
 
 from __future__ import annotations
 
@@ -170,6 +170,9 @@ async def test_a_keep_alive_connection_carries_lane_and_handler_answers_in_turn(
     requests = [
         (page, token, 200),
         (page, scene.tokens["other"], 404),  # not a member: the handler's answer
+        (page, "not.a.token", 401),  # refused in prepare: the connection stays open all the same
+        ("/api/users/me", "not.a.token", 401),
+        ("/api/users/me", token, 200),
         (page + "?limit=3", token, 200),
         (f"/api/conversations/{scene.convs['missing']}/messages", token, 404),
         (page + "?before=100&limit=2", token, 200),  # not the lane's: the handler's
@@ -183,6 +186,7 @@ async def test_a_keep_alive_connection_carries_lane_and_handler_answers_in_turn(
         writer.write(b"".join(raw_request(p, t) for p, t, _ in requests))  # pipelined
         answers = [await read_response(reader) for _ in requests]
         assert [s for s, _ in answers] == [s for _, _, s in requests]
-        assert [m["seq"] for m in answers[4][1]["messages"]] == [98, 99]
+        paged = next(i for i, (p, _, _) in enumerate(requests) if "before=" in p)
+        assert [m["seq"] for m in answers[paged][1]["messages"]] == [98, 99]
     finally:
         writer.close()
