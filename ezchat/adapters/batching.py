@@ -151,7 +151,6 @@ class BatchedPresenceStore(ForwardingUserStore):
         self._max_batch = max_batch
         self._queue: list[tuple[PresenceChange, asyncio.Future[User | None]]] = []
         self._writer: asyncio.Task[None] | None = None
-        self.batches = 0
 
     async def set_presence(
         self, user_id: str, status: Presence, last_seen: datetime
@@ -174,7 +173,6 @@ class BatchedPresenceStore(ForwardingUserStore):
                     if not future.done():
                         future.set_exception(exc)
                 continue
-            self.batches += 1
             for change, future in batch:
                 if not future.done():
                     future.set_result(users.get(change.user_id))

@@ -27,14 +27,14 @@ from tornado.web import Application
 
 from ezchat.entry import logs, serialize
 from ezchat.entry.context import Services
-from ezchat.entry.handlers.base import record_request
+from ezchat.entry.handlers.base import DEFAULT_LIMIT, MAX_LIMIT, record_request
+from ezchat.entry.handlers.messages import MessagesHandler
 
 _PAGE = re.compile(r"/api/conversations/([A-Za-z0-9_-]{1,128})/messages")
 _LIMIT = re.compile(r"limit=([1-9][0-9]{0,2})")
 _SERVER = f"TornadoServer/{tornado.version}"
-HANDLER = "MessagesHandler"  # the route's handler: the lane's requests count under its name
-MAX_LIMIT = 100
-DEFAULT_LIMIT = 50
+# The route's handler: the lane's requests count under its name.
+HANDLER = MessagesHandler.__name__
 
 
 class FastLane(httputil.HTTPServerConnectionDelegate):

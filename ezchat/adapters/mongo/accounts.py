@@ -120,9 +120,7 @@ class MongoUserStore:
             ],
             ordered=True,
         )
-        ids = list(dict.fromkeys(c.user_id for c in changes))
-        docs = self._users.find({"_id": {"$in": ids}}, projection=NO_SECRET)
-        return {doc["_id"]: user_from(doc) async for doc in docs}
+        return await self.get_many([c.user_id for c in changes])
 
     @translated
     async def set_access(self, user_id: str, change: AccessChange) -> User | None:

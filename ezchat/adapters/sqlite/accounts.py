@@ -30,6 +30,18 @@ def user_from_row(row: sqlite3.Row) -> User:
     return user_in(row, row["id"])
 
 
+def users_by_id(conn: sqlite3.Connection, user_ids: list[str]) -> dict[str, User]:
+    """The users among ``user_ids`` that exist, by id (read 500 ids a statement)."""
+    out: dict[str, User] = {}
+    ids = list(dict.fromkeys(user_ids))
+    for i in range(0, len(ids), 500):
+        chunk = ids[i : i + 500]
+        marks = ",".join("?" * len(chunk))
+        for row in conn.execute(f"SELECT {USER_READ} FROM users WHERE id IN ({marks})", chunk):
+            out[row["id"]] = user_from_row(row)
+    return out
+
+
 class SqliteUserStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -66,19 +78,7 @@ class SqliteUserStore:
         if not user_ids:
             return {}
 
-        def read(conn: sqlite3.Connection) -> dict[str, User]:
-            out: dict[str, User] = {}
-            ids = list(dict.fromkeys(user_ids))
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                for row in conn.execute(
-                    f"SELECT {USER_READ} FROM users WHERE id IN ({marks})", chunk
-                ):
-                    out[row["id"]] = user_from_row(row)
-            return out
-
-        return await self._db.run(read)
+        return await self._db.run(lambda conn: users_by_id(conn, user_ids))
 
     async def get_by_username(self, username: str) -> User | None:
         def read(conn: sqlite3.Connection) -> User | None:
@@ -129,18 +129,7 @@ class SqliteUserStore:
                     "UPDATE users SET status = ?, last_seen = ? WHERE id = ?",
                     [(c.status.value, time_out(c.last_seen), c.user_id) for c in changes],
                 )
-            ids = list(dict.fromkeys(c.user_id for c in changes))
-            out: dict[str, User] = {}
-            for i in range(0, len(ids), 500):
-                chunk = ids[i : i + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT {USER_READ} FROM users WHERE id IN ({marks})", chunk
-                ).fetchall()
-                for row in rows:
-                    user = user_from_row(row)
-                    out[user.id] = user
-            return out
+            return users_by_id(conn, [c.user_id for c in changes])
 
         return await self._db.run(write)
 

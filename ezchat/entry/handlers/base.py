@@ -39,6 +39,9 @@ STATUS = {
 }
 CODE_BY_STATUS = {status: code for code, status in STATUS.items()}
 CORS_MAX_AGE_S = 600
+# A page's ``limit``: when none is given, and the most it may be.
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 100
 
 
 def error_json(code: str, message: str, **extra: Any) -> str:
@@ -185,7 +188,7 @@ class ApiHandler(RedactedLogging, RequestHandler):
         return parse.query_time(self.get_query_argument(name, None), name)
 
     def limit(self) -> int:
-        value = self.query_int("limit", default=50, low=1, high=100)
+        value = self.query_int("limit", default=DEFAULT_LIMIT, low=1, high=MAX_LIMIT)
         assert value is not None
         return value
 

@@ -23,25 +23,25 @@ Action = Callable[[Services, str, Fields], Awaitable[Any]]
 async def _send(s: Services, uid: str, p: Fields) -> Any:
     command = commands.send_message(p, p.text("conversation_id"))
     message, _ = await s.messages.send(uid, command)
-    return {"message": serialize.message(message)}
+    return frames.with_message(message)
 
 
 async def _edit(s: Services, uid: str, p: Fields) -> Any:
     command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.edit(uid, command)
-    return {"message": serialize.message(message)}
+    return frames.with_message(message)
 
 
 async def _delete(s: Services, uid: str, p: Fields) -> Any:
     command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.delete(uid, command)
-    return {"message": serialize.message(message)}
+    return frames.with_message(message)
 
 
 async def _react(s: Services, uid: str, p: Fields, *, add: bool) -> Any:
     command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
     message = await s.messages.react(uid, command)
-    return {"message": serialize.message(message)}
+    return frames.with_message(message)
 
 
 async def _reaction_add(s: Services, uid: str, p: Fields) -> Any:

@@ -45,8 +45,6 @@ class Heartbeat:
         self._tick = tick_for(interval_s, timeout_s)
         self._timer: Timer | None = None
         self._stopped = False
-        self.pings = 0
-        self.silent_closed = 0
 
     def ensure_running(self) -> None:
         """Arm the timer (a connection was added)."""
@@ -66,12 +64,10 @@ class Heartbeat:
                 conn.send(wire(frames.error("unauthorized", "token expired")))
                 conn.close(CLOSE_UNAUTHORIZED, "token expired")
             elif now - conn.heard_at >= self._timeout:
-                self.silent_closed += 1
                 log.info("closing %s of user %s: no pong", conn.session_id, conn.user_id)
                 conn.close(CLOSE_TOO_SLOW, "ping timed out")
             elif now - max(conn.heard_at, conn.pinged_at) >= self._interval:
                 conn.pinged_at = now
-                self.pings += 1
                 conn.ping()
         if any_left:
             self.ensure_running()
