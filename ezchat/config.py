@@ -48,6 +48,12 @@ class Config:
     # net.core.somaxconn): Tornado's 128 overflows when thousands reconnect at once.
     listen_backlog: int = 4096
     allowed_origins: str = ""  # comma-separated origins, or "*": browsers' cross-origin access
+    # Other origins the web client served here may use as its API (``/?api=``): the page's
+    # Content-Security-Policy lets it connect only to its own origin and these.
+    web_api_origins: str = ""
+    # Requests to URLs the server was given (push endpoints, webhooks) may go to loopback,
+    # private and link-local addresses: tests and private deployments only.
+    outbound_allow_private: bool = False
 
     storage: str = "sqlite"
     data_dir: str = "./data"
@@ -148,9 +154,11 @@ class Config:
 
     @functools.cached_property
     def _origins(self) -> frozenset[str]:
-        return frozenset(
-            o.strip().rstrip("/").lower() for o in self.allowed_origins.split(",") if o.strip()
-        )
+        return frozenset(origin_list(self.allowed_origins))
+
+    @functools.cached_property
+    def web_api_origin_list(self) -> tuple[str, ...]:
+        return origin_list(self.web_api_origins)
 
     def origin_allowed(self, origin: str) -> bool:
         """Whether a page from ``origin`` (scheme://host[:port]) may use the API."""
@@ -232,6 +240,38 @@ _MINIMUM: dict[str, float] = {
     "notify_retry_base_s": 0,
     "notify_retry_max_s": 0,
 }
+
+
+def origin_list(text: str) -> tuple[str, ...]:
+    """A comma-separated list of origins, each as browsers send it (lower case, no slash)."""
+    return tuple(o.strip().rstrip("/").lower() for o in text.split(",") if o.strip())
+
+
+def origin_problem(origin: str) -> str | None:
+    """Why ``origin`` is not a browser origin (``scheme://host[:port]``), or None."""
+    try:
+        parts = urlsplit(origin)
+        parts.port  # noqa: B018 - raises for a port that is not a number
+    except ValueError:
+        return "has a bad port"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "must be scheme://host[:port], with http or https"
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        return "must be scheme://host[:port] alone (no path, query or user)"
+    return None
+
+
+def _check_origins(config: Config) -> None:
+    for name, origins, star in (
+        ("ALLOWED_ORIGINS", origin_list(config.allowed_origins), True),
+        ("WEB_API_ORIGINS", config.web_api_origin_list, False),
+    ):
+        for origin in origins:
+            if star and origin == "*":
+                continue
+            problem = origin_problem(origin)
+            if problem is not None:
+                raise ConfigError(f"{name}: {origin!r} {problem}")
 
 
 def load_config(path: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Config:
@@ -349,6 +389,7 @@ def _check(config: Config) -> None:
         )
     if config.process_count > 1 and config.storage == "memory":
         raise ConfigError("WORKERS > 1 needs a shared store: STORAGE=sqlite or STORAGE=mongo")
+    _check_origins(config)
     _check_notifications(config)
 
 

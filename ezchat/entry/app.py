@@ -46,6 +46,7 @@ from ezchat.entry.context import Services
 from ezchat.entry.fastlane import FastLane
 from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, push, web
 from ezchat.entry.handlers.base import NotFoundHandler
+from ezchat.entry.headers import SecurityHeaders
 from ezchat.entry.logs import log_request
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.notifications import NotificationWorker, channels, vapid_key
@@ -322,6 +323,7 @@ def make_app(
         compress_response=False,
         log_function=log_request,
         websocket_max_message_size=config.max_frame_bytes,
+        transforms=[SecurityHeaders],
     )
     return EzChatApp(
         application=application,
@@ -478,7 +480,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (r"/api/asyncapi.json", docs.AsyncApiHandler, a),
         (r"/api/docs", docs.DocsPageHandler, a),
         (r"/api/docs/(init\.js)", docs.DocsPageHandler, a),
-        (r"/api/docs/assets/(.*)", docs.SwaggerAssetHandler, {"path": docs.swagger_ui_dir()}),
+        (docs.SWAGGER_ROUTE, docs.SwaggerAssetHandler, {"path": docs.swagger_ui_dir()}),
         (r"/", web.WebClientFile, {**a, **web.PAGE}),
         (r"/sw.js", web.WebClientFile, {**a, **web.SERVICE_WORKER}),
         (r"/app/(.*)", web.WebClientAsset, {"path": str(web.WEBCLIENT)}),

@@ -29,6 +29,7 @@ from ezchat.entry import logs, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import DEFAULT_LIMIT, MAX_LIMIT, record_request
 from ezchat.entry.handlers.messages import MessagesHandler
+from ezchat.entry.headers import API_CSP, EVERY_ANSWER
 
 _PAGE = re.compile(r"/api/conversations/([A-Za-z0-9_-]{1,128})/messages")
 _LIMIT = re.compile(r"limit=([1-9][0-9]{0,2})")
@@ -166,6 +167,8 @@ class _Request(httputil.HTTPMessageDelegate):
                 "X-Request-Id": self._rid,
                 "X-Process-Time": f"{elapsed:.6f}",
                 "Content-Length": str(len(body)),
+                **EVERY_ANSWER,
+                "Content-Security-Policy": API_CSP,
             }
         )
         self._conn.write_headers(httputil.ResponseStartLine("HTTP/1.1", 200, "OK"), headers, body)

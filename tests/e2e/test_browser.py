@@ -30,23 +30,41 @@ WAIT_MS = 15_000
 
 
 class _ClientFiles(SimpleHTTPRequestHandler):
-    """The web client's files as another origin would serve them: / and /app/*."""
+    """The web client's files as another origin would serve them: / and /app/*, the page
+    naming the API it was set up for (``api``) in its meta tag."""
+
+    api = ""
 
     def translate_path(self, path: str) -> str:
         name = path.split("?", 1)[0].removeprefix("/app/").lstrip("/") or "index.html"
         return str(WEBCLIENT / name)
+
+    def do_GET(self) -> None:
+        if self.path.split("?", 1)[0] not in ("/", "/index.html"):
+            return super().do_GET()
+        body = (WEBCLIENT / "index.html").read_bytes().replace(
+            b'name="ezchat-api-origins" content=""',
+            f'name="ezchat-api-origins" content="{self.api}"'.encode(),
+        )
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def log_message(self, format: str, *args: object) -> None:
         pass
 
 
 @contextlib.contextmanager
-def other_origin() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _ClientFiles)
+def other_origin() -> Iterator[tuple[str, type[_ClientFiles]]]:
+    """Where the copy is served, and its handler (set ``api`` on it to name the API)."""
+    files = type("Files", (_ClientFiles,), {})
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), files)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+        yield f"http://127.0.0.1:{httpd.server_address[1]}", files
     finally:
         httpd.shutdown()
         httpd.server_close()
@@ -141,10 +159,11 @@ def test_two_people_chat_through_a_restart(browser, tmp_path):
 
 
 def test_a_page_on_an_allowed_origin_works_and_another_is_refused(browser, tmp_path):
-    with other_origin() as allowed, other_origin() as refused:
+    with other_origin() as (allowed, copy), other_origin() as (refused, other_copy):
         server = ServerProcess(tmp_path, ALLOWED_ORIGINS=allowed)
         try:
             server.wait_ready()
+            copy.api = other_copy.api = server.base
             page = browser.new_context().new_page()
             sign_up(page, f"{allowed}/?api={server.base}", "carol")  # REST and the WebSocket
             page.get_by_test_id("new-direct-username").fill("carol")

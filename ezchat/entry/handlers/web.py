@@ -3,12 +3,14 @@ its modules and stylesheet under /app/."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 from tornado.web import StaticFileHandler
 
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import ApiHandler
+from ezchat.entry.headers import page_csp
 from ezchat.entry.logs import assign_request_id
 
 WEBCLIENT = Path(__file__).resolve().parent.parent / "webclient"
@@ -25,9 +27,20 @@ class WebClientFile(ApiHandler):
         self._name, self._type = name, content_type
 
     async def get(self) -> None:
+        origins = self.services.config.web_api_origin_list
         self.set_header("Content-Type", self._type)
         self.set_header("Cache-Control", "no-cache")
-        self.finish((WEBCLIENT / self._name).read_bytes())
+        self.set_header("Content-Security-Policy", page_csp(origins))
+        body = (WEBCLIENT / self._name).read_bytes()
+        if self._name == "index.html":
+            # The API origins the page may use besides its own (``?api=``); the policy above
+            # refuses every other one in any case.
+            listed = html.escape(" ".join(origins), quote=True).encode()
+            body = body.replace(
+                b'<meta name="ezchat-api-origins" content="">',
+                b'<meta name="ezchat-api-origins" content="' + listed + b'">',
+            )
+        self.finish(body)
 
 
 PAGE = {"name": "index.html", "content_type": "text/html; charset=utf-8"}

@@ -10,16 +10,49 @@ export class ApiError extends Error {
   }
 }
 
+// The API this page talks to: its own origin, or the one `?api=` names when that origin is
+// one the server lets this page use (listed in <meta name="ezchat-api-origins">, from the
+// server's WEB_API_ORIGINS; its Content-Security-Policy refuses any other). Throws for any
+// other origin: a link must never make the page send a password or a token elsewhere.
+export function apiOrigin(search, pageOrigin, allowedList) {
+  const asked = new URLSearchParams(search).get("api");
+  if (!asked) return pageOrigin;
+  let origin;
+  try {
+    origin = new URL(asked).origin;
+  } catch (err) {
+    throw new Error(`?api= is not a URL: ${asked}`);
+  }
+  if (origin === pageOrigin) return pageOrigin;
+  const allowed = (allowedList || "").split(/[\s,]+/).filter(Boolean);
+  if (!allowed.includes(origin)) {
+    throw new Error(`This page does not use the API at ${origin}; it talks to ${pageOrigin} only.`);
+  }
+  return origin;
+}
+
+// Tokens are kept per API origin: a token is only ever sent to the origin that issued it.
+function tokenKey(origin) {
+  return `ezchat.token@${origin}`;
+}
+
 export class Api {
-  constructor(base) {
-    this.base = base.replace(/\/$/, "");
-    this.token = localStorage.getItem("ezchat.token");
+  constructor(origin, pageOrigin) {
+    this.base = origin === pageOrigin ? "" : origin;
+    this.origin = origin;
+    this.foreign = origin !== pageOrigin; // signing in here sends the password to another site
+    if (!this.foreign && localStorage.getItem("ezchat.token")) {
+      // Kept by earlier versions, for this page's own origin: moved under its origin's key.
+      localStorage.setItem(tokenKey(origin), localStorage.getItem("ezchat.token"));
+      localStorage.removeItem("ezchat.token");
+    }
+    this.token = localStorage.getItem(tokenKey(origin));
   }
 
   setToken(token) {
     this.token = token;
-    if (token) localStorage.setItem("ezchat.token", token);
-    else localStorage.removeItem("ezchat.token");
+    if (token) localStorage.setItem(tokenKey(this.origin), token);
+    else localStorage.removeItem(tokenKey(this.origin));
   }
 
   async call(method, path, body) {

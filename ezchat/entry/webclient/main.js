@@ -1,10 +1,19 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
-// no build step. The API may live on another origin: open the page with ?api=https://host.
-import { Api, Socket } from "./api.js";
+// no build step. The API may live on another origin the server allows (WEB_API_ORIGINS): open
+// the page with ?api=https://host.
+import { Api, Socket, apiOrigin } from "./api.js";
 import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 
 const $ = (selector) => document.querySelector(selector);
-const api = new Api(new URLSearchParams(window.location.search).get("api") || "");
+const allowedApis = document.querySelector('meta[name="ezchat-api-origins"]');
+let api = null;
+let apiRefused = null;
+try {
+  const origin = apiOrigin(window.location.search, window.location.origin, allowedApis && allowedApis.content);
+  api = new Api(origin, window.location.origin);
+} catch (err) {
+  apiRefused = err;
+}
 
 const state = {
   me: null,
@@ -29,7 +38,7 @@ function showError(err) {
   box.textContent = err.message || String(err);
   box.hidden = false;
   clearTimeout(errorTimer);
-  errorTimer = setTimeout(() => { box.hidden = true; }, 8000);
+  if (!box.dataset.lasting) errorTimer = setTimeout(() => { box.hidden = true; }, 8000);
 }
 
 function guarded(fn) {
@@ -468,7 +477,7 @@ function onEvent(frame) {
       api.setToken(null);
       showError(new Error(`signed out: ${p.message || "please log in again"}`));
       $("#chat").hidden = true;
-      $("#auth").hidden = false;
+      showSignIn();
       break;
     case "error":
       showError(new Error(p.message));
@@ -488,13 +497,24 @@ document.addEventListener("visibilitychange", () => { if (state.current) markRea
 
 // -- start -----------------------------------------------------------------------------------
 
+function showSignIn() {
+  $("#auth").hidden = false;
+  if (api.foreign) {
+    // The password goes to the API's origin, not to the one in the address bar: say so.
+    const notice = $("#auth-target");
+    notice.textContent = `You are signing in to ${api.origin}, not to ${window.location.origin}.`;
+    notice.hidden = false;
+  }
+}
+
 (async () => {
-  if (!api.token) { $("#auth").hidden = false; return; }
+  if (apiRefused) { $("#error").dataset.lasting = "1"; showError(apiRefused); return; }
+  if (!api.token) { showSignIn(); return; }
   try {
     await enter(await api.call("GET", "/api/users/me"));
   } catch (err) {
     api.setToken(null);
-    $("#auth").hidden = false;
+    showSignIn();
     if (err.status !== 401) showError(err);
   }
 })();

@@ -1,0 +1,55 @@
+"""The headers every answer carries, and the pages' Content-Security-Policy: one place for the
+handlers, the static files, the WebSocket handshake and the fast lane."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from tornado.web import OutputTransform
+
+# Never sniffed into another type, never framed (clickjacking), no address sent onwards.
+# X-Frame-Options is for browsers older than CSP's frame-ancestors.
+EVERY_ANSWER: dict[str, str] = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+# A JSON answer is never a document: nothing in it may load or run, even opened directly.
+API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
+
+
+def _ws_form(origin: str) -> str:
+    scheme, _, rest = origin.partition("://")
+    return ("wss://" if scheme == "https" else "ws://") + rest
+
+
+def page_csp(api_origins: Iterable[str] = ()) -> str:
+    """The pages' policy (the web client and the API docs): everything from this origin only,
+    no inline script, not framed. ``api_origins`` are the other origins the web client may
+    call (and open its WebSocket on). Inline styles stay allowed for Swagger UI's markup."""
+    connect = " ".join(["'self'", *(f"{o} {_ws_form(o)}" for o in api_origins)])
+    return (
+        "default-src 'self'; script-src 'self'; "
+        f"connect-src {connect}; "
+        "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
+        "worker-src 'self'; manifest-src 'self'"
+    )
+
+
+class SecurityHeaders(OutputTransform):
+    """Adds ``EVERY_ANSWER`` (and the API's policy, unless the handler set a page's) to every
+    answer of the Application, errors and the WebSocket handshake included."""
+
+    def __init__(self, request: Any) -> None:
+        super().__init__(request)
+
+    def transform_first_chunk(
+        self, status_code: int, headers: Any, chunk: bytes, finishing: bool
+    ) -> tuple[int, Any, bytes]:
+        for name, value in EVERY_ANSWER.items():
+            headers[name] = value
+        if "Content-Security-Policy" not in headers:
+            headers["Content-Security-Policy"] = API_CSP
+        return status_code, headers, chunk
