@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 
 import yaml
 
+from ezchat.domain.addresses import known_private
+
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "config.yaml"
 STORAGES = ("memory", "sqlite", "mongo")
 MONGO_DRIVERS = ("motor", "pymongo")
@@ -396,8 +398,14 @@ def _check(config: Config) -> None:
 def _check_notifications(config: Config) -> None:
     url = config.notify_webhook_url
     if url is not None:
-        if urlsplit(url).scheme not in ("http", "https") or not urlsplit(url).hostname:
+        host = urlsplit(url).hostname
+        if urlsplit(url).scheme not in ("http", "https") or not host:
             raise ConfigError("NOTIFY_WEBHOOK_URL must be an http or https URL")
+        if not config.outbound_allow_private and known_private(host):
+            raise ConfigError(
+                f"NOTIFY_WEBHOOK_URL: {host} is not a public address; set "
+                "OUTBOUND_ALLOW_PRIVATE=true to send notifications there"
+            )
         if not config.notify_webhook_secret:
             raise ConfigError(
                 "NOTIFY_WEBHOOK_SECRET must be set with NOTIFY_WEBHOOK_URL (receivers check "

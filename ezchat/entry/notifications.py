@@ -1,9 +1,11 @@
 """The notification worker of each serving process, and the channels the config turns on.
 
-Every process polls the outbox every ``NOTIFY_POLL_S`` (at once again while it finds a full
-batch), and delivers what it claimed concurrently. Claims are leases, so processes sharing a
-store never send one entry at the same time, and an entry whose process died is taken up again
-when its lease runs out."""
+Every process polls the outbox every ``NOTIFY_POLL_S`` (at once again while it finds more than
+it has room for), and delivers what it claimed concurrently, up to ``MAX_IN_FLIGHT`` entries.
+It never waits for a round to end: an entry whose targets are slow holds only its own place,
+and the next due entries are claimed as soon as places free. Claims are leases, so processes
+sharing a store never send one entry at the same time, and an entry whose process died is taken
+up again when its lease runs out."""
 
 from __future__ import annotations
 
@@ -13,10 +15,9 @@ import logging
 from collections import Counter
 from typing import Any
 
-from tornado.httpclient import AsyncHTTPClient
-
 from ezchat.adapters.notify.webhook import WebhookChannel
 from ezchat.adapters.notify.webpush import WebPushChannel, load_vapid, new_private_key_pem
+from ezchat.adapters.outbound.client import OutboundHttp
 from ezchat.config import Config, ConfigError, kept_secret
 from ezchat.domain.errors import StorageUnavailable
 from ezchat.domain.model import Notification
@@ -27,10 +28,11 @@ from ezchat.ports.storage import PushSubscriptionStore
 
 log = logging.getLogger("ezchat.notify")
 
-# Notifications being sent at once by one process. Low on purpose: the event loop is shared
-# with fan-out, and a burst of entries falling due together (every offline member of a busy
-# group) must interleave with it instead of taking the loop for a long stretch.
-MAX_IN_FLIGHT = 8
+# Notifications being sent at once by one process. Each mostly waits on the network (its
+# encryption runs on a worker thread), so a few slow targets must not hold the rest back; the
+# bound keeps a burst of entries falling due together (every offline member of a busy group)
+# interleaved with the fan-out sharing the event loop.
+MAX_IN_FLIGHT = 32
 
 
 def vapid_key(config: Config) -> Any:
@@ -47,11 +49,11 @@ def vapid_key(config: Config) -> Any:
 
 def channels(
     config: Config, *, clock: Clock, subscriptions: PushSubscriptionStore, vapid: Any | None
-) -> tuple[list[Channel], AsyncHTTPClient | None]:
-    """The channels ``config`` turns on, and the HTTP client they share (to close)."""
+) -> tuple[list[Channel], OutboundHttp | None]:
+    """The channels ``config`` turns on, and the guarded HTTP client they share (to close)."""
     if not config.notifications:
         return [], None
-    http = AsyncHTTPClient(force_instance=True, max_clients=MAX_IN_FLIGHT)
+    http = OutboundHttp(allow_private=config.outbound_allow_private)
     out: list[Channel] = []
     if config.notify_webhook_url:
         assert config.notify_webhook_secret
@@ -85,13 +87,14 @@ class NotificationWorker:
         service: NotificationService,
         *,
         poll_s: float,
-        http: AsyncHTTPClient | None = None,
+        http: OutboundHttp | None = None,
     ) -> None:
         self._service = service
         self._poll_s = poll_s
         self._http = http
         self._task: asyncio.Task[None] | None = None
-        self._in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+        self._sending: set[asyncio.Task[None]] = set()
+        self._freed = asyncio.Event()
         self.results: Counter[str] = Counter()
 
     async def start(self) -> None:
@@ -105,37 +108,50 @@ class NotificationWorker:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        for task in list(self._sending):
+            task.cancel()
+        await asyncio.gather(*self._sending, return_exceptions=True)
         if self._http is not None:
             self._http.close()
 
     async def _run(self) -> None:
         while True:
+            room = MAX_IN_FLIGHT - len(self._sending)
+            if room <= 0:  # every place taken: wait for one to free
+                self._freed.clear()
+                await self._freed.wait()
+                continue
+            claimed = 0
             try:
-                claimed = await self.step()
+                claimed = self._start(await self._service.claim(room))
             except StorageUnavailable as exc:
                 log.warning("reading the notification outbox failed: %s", exc.message)
-                claimed = 0
             except Exception:
                 log.exception("the notification worker failed a round")
-                claimed = 0
-            if claimed < self._service.policy.batch:
-                await asyncio.sleep(self._poll_s)
+            if claimed and claimed == min(room, self._service.policy.batch):
+                continue  # more may be due: claim again at once
+            await asyncio.sleep(self._poll_s)
 
-    async def step(self) -> int:
-        """One round: claim what is due and deliver it; how many entries were claimed."""
-        entries = await self._service.claim()
-        await asyncio.gather(*(self._one(e) for e in entries))
+    def _start(self, entries: list[Notification]) -> int:
+        loop = asyncio.get_running_loop()
+        for entry in entries:
+            task = loop.create_task(self._one(entry), name=f"notify-{entry.id}")
+            self._sending.add(task)
+            task.add_done_callback(self._done)
         return len(entries)
 
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._sending.discard(task)
+        self._freed.set()
+
     async def _one(self, entry: Notification) -> None:
-        async with self._in_flight:
-            result: str
-            try:
-                result = await self._service.deliver(entry)
-            except StorageUnavailable as exc:
-                log.warning("notification %s: %s (retried when its lease runs out)", entry.id, exc)
-                result = "failed"
-            except Exception:
-                log.exception("notification %s failed (retried when its lease runs out)", entry.id)
-                result = "failed"
-            self.results[result] += 1
+        result: str
+        try:
+            result = await self._service.deliver(entry)
+        except StorageUnavailable as exc:
+            log.warning("notification %s: %s (retried when its lease runs out)", entry.id, exc)
+            result = "failed"
+        except Exception:
+            log.exception("notification %s failed (retried when its lease runs out)", entry.id)
+            result = "failed"
+        self.results[result] += 1

@@ -35,6 +35,7 @@ class ServerProcess:
             "PASSWORD_HASH_N": "16",
             "REGISTER_MAX_PER_ADDRESS": "10000",
             "LOG_LEVEL": "WARNING",
+            "OUTBOUND_ALLOW_PRIVATE": "true",  # receivers and push services on 127.0.0.1
             **env,
         }
         self._spawn()

@@ -42,9 +42,13 @@ class _ClientFiles(SimpleHTTPRequestHandler):
     def do_GET(self) -> None:
         if self.path.split("?", 1)[0] not in ("/", "/index.html"):
             return super().do_GET()
-        body = (WEBCLIENT / "index.html").read_bytes().replace(
-            b'name="ezchat-api-origins" content=""',
-            f'name="ezchat-api-origins" content="{self.api}"'.encode(),
+        body = (
+            (WEBCLIENT / "index.html")
+            .read_bytes()
+            .replace(
+                b'name="ezchat-api-origins" content=""',
+                f'name="ezchat-api-origins" content="{self.api}"'.encode(),
+            )
         )
         self.send_response(200)
         self.send_header("Content-Type", "text/html; charset=utf-8")

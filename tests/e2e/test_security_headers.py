@@ -21,7 +21,9 @@ async def fetch(
     http = AsyncHTTPClient(force_instance=True)
     try:
         return await http.fetch(
-            HTTPRequest(base + path, method=method, headers=headers, allow_nonstandard_methods=True),
+            HTTPRequest(
+                base + path, method=method, headers=headers, allow_nonstandard_methods=True
+            ),
             raise_error=False,
         )
     finally:

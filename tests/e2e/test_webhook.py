@@ -54,6 +54,16 @@ async def post(api, token, cid, text):
     return r.body
 
 
+def verify(header: str, body: bytes) -> int | None:
+    """The receiver's check from docs/api.md: the signed timestamp, or None when it fails."""
+    fields = dict(part.split("=", 1) for part in header.split(","))
+    signed = fields["t"].encode() + b"." + body
+    expected = hmac.new(SECRET.encode(), signed, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(expected, fields["v1"]):
+        return None
+    return int(fields["t"])
+
+
 def results(running):
     return running.app.notifier.results
 
@@ -74,6 +84,11 @@ async def test_the_webhook_gets_a_signed_notification(hooked, receiver):
     assert abs(stamp - time.time()) < 60
     assert body["sent_at"].startswith(time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(stamp)))
     assert got.headers["x-ezchat-notification-id"] == body["id"]
+    assert verify(got.headers["x-ezchat-webhook-signature"], got.body) == stamp
+    # The timestamp is signed with the body: a replay with a fresh one fails the check.
+    replayed = got.headers["x-ezchat-webhook-signature"].replace(f"t={stamp}", f"t={stamp + 600}")
+    assert verify(replayed, got.body) is None
+    assert verify(got.headers["x-ezchat-webhook-signature"], got.body + b" ") is None
     assert body["user_id"] == bob["id"] and body["conversation_id"] == cid
     assert (body["count"], body["message_id"], body["message_seq"]) == (1, message["id"], 1)
     assert body["sender"] == {"id": alice["id"], "username": "alice", "display_name": "alice"}

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ezchat.adapters.codec import time_out
+from ezchat.adapters.outbound.client import Answer
 from ezchat.domain.notify import Notice
 from ezchat.ports.notify import Outcome
 
@@ -74,6 +75,9 @@ def _seconds(retry_after: str | None) -> float | None:
     return max(0.0, min(when.timestamp() - time.time(), MAX_RETRY_AFTER_S))
 
 
-def failure(key: str, exc: BaseException) -> Outcome:
-    """No answer at all (refused, timed out, TLS): worth another try."""
-    return Outcome(key, False, error=f"{type(exc).__name__}: {exc}"[:300])
+def answered(key: str, answer: Answer) -> Outcome:
+    """The outcome of a request: by its status, or, with no answer at all (refused, timed out,
+    TLS), worth another try unless the address policy refused the target."""
+    if answer.code is None:
+        return Outcome(key, False, error=answer.error, permanent=answer.refused)
+    return outcome(key, answer.code, answer.headers.get("Retry-After"))

@@ -20,9 +20,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from py_vapid import Vapid02
 from pywebpush import WebPusher
-from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
-from ezchat.adapters.notify.http import USER_AGENT, failure, outcome, payload
+from ezchat.adapters.notify.http import USER_AGENT, answered, payload
+from ezchat.adapters.outbound.client import OutboundHttp
 from ezchat.domain.model import PushSubscription
 from ezchat.domain.notify import Notice
 from ezchat.ports.clock import Clock
@@ -100,7 +100,7 @@ class WebPushChannel:
         ttl_s: int,
         timeout_s: float,
         clock: Clock,
-        http: AsyncHTTPClient,
+        http: OutboundHttp,
     ) -> None:
         self._subs = subscriptions
         self._vapid = vapid
@@ -144,9 +144,8 @@ class WebPushChannel:
             return Outcome(
                 key, False, error=f"cannot encrypt: {type(exc).__name__}", permanent=True
             )
-        request = HTTPRequest(
+        answer = await self._http.post(
             sub.endpoint,
-            method="POST",
             body=body,
             headers={
                 "Authorization": self._authorization(sub.endpoint),
@@ -157,20 +156,12 @@ class WebPushChannel:
                 "Topic": topic(notice.conversation.id),
                 "User-Agent": USER_AGENT,
             },
-            connect_timeout=self._timeout_s,
-            request_timeout=self._timeout_s,
-            follow_redirects=False,
+            timeout_s=self._timeout_s,
         )
-        try:
-            resp = await self._http.fetch(request, raise_error=False)
-        except Exception as exc:
-            return failure(key, exc)
-        if resp.code == 599 and resp.error is not None:
-            return failure(key, resp.error)
-        if resp.code in (404, 410):  # the browser unsubscribed, or the service expired it
+        if answer.code in (404, 410):  # the browser unsubscribed, or the service expired it
             await self._subs.remove_endpoint(sub.endpoint)
             return Outcome.sent(key)
-        return outcome(key, resp.code, resp.headers.get("Retry-After"))
+        return answered(key, answer)
 
     async def aclose(self) -> None:
         return None

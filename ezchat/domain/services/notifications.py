@@ -71,10 +71,11 @@ class NotificationService:
     def _now(self) -> float:
         return self._clock.now().timestamp()
 
-    async def claim(self) -> list[Notification]:
-        """The entries due now, leased to this worker."""
+    async def claim(self, limit: int | None = None) -> list[Notification]:
+        """The entries due now (at most ``limit``, else a batch), leased to this worker."""
         p = self.policy
-        return await self._outbox.claim(now=self._now(), lease_s=p.lease_s, limit=p.batch)
+        most = p.batch if limit is None else min(limit, p.batch)
+        return await self._outbox.claim(now=self._now(), lease_s=p.lease_s, limit=most)
 
     async def notice(self, entry: Notification) -> Notice | None:
         """What to tell the user now, or None when nothing is left to tell. The count is of

@@ -9,6 +9,7 @@ import binascii
 import ipaddress
 from urllib.parse import urlsplit
 
+from ezchat.domain.addresses import known_private
 from ezchat.domain.errors import InvalidRequest, NotFound
 from ezchat.domain.model import PushSubscription
 from ezchat.ports.clock import Clock
@@ -50,8 +51,9 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str) -> str:
-    """An https URL (plain http only on this machine's loopback: tests, local push services)."""
+def check_endpoint(endpoint: str, *, allow_private: bool = False) -> str:
+    """An https URL (plain http only on this machine's loopback: tests, local push services),
+    on a public address unless ``allow_private``."""
     field = "endpoint"
     if len(endpoint) > MAX_ENDPOINT_CHARS:
         raise InvalidRequest(
@@ -65,6 +67,8 @@ def check_endpoint(endpoint: str) -> str:
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
         raise InvalidRequest("endpoint must be an https URL", field=field)
+    if not allow_private and known_private(host):
+        raise InvalidRequest("endpoint must be on a public address", field=field)
     if parts.scheme == "http" and not _loopback(host):
         raise InvalidRequest("endpoint must be https (http only on loopback)", field=field)
     if parts.fragment or any(c.isspace() or ord(c) < 0x21 for c in endpoint) or port == 0:
@@ -73,15 +77,18 @@ def check_endpoint(endpoint: str) -> str:
 
 
 class PushService:
-    def __init__(self, *, store: PushSubscriptionStore, clock: Clock, keep: int) -> None:
+    def __init__(
+        self, *, store: PushSubscriptionStore, clock: Clock, keep: int, allow_private: bool = False
+    ) -> None:
         self._store = store
         self._clock = clock
         self._keep = keep
+        self._allow_private = allow_private
 
     async def subscribe(
         self, caller: str, *, endpoint: str, p256dh: str, auth: str
     ) -> PushSubscription:
-        check_endpoint(endpoint)
+        check_endpoint(endpoint, allow_private=self._allow_private)
         if not on_p256(_b64url(p256dh, "keys.p256dh")):
             raise InvalidRequest("keys.p256dh must be a P-256 public key", field="keys.p256dh")
         if len(_b64url(auth, "keys.auth")) != 16:

@@ -1,0 +1,165 @@
+"""``OutboundHttp``: every request the server makes to a URL it was given goes through here.
+
+- Addresses: the host is resolved by ``GuardedResolver``, which hands Tornado's connector only
+  the addresses the policy allows (``addresses.refused``), so the address connected to is one
+  that was checked: a name that resolves to a public address for the check and to a private
+  one for the connection (DNS rebinding) cannot happen, there is one resolution. Redirects are
+  never followed.
+- Answers: at most ``max_answer_bytes`` of a body is read (a larger one ends the request; its
+  status line, already read, still counts), headers at most 16 KiB.
+- Times: ``timeout_s`` bounds the whole request, waiting for a place included.
+- Fairness: each target (scheme, host and port) has at most ``per_target`` requests open;
+  the others wait for that target alone, never for another's. A slow or hostile endpoint
+  costs only the deliveries to it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from tornado.httpclient import HTTPRequest, HTTPResponse
+from tornado.httputil import HTTPHeaders
+from tornado.netutil import DefaultLoopResolver, Resolver
+from tornado.simple_httpclient import SimpleAsyncHTTPClient
+
+from ezchat.domain.addresses import refused
+
+MAX_ANSWER_BYTES = 4096
+MAX_HEADER_BYTES = 16 * 1024
+PER_TARGET = 4
+MAX_CONNECTIONS = 256
+
+
+class OutboundRefused(OSError):
+    """The URL's host has no address the policy allows."""
+
+
+class GuardedResolver(Resolver):
+    def initialize(self, *, allow_private: bool) -> None:
+        self._inner = DefaultLoopResolver()
+        self._allow_private = allow_private
+
+    async def resolve(
+        self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
+    ) -> list[tuple[int, Any]]:
+        found = await self._inner.resolve(host, port, family)
+        allowed = [a for a in found if refused(a[1][0], allow_private=self._allow_private) is None]
+        if not allowed:
+            why = refused(found[0][1][0], allow_private=self._allow_private) if found else None
+            raise OutboundRefused(f"{host}: {why or 'no address'}")
+        return allowed
+
+
+@dataclass(frozen=True)
+class Answer:
+    """How a request went: ``code`` is the HTTP status (None: no answer at all)."""
+
+    code: int | None
+    headers: HTTPHeaders = field(default_factory=HTTPHeaders)
+    error: str | None = None
+    refused: bool = False  # the address policy refused the target: trying again cannot help
+
+
+class _Target:
+    __slots__ = ("open", "users")
+
+    def __init__(self, per_target: int) -> None:
+        self.open = asyncio.Semaphore(per_target)
+        self.users = 0
+
+
+class OutboundHttp:
+    def __init__(
+        self,
+        *,
+        allow_private: bool,
+        max_answer_bytes: int = MAX_ANSWER_BYTES,
+        per_target: int = PER_TARGET,
+        max_connections: int = MAX_CONNECTIONS,
+    ) -> None:
+        self._max_answer = max_answer_bytes
+        self._per_target = per_target
+        self._targets: dict[str, _Target] = {}
+        self._http = SimpleAsyncHTTPClient(
+            force_instance=True,
+            max_clients=max_connections,
+            resolver=GuardedResolver(allow_private=allow_private),
+            max_buffer_size=max(64 * 1024, max_answer_bytes),
+            max_header_size=MAX_HEADER_BYTES,
+            max_body_size=max_answer_bytes,
+        )
+
+    @property
+    def targets_waited_on(self) -> int:
+        """Targets with a request open or waiting (for tests and figures)."""
+        return len(self._targets)
+
+    async def post(
+        self, url: str, *, body: bytes, headers: dict[str, str], timeout_s: float
+    ) -> Answer:
+        parts = urlsplit(url)
+        key = f"{parts.scheme}://{parts.netloc.lower()}"
+        target = self._targets.get(key)
+        if target is None:
+            target = self._targets[key] = _Target(self._per_target)
+        target.users += 1
+        deadline = time.monotonic() + timeout_s
+        try:
+            try:
+                await asyncio.wait_for(target.open.acquire(), timeout_s)
+            except TimeoutError:
+                return Answer(None, error=f"timed out waiting for {key}")
+            try:
+                return await self._send(url, body, headers, deadline - time.monotonic())
+            finally:
+                target.open.release()
+        finally:
+            target.users -= 1
+            if target.users == 0:
+                del self._targets[key]
+
+    async def _send(self, url: str, body: bytes, headers: dict[str, str], left_s: float) -> Answer:
+        status: list[int] = []
+
+        def header_line(line: str) -> None:
+            if not status and line.startswith("HTTP/"):
+                code = line.split(" ", 2)[1:2]
+                if code and code[0].isdigit():
+                    status.append(int(code[0]))
+
+        left_s = max(left_s, 0.001)
+        request = HTTPRequest(
+            url,
+            method="POST",
+            body=body,
+            headers=headers,
+            connect_timeout=left_s,
+            request_timeout=left_s,
+            follow_redirects=False,
+            decompress_response=False,
+            header_callback=header_line,
+            streaming_callback=lambda chunk: None,  # the body is never kept
+        )
+        try:
+            resp: HTTPResponse = await self._http.fetch(request, raise_error=False)
+        except Exception as exc:  # no HTTP answer came whole (raise_error covers only those)
+            return _unanswered(exc, status)
+        if resp.code == 599:
+            return _unanswered(resp.error, status)
+        return Answer(resp.code, resp.headers)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _unanswered(exc: BaseException | None, status: list[int]) -> Answer:
+    if isinstance(exc, OutboundRefused):
+        return Answer(None, error=str(exc), refused=True)
+    if status:  # the status line came, then the body was too long or cut off: it counts
+        return Answer(status[0])
+    # Refused, reset, timed out, TLS: the receiver is not there.
+    return Answer(None, error=f"{type(exc).__name__}: {exc}"[:300])
