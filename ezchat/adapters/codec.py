@@ -211,4 +211,6 @@ def push_subscription_in(d: Stored, endpoint: str) -> PushSubscription:
         p256dh=d["p256dh"],
         auth=d["auth"],
         created_at=time_req(d["created_at"]),
+        token_id=_opt(d, "token_id"),
+        issued_at=float(_opt(d, "issued_at") or 0.0),
     )

@@ -395,3 +395,7 @@ class PushSubscription:
     p256dh: str  # base64url, the browser's P-256 public key
     auth: str  # base64url, 16 bytes of shared secret
     created_at: datetime
+    # The session (token) it was made with: revoking that session ends it. Subscriptions
+    # stored before they had one carry (None, 0.0), which any revocation of the user ends.
+    token_id: str | None = None
+    issued_at: float = 0.0

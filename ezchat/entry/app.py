@@ -174,7 +174,14 @@ def make_app(
         once=once,
         revoked=revoked,
     )
+    push_service = PushService(
+        store=wrapped.push,
+        clock=clock,
+        keep=config.push_max_subscriptions,
+        allow_private=config.outbound_allow_private,
+    )
     access = AccessService(
+        push=push_service,
         users=user_store,
         revocations=wrapped.revocations,
         revoked=revoked,
@@ -218,13 +225,9 @@ def make_app(
         notify_delay_s=config.notify_delay_s if config.notifications else None,
     )
     vapid = vapid_key(config) if config.web_push else None
-    push_service = PushService(
-        store=wrapped.push,
-        clock=clock,
-        keep=config.push_max_subscriptions,
-        allow_private=config.outbound_allow_private,
+    found, http = channels(
+        config, clock=clock, subscriptions=wrapped.push, vapid=vapid, sessions=auth.still_works
     )
-    found, http = channels(config, clock=clock, subscriptions=wrapped.push, vapid=vapid)
     notifier = None
     if found:
         notifier = NotificationWorker(

@@ -16,7 +16,12 @@ from collections import Counter
 from typing import Any
 
 from ezchat.adapters.notify.webhook import WebhookChannel
-from ezchat.adapters.notify.webpush import WebPushChannel, load_vapid, new_private_key_pem
+from ezchat.adapters.notify.webpush import (
+    SessionCheck,
+    WebPushChannel,
+    load_vapid,
+    new_private_key_pem,
+)
 from ezchat.adapters.outbound.client import OutboundHttp
 from ezchat.config import Config, ConfigError, kept_secret
 from ezchat.domain.errors import StorageUnavailable
@@ -48,7 +53,12 @@ def vapid_key(config: Config) -> Any:
 
 
 def channels(
-    config: Config, *, clock: Clock, subscriptions: PushSubscriptionStore, vapid: Any | None
+    config: Config,
+    *,
+    clock: Clock,
+    subscriptions: PushSubscriptionStore,
+    vapid: Any | None,
+    sessions: SessionCheck,
 ) -> tuple[list[Channel], OutboundHttp | None]:
     """The channels ``config`` turns on, and the guarded HTTP client they share (to close)."""
     if not config.notifications:
@@ -70,6 +80,7 @@ def channels(
         out.append(
             WebPushChannel(
                 subscriptions=subscriptions,
+                sessions=sessions,
                 vapid=vapid,
                 subject=config.vapid_subject,
                 ttl_s=config.push_ttl_s,

@@ -179,6 +179,8 @@ class MongoPushSubscriptionStore:
                 "auth": s.auth,
                 "created_at": time_out(s.created_at),
                 "position": time.time_ns(),
+                "token_id": s.token_id,
+                "issued_at": s.issued_at,
             },
             upsert=True,
         )

@@ -13,7 +13,7 @@ import asyncio
 import base64
 import hashlib
 import time
-from collections.abc import Collection
+from collections.abc import Awaitable, Callable, Collection
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives import serialization
@@ -28,6 +28,9 @@ from ezchat.domain.notify import Notice
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Outcome
 from ezchat.ports.storage import PushSubscriptionStore
+
+# Whether the session a subscription was made with still works: (user id, token id, issued at).
+SessionCheck = Callable[[str, str | None, float], Awaitable[bool]]
 
 # A VAPID token may live 24 h (RFC 8292); one is made per push service origin and kept for 12.
 TOKEN_LIFE_S = 24 * 3600
@@ -95,6 +98,7 @@ class WebPushChannel:
         self,
         *,
         subscriptions: PushSubscriptionStore,
+        sessions: SessionCheck,
         vapid: Vapid02,
         subject: str,
         ttl_s: int,
@@ -103,6 +107,7 @@ class WebPushChannel:
         http: OutboundHttp,
     ) -> None:
         self._subs = subscriptions
+        self._sessions = sessions
         self._vapid = vapid
         self._subject = subject
         self._ttl_s = ttl_s
@@ -129,6 +134,9 @@ class WebPushChannel:
             s
             for s in await self._subs.for_user(notice.user_id)
             if target_key(s.endpoint) not in done
+            # Made with a session revoked since (on another process, or before its removal
+            # was written): that browser is no longer the user's.
+            and await self._sessions(s.user_id, s.token_id, s.issued_at)
         ]
         if not subs:
             return []

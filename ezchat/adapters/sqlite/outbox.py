@@ -120,8 +120,17 @@ class SqlitePushSubscriptionStore:
                 ).fetchone()[0]
                 conn.execute(
                     "INSERT INTO push_subscriptions (endpoint, user_id, p256dh, auth, created_at,"
-                    " position) VALUES (?,?,?,?,?,?)",
-                    (s.endpoint, s.user_id, s.p256dh, s.auth, time_out(s.created_at), position),
+                    " position, token_id, issued_at) VALUES (?,?,?,?,?,?,?,?)",
+                    (
+                        s.endpoint,
+                        s.user_id,
+                        s.p256dh,
+                        s.auth,
+                        time_out(s.created_at),
+                        position,
+                        s.token_id,
+                        s.issued_at,
+                    ),
                 )
                 conn.execute(
                     "DELETE FROM push_subscriptions WHERE user_id = ? AND endpoint NOT IN"

@@ -201,6 +201,11 @@ def _step_6(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_7(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE push_subscriptions ADD COLUMN token_id TEXT")
+    conn.execute("ALTER TABLE push_subscriptions ADD COLUMN issued_at REAL NOT NULL DEFAULT 0")
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -218,6 +223,7 @@ MIGRATIONS = [
     ),
     Migration(5, "the notification outbox; Web Push subscriptions", _step_5),
     Migration(6, "messages: the full-text index (FTS5), built from what is stored", _step_6),
+    Migration(7, "push subscriptions: the session that made each", _step_7),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -15,6 +15,7 @@ from ezchat.domain.events import AccessRevoked
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import AccessChange, Revocation, User
 from ezchat.domain.services.auth import RevokedTokens, Session
+from ezchat.domain.services.push import PushService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import PasswordHasher
@@ -33,7 +34,10 @@ class AccessService:
         clock: Clock,
         token_ttl_s: float,
         ids: Callable[[], str] = new_id,
+        push: PushService | None = None,
     ) -> None:
+        """``push``: where the browser subscriptions of revoked sessions are removed."""
+        self._push = push
         self._users = users
         self._feed = revocations
         self._revoked = revoked
@@ -120,3 +124,5 @@ class AccessService:
         await self._bus.publish(
             AccessRevoked(recipients=frozenset({user_id}), revocation=revocation)
         )
+        if self._push is not None:  # after the revocation holds: no new one is made meanwhile
+            await self._push.forget_revoked(revocation)

@@ -176,6 +176,15 @@ class AuthService:
             raise Unauthorized("this token was revoked")
         return Session(user, token_id, issued_at, expires_at)
 
+    async def still_works(self, user_id: str, token_id: str | None, issued_at: float) -> bool:
+        """Whether a session of the user with that token id and issue time is still good (not
+        revoked, the user there and enabled); what a push subscription made with it needs."""
+        try:
+            await self._admit(user_id, token_id, issued_at, float("inf"))
+        except Unauthorized:
+            return False
+        return True
+
     def issue_ticket(self, session: Session) -> tuple[str, float]:
         """A ticket for one WebSocket connection of the session's user, good for
         ``TICKET_TTL_S``: (ticket, seconds it is valid). It carries the session's token id and

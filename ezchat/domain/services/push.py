@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from ezchat.domain.addresses import known_private
 from ezchat.domain.errors import InvalidRequest, NotFound
-from ezchat.domain.model import PushSubscription
+from ezchat.domain.model import PushSubscription, Revocation
+from ezchat.domain.services.auth import Session
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import PushSubscriptionStore
 
@@ -86,8 +87,10 @@ class PushService:
         self._allow_private = allow_private
 
     async def subscribe(
-        self, caller: str, *, endpoint: str, p256dh: str, auth: str
+        self, session: Session, *, endpoint: str, p256dh: str, auth: str
     ) -> PushSubscription:
+        """Store the browser's subscription, bound to ``session``: revoking that session (a
+        logout, a logout everywhere, a password change, a disabled account) ends it."""
         check_endpoint(endpoint, allow_private=self._allow_private)
         if not on_p256(_b64url(p256dh, "keys.p256dh")):
             raise InvalidRequest("keys.p256dh must be a P-256 public key", field="keys.p256dh")
@@ -95,13 +98,23 @@ class PushService:
             raise InvalidRequest("keys.auth must be 16 bytes", field="keys.auth")
         subscription = PushSubscription(
             endpoint=endpoint,
-            user_id=caller,
+            user_id=session.user.id,
             p256dh=p256dh.rstrip("="),
             auth=auth.rstrip("="),
             created_at=self._clock.now(),
+            token_id=session.token_id,
+            issued_at=session.issued_at,
         )
         await self._store.put(subscription, keep=self._keep)
         return subscription
+
+    async def forget_revoked(self, revocation: Revocation) -> int:
+        """Remove the user's subscriptions made with a session ``revocation`` ends; how many."""
+        gone = 0
+        for sub in await self._store.for_user(revocation.user_id):
+            if revocation.revokes(token_id=sub.token_id, issued_at=sub.issued_at):
+                gone += await self._store.remove(revocation.user_id, sub.endpoint)
+        return gone
 
     async def unsubscribe(self, caller: str, endpoint: str) -> None:
         if not await self._store.remove(caller, endpoint):

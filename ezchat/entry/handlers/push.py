@@ -34,8 +34,9 @@ class SubscriptionsHandler(ApiHandler):
         body = self.body()
         keys = body.object("keys")
         assert keys is not None
+        assert self.session is not None
         sub = await self.services.push.subscribe(
-            self.user.id,
+            self.session,
             endpoint=body.text("endpoint"),
             p256dh=keys.text("p256dh"),
             auth=keys.text("auth"),
