@@ -79,6 +79,17 @@ class RedisServer:
                 raise RuntimeError(f"redis-server did not start on {self.port}:\n{tail}")
             time.sleep(0.05)
 
+    def kill(self) -> None:
+        """SIGKILL: the node dies as a crashed machine would, saying nothing to the cluster."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
@@ -91,10 +102,11 @@ class RedisServer:
 
 
 class RedisCluster:
-    """A real Redis Cluster of three masters on free ports (no replicas), made with
-    ``redis-cli --cluster create``; a node can be stopped and started again with its state."""
+    """A real Redis Cluster of three masters on free ports (with ``replicas``, that many
+    replicas of each), made with ``redis-cli --cluster create``; a node can be stopped and
+    started again with its state, or killed."""
 
-    def __init__(self, nodes: int = 3) -> None:
+    def __init__(self, nodes: int = 3, *, replicas: int = 0, node_timeout_ms: int = 2000) -> None:
         cli = shutil.which("redis-cli")
         if cli is None:
             raise RuntimeError("redis-cli is not installed (make test installs redis)")
@@ -104,23 +116,41 @@ class RedisCluster:
                 "--cluster-config-file",
                 "nodes.conf",
                 "--cluster-node-timeout",
-                "2000",
+                str(node_timeout_ms),
                 cluster=True,
             )
-            for _ in range(nodes)
+            for _ in range(nodes * (1 + replicas))
         ]
         try:
             subprocess.run(
                 [cli, "--cluster", "create", *(f"127.0.0.1:{n.port}" for n in self.nodes)]
-                + ["--cluster-replicas", "0", "--cluster-yes"],
+                + ["--cluster-replicas", str(replicas), "--cluster-yes"],
                 check=True,
                 capture_output=True,
                 timeout=60,
             )
             self.wait_ok()
+            self._replicas_of = self._replica_map()
         except BaseException:
             self.stop()
             raise
+
+    def _replica_map(self) -> dict[str, list[RedisServer]]:
+        """Primary node id -> its replicas, as the cluster was made."""
+        out = subprocess.run(
+            ["redis-cli", "-p", str(self.nodes[0].port), "cluster", "nodes"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout
+        found: dict[str, list[RedisServer]] = {}
+        for line in out.splitlines():
+            fields = line.split()
+            if "slave" in fields[2]:
+                port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+                node = next(n for n in self.nodes if n.port == port)
+                found.setdefault(fields[3], []).append(node)
+        return found
 
     @property
     def url(self) -> str:
@@ -145,10 +175,70 @@ class RedisCluster:
     def wait_ok(self, deadline_s: float = 60) -> None:
         end = time.monotonic() + deadline_s
         while time.monotonic() < end:
-            if all(self.state(n) == "ok" for n in self.nodes):
+            if all(self.state(n) == "ok" for n in self.nodes if n.alive) and (
+                len(self.nodes) == 3 or self._replicas_synced()
+            ):
                 return
             time.sleep(0.1)
         raise RuntimeError("the Redis Cluster did not come up")
+
+    def _replicas_synced(self) -> bool:
+        for node in self.nodes:
+            if not node.alive:
+                continue
+            info = subprocess.run(
+                ["redis-cli", "-p", str(node.port), "info", "replication"],
+                capture_output=True,
+                text=True,
+                timeout=10,
+            ).stdout
+            if "role:slave" in info and "master_link_status:up" not in info:
+                return False
+        return True
+
+    def primary_of(self, node: RedisServer) -> bool:
+        """Whether ``node`` is a primary now (as it sees itself)."""
+        out = subprocess.run(
+            ["redis-cli", "-p", str(node.port), "role"], capture_output=True, text=True, timeout=10
+        ).stdout
+        return out.startswith("master")
+
+    def wait_promoted(self, dead: RedisServer, deadline_s: float = 60) -> RedisServer:
+        """Once a replica of the ``dead`` primary took its slots and the cluster is ok again:
+        that replica."""
+        end = time.monotonic() + deadline_s
+        while time.monotonic() < end:
+            for node in self.nodes:
+                if not node.alive or node is dead:
+                    continue
+                out = subprocess.run(
+                    ["redis-cli", "-p", str(node.port), "cluster", "nodes"],
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                ).stdout
+                for line in out.splitlines():
+                    fields = line.split()
+                    if f":{dead.port}@" in fields[1] and "fail" in fields[2]:
+                        promoted = self._promoted_in_place_of(out, fields[0])
+                        if promoted is not None and all(
+                            self.state(n) == "ok" for n in self.nodes if n.alive
+                        ):
+                            return promoted
+                break
+            time.sleep(0.05)
+        raise RuntimeError("no replica took over the dead primary's slots")
+
+    def _promoted_in_place_of(self, nodes_out: str, dead_id: str) -> RedisServer | None:
+        # The dead primary's former replica: a master now, listed with slots.
+        for line in nodes_out.splitlines():
+            fields = line.split()
+            if "master" in fields[2] and "fail" not in fields[2] and len(fields) > 8:
+                port = int(fields[1].split("@")[0].rsplit(":", 1)[1])
+                node = next((n for n in self.nodes if n.port == port), None)
+                if node is not None and node in self._replicas_of.get(dead_id, []):
+                    return node
+        return None
 
     def node_of(self, key: str) -> RedisServer:
         """The node holding ``key``'s slot (a sharded channel's too)."""

@@ -223,6 +223,9 @@ def query_int(
     return number
 
 
+LATEST_TIME = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
 def query_time(value: str | None, name: str) -> datetime | None:
     """An ISO 8601 time (``2026-11-27T12:00:00Z``; without an offset, UTC), or None."""
     if value is None or value == "":
@@ -233,6 +236,11 @@ def query_time(value: str | None, name: str) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
         if parsed.tzinfo is None:
             parsed = parsed.replace(tzinfo=UTC)
-        return parsed.astimezone(UTC)  # year 1 at +14:00 is out of range: a 400, not a 500
+        parsed = parsed.astimezone(UTC)  # year 1 at +14:00 is out of range: a 400, not a 500
     except (ValueError, OverflowError):
         raise InvalidRequest(f"{name} must be an ISO 8601 time", field=name) from None
+    if parsed > LATEST_TIME:
+        # Within a second of the end of datetime's range, rounding to milliseconds (what the
+        # stores keep) would pass it.
+        raise InvalidRequest(f"{name} must be at most 9999-12-31T23:59:59Z", field=name)
+    return parsed

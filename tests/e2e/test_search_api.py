@@ -83,3 +83,37 @@ async def test_bad_filters_and_cursors_are_400s(api, room):  # noqa: F811
     recent_cursor_for_relevance = r.body["next_cursor"]
     r = await api.call("GET", url(q="word", limit=1, cursor=recent_cursor_for_relevance), token=ta)
     assert (r.status, r.body["error"]["field"]) == (400, "cursor")  # made for another order
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["9999-12-31T23:59:59.999999Z", "9999-12-31T23:59:59.9995", "9999-12-31T23:59:59.999999+00:00"],
+)
+async def test_a_time_past_the_end_of_the_range_is_a_400_not_a_500(api, value):
+    _, token = await api.register()
+    for name in ("before", "after"):
+        r = await api.call("GET", url(q="x", **{name: value}), token=token)
+        assert (r.status, r.error, r.body["error"].get("field")) == (400, "invalid_request", name)
+
+
+def test_any_time_filter_is_answered_200_or_400(api, io_loop):
+    from hypothesis import given
+    from hypothesis import strategies as st
+
+    from tests.support import e2e_examples
+
+    token = io_loop.run_sync(api.register)[1]
+    offsets = st.sampled_from(["Z", "", "+00:00", "+14:00", "-12:00", "+05:30"])
+    times = st.builds(
+        lambda t, off: t.isoformat() + off, st.datetimes(), offsets
+    ) | st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-12:00"])
+
+    @e2e_examples(60)
+    @given(times, st.sampled_from(["before", "after"]))
+    def run(value, name):
+        r = io_loop.run_sync(lambda: api.call("GET", url(q="x", **{name: value}), token=token))
+        assert r.status in (200, 400), (value, r.body)
+        if r.status == 400:
+            assert r.body["error"]["field"] == name
+
+    run()

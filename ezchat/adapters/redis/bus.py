@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from ezchat.adapters.memory.bus import InProcessEventBus
-from ezchat.adapters.redis.channels import Channels
+from ezchat.adapters.redis.channels import RETRY_CAP_S, Channels
 from ezchat.adapters.redis.client import REDIS_ERRORS, is_cluster, make_client
 from ezchat.adapters.redis.codec import decode, encode, origin_of
 from ezchat.domain.backoff import backoff_delay
@@ -157,7 +157,7 @@ class RedisEventBus:
                 except REDIS_ERRORS as exc:
                     attempt += 1
                     delay = backoff_delay(
-                        attempt=attempt, base_s=0.1, cap_s=5, rand=random.random()
+                        attempt=attempt, base_s=0.1, cap_s=RETRY_CAP_S, rand=random.random()
                     )
                     log.warning("publishing to redis failed (%s); retry in %.2f s", exc, delay)
                     await asyncio.sleep(delay)

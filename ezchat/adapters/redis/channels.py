@@ -24,10 +24,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis.asyncio as redis
-from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from ezchat.adapters.redis.client import REDIS_ERRORS, is_cluster, plain_url
+from ezchat.adapters.redis.client import REDIS_ERRORS, is_cluster, make_client, plain_url
 from ezchat.domain.backoff import backoff_delay
 
 log = logging.getLogger(__name__)
@@ -35,6 +34,9 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # channels per command
 PING_S = 10.0  # a quiet connection is pinged this often...
 READ_TIMEOUT_S = 3 * PING_S  # ...so one silent this long is dead
+# Reconnects back off to at most this: a cluster whose replica was just promoted is heard again
+# within it (one connection attempt per process that often while Redis is away costs nothing).
+RETRY_CAP_S = 2.0
 
 
 class Reset(Exception):
@@ -202,16 +204,28 @@ class Channels:
             self._up.clear()
             await self._close_all()
             attempt += 1
-            delay = backoff_delay(attempt=attempt, base_s=0.1, cap_s=5, rand=random.random())
+            delay = backoff_delay(
+                attempt=attempt, base_s=0.1, cap_s=RETRY_CAP_S, rand=random.random()
+            )
             await asyncio.sleep(delay)
 
     async def _open(self) -> None:
         if self._cluster:
-            if self._cluster_client is None:
-                self._cluster_client = RedisCluster.from_url(
-                    plain_url(self._url), socket_connect_timeout=2, socket_timeout=5
-                )
-            await self._cluster_client.initialize()  # the slot map, read again
+            # A new client each time, so the slot map is read anew: a client initializes once,
+            # and after a primary died it would go on routing its channels to the dead node.
+            old, self._cluster_client = (
+                self._cluster_client,
+                make_client(
+                    self._url,
+                    known=self._cluster_client,
+                    socket_connect_timeout=2,
+                    socket_timeout=5,
+                ),
+            )
+            if old is not None:
+                with contextlib.suppress(*REDIS_ERRORS):
+                    await old.aclose()
+            await self._cluster_client.initialize()
 
     async def _reconcile(self) -> None:
         """Subscribe what is wanted and not subscribed, unsubscribe the reverse."""

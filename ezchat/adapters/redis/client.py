@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 import redis.asyncio as redis
-from redis.asyncio.cluster import RedisCluster
+from redis.asyncio.cluster import ClusterNode, RedisCluster
 from redis.exceptions import RedisClusterException, RedisError
 
 CLUSTER_SCHEMES = {"redis+cluster": "redis", "rediss+cluster": "rediss"}
@@ -27,8 +27,13 @@ def plain_url(url: str) -> str:
     return CLUSTER_SCHEMES.get(scheme, scheme) + sep + rest
 
 
-def make_client(url: str, **options: Any) -> Any:
-    """A client of the server or cluster ``url`` names; nothing connects yet."""
+def make_client(url: str, *, known: Any = None, **options: Any) -> Any:
+    """A client of the server or cluster ``url`` names; nothing connects yet. ``known``: a
+    cluster client this one replaces: it starts from every node that one knew as well as the
+    URL's, so that it finds the cluster even when the URL's node is the one that died."""
     if is_cluster(url):
-        return RedisCluster.from_url(plain_url(url), **options)
+        seeds = []
+        if known is not None:
+            seeds = [ClusterNode(n.host, n.port) for n in known.get_nodes()]
+        return RedisCluster.from_url(plain_url(url), startup_nodes=seeds or None, **options)
     return redis.Redis.from_url(url, **options)
