@@ -236,6 +236,7 @@ def make_app(
                 conversations=conversation_store,
                 messages=message_store,
                 users=user_store,
+                contacts=contact_store,
                 channels=found,
                 clock=clock,
                 policy=DeliveryPolicy(

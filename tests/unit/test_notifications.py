@@ -49,6 +49,7 @@ def setup(world):
             conversations=stores.conversations,
             messages=stores.messages,
             users=stores.users,
+            contacts=stores.contacts,
             channels=[channel],
             clock=world.clock,
             policy=DeliveryPolicy(**policy),
@@ -308,3 +309,32 @@ async def test_the_newest_wanted_message_is_found_behind_a_page_of_others(world,
     assert await run_due(service) == [Result.SENT]
     [(_, notice)] = channel.sent
     assert notice.count == 1 and notice.preview == "@bob the one that matters"
+
+
+@pytest.mark.parametrize("who_blocks", ["recipient", "sender"])
+async def test_a_block_within_the_delay_stops_a_direct_notification(
+    world, setup, direct, who_blocks
+):
+    service, channel = await setup()
+    a, b, cid = await direct()
+    await send(world, a, cid, "before the block")
+    owner, other = (b, a) if who_blocks == "recipient" else (a, b)
+    await world.contacts.block(owner.id, other.id)
+    world.clock.advance(DELAY)
+    assert await run_due(service) == [Result.SKIPPED]
+    assert channel.sent == []
+
+
+async def test_in_a_group_a_blocked_senders_message_is_not_the_one_told(world, setup):
+    service, channel = await setup()
+    a, b, c = await world.user("alice"), await world.user("bob"), await world.user("carol")
+    view = await world.conversations.create_group(a.id, name="g", member_ids=[b.id, c.id])
+    cid = view.conversation.id
+    await world.members.update_settings(b.id, cid, notify="all")
+    await send(world, a, cid, "from alice")
+    await send(world, c, cid, "from carol")
+    await world.contacts.block(b.id, c.id)
+    world.clock.advance(DELAY)
+    await run_due(service)
+    told = [n for _, n in channel.sent if n.user_id == b.id]
+    assert [n.message.text for n in told] == ["from alice"]

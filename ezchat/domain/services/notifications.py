@@ -15,11 +15,25 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ezchat.domain.backoff import backoff_delay
-from ezchat.domain.model import Conversation, Member, Message, Notification, NotifyLevel
+from ezchat.domain.model import (
+    ContactState,
+    Conversation,
+    ConversationType,
+    Member,
+    Message,
+    Notification,
+    NotifyLevel,
+)
 from ezchat.domain.notify import Notice, level_of, wants
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel, Outcome
-from ezchat.ports.storage import ConversationStore, MessageStore, OutboxStore, UserStore
+from ezchat.ports.storage import (
+    ContactStore,
+    ConversationStore,
+    MessageStore,
+    OutboxStore,
+    UserStore,
+)
 
 log = logging.getLogger("ezchat.notify")
 
@@ -54,6 +68,7 @@ class NotificationService:
         conversations: ConversationStore,
         messages: MessageStore,
         users: UserStore,
+        contacts: ContactStore,
         channels: Sequence[Channel],
         clock: Clock,
         policy: DeliveryPolicy,
@@ -63,6 +78,7 @@ class NotificationService:
         self._conversations = conversations
         self._messages = messages
         self._users = users
+        self._contacts = contacts
         self._channels = list(channels)
         self._clock = clock
         self.policy = policy
@@ -89,6 +105,8 @@ class NotificationService:
         user = await self._users.get(entry.user_id)
         if level is NotifyLevel.NONE or user is None or user.disabled:
             return None
+        if conv.type is ConversationType.DIRECT and await self._blocked_either_way(conv, user.id):
+            return None  # a block silences the conversation, notifications included
         after = max(entry.first_seq - 1, member.read_seq)
         mentions = await self._messages.count_mentions(conv.id, entry.user_id, after)
         if level is NotifyLevel.ALL and not member.muted:
@@ -117,12 +135,28 @@ class NotificationService:
             for m in reversed(page):
                 if m.seq <= after:
                     return None
-                if wants(member, conv.type, m):
+                if wants(member, conv.type, m) and not await self._contacts_blocked(
+                    member.user_id, m.sender_id
+                ):
                     return m
             if not more or not page:
                 return None
             before = page[0].seq
         return None
+
+    async def _contacts_blocked(self, owner_id: str, sender_id: str) -> bool:
+        """Whether ``owner_id`` has blocked ``sender_id`` (their messages are not told)."""
+        contact = await self._contacts.get(owner_id, sender_id)
+        return contact is not None and contact.state is ContactState.BLOCKED
+
+    async def _blocked_either_way(self, conv: Conversation, user_id: str) -> bool:
+        other = next((m.user_id for m in conv.members if m.user_id != user_id), None)
+        if other is None:
+            return False
+        pair = await self._contacts.pair(user_id, other)
+        return any(
+            c is not None and c.state is ContactState.BLOCKED for c in (pair.mine, pair.theirs)
+        )
 
     async def deliver(self, entry: Notification) -> Result:
         """Send one claimed entry and write down how it went."""
