@@ -9,13 +9,16 @@ import re
 import secrets
 from contextvars import ContextVar
 from typing import Any
+from urllib.parse import unquote_plus
 
 from tornado.web import RequestHandler
 
 access_log = logging.getLogger("tornado.access")
 app_log = logging.getLogger("tornado.application")
 
-_SECRET_PARAMS = re.compile(r"([?&](?:token|ticket|access_token|password)=)[^&#]*", re.IGNORECASE)
+# Query parameters whose values never reach a log line: credentials, what people search for,
+# and push endpoints (capability URLs: whoever has one can push to that browser).
+_SECRET_PARAMS = frozenset({"token", "ticket", "access_token", "password", "q", "endpoint"})
 
 
 # The id of the request being handled (each request runs in a task of its own, so in a context
@@ -89,8 +92,19 @@ def configure(*, level: str, fmt: str) -> None:
 
 
 def redact(uri: str) -> str:
-    """``uri`` with the values of credential parameters replaced."""
-    return _SECRET_PARAMS.sub(r"\1[redacted]", uri)
+    """``uri`` with the values of credential, search and endpoint parameters replaced. Names
+    are compared as the server reads them, percent-decoded: ``%74oken`` is ``token``."""
+    path, sep, query = uri.partition("?")
+    if not sep:
+        return uri
+    query, hash_sign, fragment = query.partition("#")
+    pieces = []
+    for piece in query.split("&"):
+        name, eq, _ = piece.partition("=")
+        if eq and unquote_plus(name).strip().lower() in _SECRET_PARAMS:
+            piece = f"{name}=[redacted]"
+        pieces.append(piece)
+    return path + "?" + "&".join(pieces) + hash_sign + fragment
 
 
 def summary(handler: RequestHandler) -> str:

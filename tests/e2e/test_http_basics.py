@@ -172,3 +172,20 @@ async def test_no_credential_reaches_a_log_line_and_a_404_is_logged_once(server,
     assert not [line for line in lines if token in line], lines
     assert any("token=[redacted]" in line for line in lines), lines
     assert len([line for line in lines if "/nowhere-at-all" in line]) == 1, lines
+
+
+async def test_encoded_parameter_names_search_text_and_endpoints_stay_out_of_logs(
+    server, api, caplog
+):
+    _, token = await api.register()
+    caplog.set_level(logging.DEBUG)
+    ws = await Ws.connect(server.replace("http", "ws", 1) + "/ws?%74oken=" + token, None)
+    await ws.barrier()  # it logged in: the server read the name as "token"
+    ws.close()
+    await api.call("GET", "/api/search?q=my+secret+plans", token=token)
+    await api.call(
+        "DELETE", "/api/push/subscriptions?endpoint=https://push.example/cap", token=token
+    )
+    lines = [r.getMessage() for r in caplog.records]
+    for secret in (token, "secret", "push.example"):
+        assert not [line for line in lines if secret in line], (secret, lines)

@@ -74,3 +74,22 @@ def test_deep_nesting_is_refused_not_a_crash():
 def test_a_surrogate_pair_written_as_escapes_is_one_character_and_accepted():
     fields = parse.json_object('{"emoji": "\\ud83d\\ude00"}')
     assert fields.text("emoji") == "😀"
+
+
+@given(
+    st.sampled_from(["token", "ticket", "access_token", "password", "q", "endpoint"]),
+    st.lists(st.booleans(), min_size=12, max_size=12),
+    st.booleans(),
+)
+@settings(derandomize=True, database=None)
+def test_a_secret_parameter_is_redacted_however_its_name_is_written(name, encode, upper):
+    from ezchat.entry.logs import redact
+
+    written = "".join(
+        (f"%{ord(c):02X}" if enc else c.upper() if upper else c)
+        for c, enc in zip(name, encode, strict=False)
+    )
+    uri = f"/ws?a=1&{written}=SECRET-VALUE&b=2"
+    out = redact(uri)
+    assert "SECRET-VALUE" not in out, (uri, out)
+    assert out.startswith("/ws?a=1&") and out.endswith("&b=2")
