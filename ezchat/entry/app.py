@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import secrets
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from typing import Any
@@ -173,6 +174,8 @@ def make_app(
         tickets=SignedValueTokenCodec(secret_key(config), name=TICKET),
         once=once,
         revoked=revoked,
+        # Used tickets are remembered in Redis when there is one, else in this process only.
+        ticket_scope=None if config.redis_url else secrets.token_hex(6),
     )
     push_service = PushService(
         store=wrapped.push,

@@ -105,6 +105,8 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
         status_code, body = http_error(exc, status_code, self.request.method)
+        if status_code == 405:
+            self.set_header("Allow", "GET")
         self.set_status(status_code)
         self._json_headers()
         self.finish(body)

@@ -81,3 +81,26 @@ async def test_a_ticket_used_through_one_process_is_used_for_all(tmp_path, redis
     on_a = await Ws.connect(f"ws://127.0.0.1:{a.port}/ws?ticket={ticket}", None, hello=False)
     assert (await on_a.expect("error"))["payload"]["code"] == "unauthorized"
     await on_b.barrier()
+
+
+async def test_without_redis_a_ticket_opens_nothing_on_another_process(tmp_path):
+    # Two servers on one store and no Redis: each remembers used tickets for itself only, so
+    # each takes only its own, and a ticket cannot be used twice across them.
+    shared = {"STORAGE": "sqlite", "SECRET_KEY": "shared"}
+    a, b = ServerProcess(tmp_path, **shared), ServerProcess(tmp_path, **shared)
+    a.wait_ready()
+    b.wait_ready()
+    _, token = register(a.base, "alice")
+    ticket = call(a.base, "POST", "/api/auth/ws-ticket", token=token)["ticket"]
+    on_b = await Ws.connect(f"ws://127.0.0.1:{b.port}/ws?ticket={ticket}", None, hello=False)
+    err = (await on_b.expect("error"))["payload"]
+    assert err["code"] == "unauthorized" and "another server process" in err["message"]
+    on_a = await Ws.connect(f"ws://127.0.0.1:{a.port}/ws?ticket={ticket}", None)
+    await on_a.barrier()
+    again = await Ws.connect(f"ws://127.0.0.1:{a.port}/ws?ticket={ticket}", None, hello=False)
+    assert (await again.expect("error"))["payload"]["code"] == "unauthorized"
+
+
+async def test_options_on_the_websocket_route_says_what_it_allows(api):
+    r = await api.call("OPTIONS", "/ws")
+    assert r.status == 405 and r.headers["Allow"] == "GET"

@@ -70,9 +70,13 @@ class AuthService:
         once: OneTimeKeys | None = None,
         ids: Callable[[], str] = new_id,
         revoked: RevokedTokens | None = None,
+        ticket_scope: str | None = None,
     ) -> None:
         """``tickets`` (a codec signing under its own name) and ``once`` (where used tickets
-        are remembered) enable WebSocket tickets."""
+        are remembered) enable WebSocket tickets. ``ticket_scope``: when ``once`` remembers
+        only in this process (no Redis), tickets are good only in the process that issued
+        them, named by this scope: another process cannot know one was used already."""
+        self._ticket_scope = ticket_scope
         self._tickets = tickets
         self._once = once
         self.revoked = revoked or RevokedTokens()
@@ -197,7 +201,7 @@ class AuthService:
             expires_at=now + TICKET_TTL_S,
             token_id=session.token_id,
             issued_at=session.issued_at,
-            once=self._ids(),
+            once=f"{self._ticket_scope}.{self._ids()}" if self._ticket_scope else self._ids(),
             session_expires_at=session.expires_at,
         )
         return ticket, TICKET_TTL_S
@@ -211,6 +215,11 @@ class AuthService:
         claims = self._tickets.read(ticket, now=now)
         if claims is None or claims.once is None:
             raise Unauthorized("invalid or expired ticket")
+        if self._ticket_scope and not claims.once.startswith(self._ticket_scope + "."):
+            raise Unauthorized(
+                "this ticket was issued by another server process; without Redis a ticket "
+                "works only where it was issued"
+            )
         if not await self._once.claim(claims.once, ttl_s=max(1.0, claims.expires_at - now)):
             raise Unauthorized("this ticket was used already")
         return await self._admit(
