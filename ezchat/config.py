@@ -7,6 +7,7 @@ import dataclasses
 import functools
 import os
 import secrets
+import tempfile
 import types
 import typing
 from collections.abc import Callable, Mapping
@@ -422,6 +423,33 @@ def _check_notifications(config: Config) -> None:
         raise ConfigError("VAPID_SUBJECT must be a mailto: address or an https URL")
 
 
+def data_dir_needed(config: Config) -> bool:
+    """Whether anything is kept in DATA_DIR: the database, a generated secret or VAPID key."""
+    return (
+        (config.storage == "sqlite" and not config.sqlite_path)
+        or not config.secret_key
+        or (config.web_push and not config.vapid_private_key)
+    )
+
+
+def data_dir_problem(config: Config) -> str | None:
+    """Why DATA_DIR cannot be used (created where missing, written), or None. Leaves nothing
+    behind: it tries by making an empty directory where the first missing part would go (or
+    inside DATA_DIR) and removing it again; permission bits alone cannot tell (root, /proc)."""
+    path = Path(config.data_dir).absolute()
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"{probe} is not a directory"
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".ezchat-check-", dir=probe))
+    except OSError as exc:
+        where = "cannot be written" if probe == path else f"cannot be created in {probe}"
+        return f"{path} {where} ({exc.strerror})"
+    return None
+
+
 def secret_key(config: Config) -> str:
     """SECRET_KEY, or the key generated on first start and kept in DATA_DIR, so tokens outlive
     a restart."""
@@ -434,7 +462,7 @@ def kept_secret(config: Config, name: str, make: Callable[[], str], setting: str
     """The secret kept in DATA_DIR/``name``, made by ``make`` on first start."""
     path = Path(config.data_dir) / name
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # before any secret
         # Written whole under a temporary name, then linked in only if none is there yet:
         # processes starting together (workers, nodes on one disk) all end up with one.
         if not path.exists():

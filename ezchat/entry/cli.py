@@ -13,11 +13,12 @@ import os
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from ezchat.config import Config, ConfigError, load_config
+from ezchat.config import Config, ConfigError, data_dir_needed, data_dir_problem, load_config
 from ezchat.domain.errors import EzChatError
 
 SECRET_KEYS = {"secret_key", "notify_webhook_secret", "vapid_private_key"}
@@ -38,6 +39,10 @@ def _masked_url(url: str | None) -> str | None:
 
 
 def check_config(config: Config, _: argparse.Namespace) -> None:
+    if data_dir_needed(config):
+        problem = data_dir_problem(config)
+        if problem is not None:
+            raise ConfigError(f"DATA_DIR: {problem}")
     for field in dataclasses.fields(config):
         value = getattr(config, field.name)
         if field.name in SECRET_KEYS and value:
@@ -101,15 +106,45 @@ def restore(config: Config, args: argparse.Namespace) -> None:
             raise CommandError(f"{source} fails its integrity check: {ok}")
         if version > SCHEMA_VERSION:
             raise CommandError(f"{source} is newer (schema {version}) than this EZChat")
+        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        missing = sorted(EZCHAT_TABLES - tables)
+        if missing:
+            raise CommandError(
+                f"{source} is not an EZChat database (no {', '.join(missing)} table); "
+                "nothing was changed"
+            )
         with data_lock(target, exclusive=True) as held:
             if not held:
                 raise CommandError(f"the server is running on {target}: stop it first")
+            kept = _keep_replaced(target)
             for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
                 leftover.unlink(missing_ok=True)
             prepare_path(target)
             with contextlib.closing(sqlite3.connect(target)) as dst:
                 src.backup(dst)
     print(f"restored {source} to {target}")
+    if kept is not None:
+        print(f"the database it replaced is kept in {kept}")
+
+
+# Every EZChat database has these, from release 0.1.0 (schema version 0) on.
+EZCHAT_TABLES = frozenset({"users", "conversations", "members", "messages"})
+
+
+def _keep_replaced(target: Path) -> Path | None:
+    """A copy of the database about to be replaced (with what its WAL holds), beside it:
+    ``ezchat.db.before-restore-<UTC time>``. None when there was none."""
+    if not target.exists():
+        return None
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = target.with_name(f"{target.name}.before-restore-{stamp}")
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as old,
+        contextlib.closing(sqlite3.connect(kept)) as copy,
+    ):
+        old.backup(copy)
+    kept.chmod(0o600)
+    return kept
 
 
 def migrate(config: Config, args: argparse.Namespace) -> None:
@@ -157,15 +192,49 @@ def _report(steps: list[tuple[int, str]], apply: bool) -> None:
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("password: ")
-    if first != getpass.getpass("again: "):
+    if not sys.stdin.isatty():
+        raise CommandError(
+            "no terminal to ask for the password on: pass --password-stdin and write it to "
+            "standard input"
+        )
+    try:
+        first = getpass.getpass("password: ")
+        again = getpass.getpass("again: ")
+    except EOFError:
+        raise CommandError("no password given") from None
+    if first != again:
         raise CommandError("the passwords differ")
     return first
+
+
+async def _existing_store(config: Config) -> None:
+    """Refuse to go on without a store to work on: opening one that is not there would create
+    an empty one (and a new secret and VAPID key beside it), silently."""
+    if config.storage == "sqlite":
+        path = Path(config.database_path)
+        if not path.exists():
+            raise CommandError(
+                f"no database at {path.absolute()} (SQLITE_PATH/DATA_DIR): run this where the "
+                "server runs, with its settings"
+            )
+    elif config.storage == "mongo":
+        from ezchat.adapters.mongo import mongo_database
+        from ezchat.adapters.mongo.schema import version_of
+
+        db = mongo_database(config)
+        try:
+            if await version_of(db) == 0 and not await db.db.list_collection_names():
+                raise CommandError(f"no EZChat database {config.mongodb_db!r} at MONGODB_URL")
+        finally:
+            await db.close()
+    else:
+        raise CommandError("STORAGE=memory keeps nothing between processes: nothing to manage")
 
 
 async def _with_app(config: Config, work: Callable[[Any], Awaitable[None]]) -> None:
     from ezchat.entry.app import make_app
 
+    await _existing_store(config)
     app = make_app(config)
     await app.start(serving=False)
     try:

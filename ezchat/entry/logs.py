@@ -8,6 +8,7 @@ import logging
 import re
 import secrets
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -69,6 +70,12 @@ class RequestContext(logging.Filter):
         return True
 
 
+def rfc3339(seconds: float) -> str:
+    """``2026-12-07T01:08:13.943Z``: UTC, milliseconds, as the API writes times."""
+    when = datetime.fromtimestamp(seconds, UTC)
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
 def configure(*, level: str, fmt: str) -> None:
     """The process's logging: text lines, or one JSON object per line (python-json-logger)."""
     handler = logging.StreamHandler()
@@ -76,8 +83,12 @@ def configure(*, level: str, fmt: str) -> None:
     if fmt == "json":
         from pythonjsonlogger.json import JsonFormatter
 
+        class Rfc3339(JsonFormatter):
+            def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+                return rfc3339(record.created)
+
         handler.setFormatter(
-            JsonFormatter(
+            Rfc3339(
                 "%(asctime)s %(levelname)s %(name)s %(message)s %(process)d %(request_id)s",
                 rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
             )

@@ -226,4 +226,7 @@ def main() -> int:
     except StartFailure as exc:
         print(f"ezchat: {exc}", file=sys.stderr)
         return 2
+    except ConfigError as exc:  # a secret that cannot be kept in DATA_DIR, say
+        print(f"ezchat: configuration error: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -186,3 +186,62 @@ def test_migrate_on_mongodb_lists_then_applies(tmp_path, nx_server):
     applied = ezchat(tmp_path, "migrate", "--apply", **env)
     assert applied.returncode == 0 and "applying: 1" in applied.stdout, applied.stderr
     assert ezchat(tmp_path, "migrate", **env).stdout.strip() == "up to date"
+
+
+def test_an_unusable_data_dir_is_one_line_and_exit_2_at_start_and_in_check_config(tmp_path):
+    for args in ((), ("check-config",)):
+        run = subprocess.run(
+            [sys.executable, "main.py"] if not args else [sys.executable, "-m", "ezchat", *args],
+            cwd=ROOT,
+            env={**os.environ, "DATA_DIR": "/proc/nope", "PORT": "0", "LOG_LEVEL": "WARNING"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 2, (args, run.stderr)
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1 and "DATA_DIR" in lines[0], run.stderr
+    bad_origin = ezchat(tmp_path, "check-config", ALLOWED_ORIGINS="foo")
+    assert bad_origin.returncode == 2 and "ALLOWED_ORIGINS" in bad_origin.stderr
+
+
+def test_commands_never_create_a_store_where_there_is_none(tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    for args in (("users", "list"), ("users", "disable", "bob"), ("stats",), ("migrate",)):
+        run = ezchat(elsewhere, *args)
+        assert run.returncode == 2 and "no database" in run.stderr, (args, run.stderr)
+        assert len(run.stderr.strip().splitlines()) == 1
+    assert not elsewhere.exists()  # no database, no secret key, no VAPID key
+
+
+def test_a_password_without_a_terminal_is_asked_for_on_stdin(tmp_path):
+    server = ServerProcess(tmp_path)
+    try:
+        server.wait_ready()
+        run = ezchat(tmp_path, "users", "create", "carol")  # stdin is a pipe, not a terminal
+        assert run.returncode == 2 and "--password-stdin" in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1
+    finally:
+        server.stop()
+
+
+def test_restore_refuses_what_is_not_an_ezchat_database_and_keeps_what_it_replaces(tmp_path):
+    server = ServerProcess(tmp_path)
+    server.wait_ready()
+    _, token = register(server.base, "dave")
+    server.stop()
+    empty, other = tmp_path / "empty.db", tmp_path / "other.db"
+    sqlite3.connect(empty).close()
+    with sqlite3.connect(other) as conn:
+        conn.execute("CREATE TABLE recipes (name TEXT)")
+    for wrong in (empty, other):
+        run = ezchat(tmp_path, "restore", str(wrong))
+        assert run.returncode == 2 and "not an EZChat database" in run.stderr, run.stderr
+    backup = tmp_path / "good.db"
+    assert ezchat(tmp_path, "backup", str(backup)).returncode == 0
+    run = ezchat(tmp_path, "restore", str(backup))
+    assert run.returncode == 0, run.stderr
+    [kept] = list(tmp_path.glob("ezchat.db.before-restore-*"))
+    assert str(kept) in run.stdout
+    with sqlite3.connect(kept) as conn:
+        assert conn.execute("SELECT username FROM users").fetchall() == [("dave",)]

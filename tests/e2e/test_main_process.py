@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import signal
 import socket
 import sqlite3
@@ -210,6 +211,8 @@ def test_json_logs_carry_the_request_fields_and_the_request_id(tmp_path):
         server.stop()
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert lines and all({"time", "level", "logger", "message"} <= set(x) for x in lines), out
+    rfc3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+    assert all(rfc3339.fullmatch(x["time"]) for x in lines), [x["time"] for x in lines]
     access = {x["request_id"]: x for x in lines if x["logger"] == "tornado.access"}
     line = access["trace-42.a"]
     assert (line["method"], line["path"], line["status"]) == ("GET", "/api/users/me", 401)

@@ -101,3 +101,18 @@ def test_processes_starting_together_end_up_with_one_secret(tmp_path):
         keys = set(pool.map(lambda _: secret_key(config), range(32)))
     assert len(keys) == 1
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_the_data_directory_is_made_private_before_a_secret_is_written_into_it(tmp_path):
+    import os
+    import stat
+
+    data = tmp_path / "fresh" / "data"
+    config = load_config(environ={"DATA_DIR": str(data)})
+    old = os.umask(0o022)
+    try:
+        secret_key(config)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
