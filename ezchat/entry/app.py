@@ -25,24 +25,6 @@ from ezchat.config import Config, secret_key
 from ezchat.domain.events import AccessRevoked, Event
 from ezchat.domain.model import Message, Revocation
 from ezchat.domain.rules import Limits
-from ezchat.domain.services.access import AccessService
-from ezchat.domain.services.auth import (
-    LOGIN_CLIENT,
-    LOGIN_NAME,
-    REGISTER,
-    AuthService,
-    RevokedTokens,
-)
-from ezchat.domain.services.contacts import ContactService
-from ezchat.domain.services.conversations import ConversationService
-from ezchat.domain.services.members import MemberService
-from ezchat.domain.services.messages import MESSAGES, MessageService
-from ezchat.domain.services.notifications import DeliveryPolicy, NotificationService
-from ezchat.domain.services.presence import PresenceService
-from ezchat.domain.services.push import PushService
-from ezchat.domain.services.search import SearchService
-from ezchat.domain.services.typing import TypingService
-from ezchat.domain.services.users import UserService
 from ezchat.entry.context import Services
 from ezchat.entry.fastlane import FastLane
 from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, push, web
@@ -62,6 +44,24 @@ from ezchat.ports.limits import Bucket, RateLimits, Window
 from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
+from ezchat.services.access import AccessService
+from ezchat.services.auth import (
+    LOGIN_CLIENT,
+    LOGIN_NAME,
+    REGISTER,
+    AuthService,
+    RevokedTokens,
+)
+from ezchat.services.contacts import ContactService
+from ezchat.services.conversations import ConversationService
+from ezchat.services.members import MemberService
+from ezchat.services.messages import MESSAGES, MessageService
+from ezchat.services.notifications import DeliveryPolicy, NotificationService
+from ezchat.services.presence import PresenceService
+from ezchat.services.push import PushService
+from ezchat.services.search import SearchService
+from ezchat.services.typing import TypingService
+from ezchat.services.users import UserService
 
 ID = r"([^/]+)"
 # Messages read back for a conversation this process starts hearing after a membership change:

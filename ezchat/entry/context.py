@@ -7,22 +7,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from ezchat.config import Config
-from ezchat.domain.services.access import AccessService
-from ezchat.domain.services.auth import AuthService
-from ezchat.domain.services.contacts import ContactService
-from ezchat.domain.services.conversations import ConversationService
-from ezchat.domain.services.members import MemberService
-from ezchat.domain.services.messages import MessageService
-from ezchat.domain.services.presence import PresenceService
-from ezchat.domain.services.push import PushService
-from ezchat.domain.services.search import SearchService
-from ezchat.domain.services.typing import TypingService
-from ezchat.domain.services.users import UserService
 from ezchat.entry.metrics import Metrics
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import Stores
+from ezchat.services.access import AccessService
+from ezchat.services.auth import AuthService
+from ezchat.services.contacts import ContactService
+from ezchat.services.conversations import ConversationService
+from ezchat.services.members import MemberService
+from ezchat.services.messages import MessageService
+from ezchat.services.presence import PresenceService
+from ezchat.services.push import PushService
+from ezchat.services.search import SearchService
+from ezchat.services.typing import TypingService
+from ezchat.services.users import UserService
 
 
 @dataclass(frozen=True)

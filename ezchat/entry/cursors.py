@@ -9,7 +9,7 @@ import json
 import math
 
 from ezchat.domain.errors import InvalidRequest
-from ezchat.domain.services.conversations import ListingKey
+from ezchat.services.conversations import ListingKey
 
 MAX_CURSOR_LENGTH = 512
 

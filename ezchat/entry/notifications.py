@@ -26,10 +26,10 @@ from ezchat.adapters.outbound.client import OutboundHttp
 from ezchat.config import Config, ConfigError, kept_secret
 from ezchat.domain.errors import StorageUnavailable
 from ezchat.domain.model import Notification
-from ezchat.domain.services.notifications import NotificationService
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel
 from ezchat.ports.storage import PushSubscriptionStore
+from ezchat.services.notifications import NotificationService
 
 log = logging.getLogger("ezchat.notify")
 

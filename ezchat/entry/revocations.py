@@ -9,9 +9,9 @@ from collections.abc import Callable
 
 from ezchat.adapters.periodic import Periodic
 from ezchat.domain.model import Revocation
-from ezchat.domain.services.auth import RevokedTokens
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import RevocationStore
+from ezchat.services.auth import RevokedTokens
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from ezchat.domain.model import (
     User,
 )
 from ezchat.domain.notify import level_of
-from ezchat.domain.services.conversations import ConversationView
+from ezchat.services.conversations import ConversationView
 
 
 def iso(value: datetime | None) -> str | None:

@@ -22,7 +22,6 @@ from tornado.websocket import WebSocketHandler
 from ezchat.domain.errors import EzChatError, InvalidRequest, RateLimited, Unauthorized
 from ezchat.domain.model import User
 from ezchat.domain.ratelimit import FloodGuard
-from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import error_json, http_error
@@ -40,6 +39,7 @@ from ezchat.entry.realtime.connection import (
 )
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.pipeline import FramePipeline
+from ezchat.services.auth import Session
 
 log = logging.getLogger(__name__)
 

@@ -1,1 +1,1 @@
-"""Interfaces the domain services need, as ``typing.Protocol`` classes speaking domain types."""
+"""Interfaces the services (ezchat/services) need, as ``typing.Protocol`` classes speaking domain types."""

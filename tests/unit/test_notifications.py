@@ -6,8 +6,8 @@ from dataclasses import dataclass, field
 import pytest
 
 from ezchat.domain.commands import DeleteMessage, SendMessage
-from ezchat.domain.services.notifications import DeliveryPolicy, NotificationService, Result
 from ezchat.ports.notify import Outcome
+from ezchat.services.notifications import DeliveryPolicy, NotificationService, Result
 
 pytestmark = pytest.mark.gen_test
 

@@ -82,7 +82,7 @@ def test_a_push_endpoint_on_a_private_literal_is_refused_at_subscribe_time():
     import pytest
 
     from ezchat.domain.errors import InvalidRequest
-    from ezchat.domain.services.push import check_endpoint
+    from ezchat.services.push import check_endpoint
 
     for endpoint in (
         "http://127.0.0.1:2375/containers",

@@ -19,10 +19,10 @@ from ezchat.domain.errors import (
     Unauthorized,
 )
 from ezchat.domain.model import User
-from ezchat.domain.services.auth import Session
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
 from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
+from ezchat.services.auth import Session
 
 log = logging.getLogger("ezchat.http")
 

@@ -25,13 +25,6 @@ from ezchat.domain.events import (
     ReceiptMoved,
 )
 from ezchat.domain.model import Revocation
-from ezchat.domain.services.conversations import (
-    ConversationService,
-    ConversationView,
-    views_without_messages,
-)
-from ezchat.domain.services.presence import PresenceService
-from ezchat.domain.services.typing import TypingService
 from ezchat.entry import serialize
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.connection import (
@@ -49,6 +42,13 @@ from ezchat.entry.realtime.tasks import Tasks
 from ezchat.entry.realtime.windows import EventWindow, receipts_after
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.services.conversations import (
+    ConversationService,
+    ConversationView,
+    views_without_messages,
+)
+from ezchat.services.presence import PresenceService
+from ezchat.services.typing import TypingService
 
 log = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ezchat.domain.services.presence import PresenceService
-from ezchat.domain.services.typing import TypingService
 from ezchat.entry.realtime.tasks import Tasks
 from ezchat.ports.clock import Clock, Timer
+from ezchat.services.presence import PresenceService
+from ezchat.services.typing import TypingService
 
 
 class PresenceTimers:

@@ -14,15 +14,15 @@ from ezchat.domain.model import (
     NotifyLevel,
     Role,
 )
-from ezchat.domain.services.contacts import ContactService
-from ezchat.domain.services.conversations import (
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.storage import ConversationStore, UserStore
+from ezchat.services.contacts import ContactService
+from ezchat.services.conversations import (
     ConversationService,
     ConversationView,
     parse_role,
 )
-from ezchat.ports.bus import EventBus
-from ezchat.ports.clock import Clock
-from ezchat.ports.storage import ConversationStore, UserStore
 
 DIRECT = ConversationType.DIRECT
 

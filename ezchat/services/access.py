@@ -14,12 +14,12 @@ from ezchat.domain.errors import InvalidRequest, NotFound, Unauthorized
 from ezchat.domain.events import AccessRevoked
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import AccessChange, Revocation, User
-from ezchat.domain.services.auth import RevokedTokens, Session
-from ezchat.domain.services.push import PushService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import PasswordHasher
 from ezchat.ports.storage import RevocationStore, UserStore
+from ezchat.services.auth import RevokedTokens, Session
+from ezchat.services.push import PushService
 
 
 class AccessService:

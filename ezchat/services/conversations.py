@@ -20,11 +20,11 @@ from ezchat.domain.model import (
     Message,
     Role,
 )
-from ezchat.domain.services.contacts import ContactService
 from ezchat.domain.unset import UNSET, Unset
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
+from ezchat.services.contacts import ContactService
 
 DIRECT = ConversationType.DIRECT
 # Where a conversation stands in a listing: (0 if pinned else 1, -latest activity, id).

@@ -5,9 +5,9 @@ from __future__ import annotations
 from ezchat.domain.errors import NotFound
 from ezchat.domain.events import UserTyping
 from ezchat.domain.realtime import TypingThrottle
-from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.services.conversations import ConversationService
 
 
 class TypingService:

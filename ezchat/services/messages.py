@@ -33,12 +33,12 @@ from ezchat.domain.model import (
     Receipt,
     Role,
 )
-from ezchat.domain.services.contacts import ContactService
-from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
+from ezchat.services.contacts import ContactService
+from ezchat.services.conversations import ConversationService
 
 
 def _stamped_by(

@@ -12,9 +12,9 @@ from urllib.parse import urlsplit
 from ezchat.domain.addresses import known_private
 from ezchat.domain.errors import InvalidRequest, NotFound
 from ezchat.domain.model import PushSubscription, Revocation
-from ezchat.domain.services.auth import Session
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import PushSubscriptionStore
+from ezchat.services.auth import Session
 
 MAX_ENDPOINT_CHARS = 2048
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from ezchat.domain import search
 from ezchat.domain.errors import InvalidRequest
 from ezchat.domain.model import Message
-from ezchat.domain.services.conversations import ConversationService
 from ezchat.ports.storage import ConversationStore, MessageStore
+from ezchat.services.conversations import ConversationService
 
 
 def _floor_ms(t: datetime) -> datetime:

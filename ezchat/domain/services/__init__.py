@@ -1,1 +1,0 @@
-"""Domain services: the use cases, one module a concern."""
