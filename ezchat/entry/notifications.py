@@ -28,8 +28,8 @@ from ezchat.domain.errors import StorageUnavailable
 from ezchat.domain.model import Notification
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel
-from ezchat.ports.storage import PushSubscriptionStore
-from ezchat.services.notifications import NotificationService
+from ezchat.ports.storage import PushSubscriptionStore, Stores
+from ezchat.services.notifications import DeliveryPolicy, NotificationService
 
 log = logging.getLogger("ezchat.notify")
 
@@ -90,6 +90,33 @@ def channels(
             )
         )
     return out, http
+
+
+def build_notifier(
+    config: Config, *, stores: Stores, sessions: SessionCheck, clock: Clock, vapid: Any | None
+) -> NotificationWorker | None:
+    """The outbox worker over the channels ``config`` turns on; None when none is."""
+    found, http = channels(
+        config, clock=clock, subscriptions=stores.push, vapid=vapid, sessions=sessions
+    )
+    if not found:
+        return None
+    service = NotificationService(
+        outbox=stores.outbox,
+        conversations=stores.conversations,
+        messages=stores.messages,
+        users=stores.users,
+        contacts=stores.contacts,
+        channels=found,
+        clock=clock,
+        policy=DeliveryPolicy(
+            lease_s=config.notify_lease_s,
+            max_attempts=config.notify_max_attempts,
+            retry_base_s=config.notify_retry_base_s,
+            retry_cap_s=config.notify_retry_max_s,
+        ),
+    )
+    return NotificationWorker(service, poll_s=config.notify_poll_s, http=http)
 
 
 class NotificationWorker:

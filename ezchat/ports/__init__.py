@@ -1,1 +1,2 @@
-"""Interfaces the services (ezchat/services) need, as ``typing.Protocol`` classes speaking domain types."""
+"""Interfaces the services (ezchat/services) need: typing.Protocol classes speaking domain
+types."""

@@ -8,8 +8,8 @@ import pytest
 from openapi_spec_validator import validate
 
 from ezchat.entry.apidocs import asyncapi
-from ezchat.entry.app import routes
 from ezchat.entry.realtime.actions import ACTIONS
+from ezchat.entry.routes import routes
 
 pytestmark = pytest.mark.gen_test
 

@@ -38,11 +38,11 @@ class Caches:
         message_ttl: float,
     ) -> None:
         # Whether this process hears every change of a conversation made elsewhere (the bus
-        # says, once there is one): what it does not hear, it does not cache.
-        self.hears: Callable[[str], bool] = _always
+        # says, once there is one: ``hear_through``): what it does not hear, it does not cache.
+        self._hears: Callable[[str], bool] = _always
 
         def hears(conversation_id: str) -> bool:
-            return self.hears(conversation_id)
+            return self._hears(conversation_id)
 
         self.users: KeyedCache[str, User] = KeyedCache(size=user_size, ttl=user_ttl)
         self.conversations: KeyedCache[str, Conversation] = KeyedCache(
@@ -67,6 +67,11 @@ class Caches:
             "contacts": self.contacts.stats,
             "pages": self.pages.stats,
         }
+
+    def hear_through(self, hears: Callable[[str], bool]) -> None:
+        """Cache a conversation only while ``hears`` says this process hears its changes (the
+        bus's answer; the bus is built after the caches, which its events update)."""
+        self._hears = hears
 
     def sizes(self) -> dict[str, int]:
         return {

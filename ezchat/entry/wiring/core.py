@@ -1,0 +1,174 @@
+"""The use cases, built over the wrapped stores: authentication and access, people and
+contacts, conversations and members, messages, presence, typing, push subscriptions, search,
+and the limits and one-time keys they count with (in Redis when there is one)."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from ezchat.adapters.memory.limits import LocalRateLimits
+from ezchat.adapters.memory.once import LocalOneTimeKeys
+from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
+from ezchat.config import Config, secret_key
+from ezchat.domain.rules import Limits
+from ezchat.ports.bus import EventBus
+from ezchat.ports.clock import Clock
+from ezchat.ports.limits import Bucket, RateLimits, Window
+from ezchat.ports.presence import ConnectionCounter
+from ezchat.ports.security import OneTimeKeys, PasswordHasher
+from ezchat.ports.storage import Stores
+from ezchat.services.access import AccessService
+from ezchat.services.auth import LOGIN_CLIENT, LOGIN_NAME, REGISTER, AuthService, RevokedTokens
+from ezchat.services.contacts import ContactService
+from ezchat.services.conversations import ConversationService
+from ezchat.services.members import MemberService
+from ezchat.services.messages import MESSAGES, MessageService
+from ezchat.services.presence import PresenceService
+from ezchat.services.push import PushService
+from ezchat.services.search import SearchService
+from ezchat.services.typing import TypingService
+from ezchat.services.users import UserService
+
+
+@dataclass(frozen=True)
+class Core:
+    auth: AuthService
+    access: AccessService
+    users: UserService
+    contacts: ContactService
+    conversations: ConversationService
+    members: MemberService
+    messages: MessageService
+    presence: PresenceService
+    typing: TypingService
+    push: PushService
+    search: SearchService
+    rate_limits: RateLimits
+    once: OneTimeKeys
+    revoked: RevokedTokens
+
+
+def make_rate_limits(config: Config, clock: Clock) -> RateLimits:
+    """The limits of the config, counted in Redis (for every process) when there is one."""
+    buckets = {MESSAGES: Bucket(rate=config.message_rate_per_sec, burst=config.message_burst)}
+    windows = {
+        LOGIN_NAME: Window(config.login_max_failures, config.login_window_s),
+        LOGIN_CLIENT: Window(config.login_max_failures * 4, config.login_window_s),
+        REGISTER: Window(config.register_max_per_address, config.register_window_s),
+    }
+    local = LocalRateLimits(buckets=buckets, windows=windows, clock=clock)
+    if not config.redis_url:
+        return local
+    from ezchat.adapters.redis import redis_rate_limits
+
+    return redis_rate_limits(config, buckets=buckets, windows=windows, local=local)
+
+
+def one_time_keys(config: Config) -> OneTimeKeys:
+    """Where used tickets are remembered: Redis when there is one, else this process."""
+    if not config.redis_url:
+        return LocalOneTimeKeys()
+    from ezchat.adapters.redis import redis_one_time_keys
+
+    return redis_one_time_keys(config)
+
+
+def build_core(
+    config: Config,
+    *,
+    stores: Stores,
+    bus: EventBus,
+    counter: ConnectionCounter,
+    clock: Clock,
+    hasher: PasswordHasher,
+) -> Core:
+    limits = Limits(
+        max_message_length=config.max_message_length, max_group_members=config.max_group_members
+    )
+    once = one_time_keys(config)
+    revoked = RevokedTokens()
+    rate_limits = make_rate_limits(config, clock)
+    auth = AuthService(
+        users=stores.users,
+        hasher=hasher,
+        tokens=SignedValueTokenCodec(secret_key(config)),
+        clock=clock,
+        token_ttl_s=config.token_ttl_s,
+        limits=rate_limits,
+        tickets=SignedValueTokenCodec(secret_key(config), name=TICKET),
+        once=once,
+        revoked=revoked,
+        # Used tickets are remembered in Redis when there is one, else in this process only.
+        ticket_scope=None if config.redis_url else secrets.token_hex(6),
+    )
+    push = PushService(
+        store=stores.push,
+        clock=clock,
+        keep=config.push_max_subscriptions,
+        allow_private=config.outbound_allow_private,
+    )
+    access = AccessService(
+        push=push,
+        users=stores.users,
+        revocations=stores.revocations,
+        revoked=revoked,
+        hasher=hasher,
+        bus=bus,
+        clock=clock,
+        token_ttl_s=config.token_ttl_s,
+    )
+    contacts = ContactService(users=stores.users, contacts=stores.contacts, bus=bus, clock=clock)
+    users = UserService(
+        users=stores.users, contacts=stores.contacts, conversations=stores.conversations, bus=bus
+    )
+    conversations = ConversationService(
+        users=stores.users,
+        conversations=stores.conversations,
+        messages=stores.messages,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+    )
+    return Core(
+        auth=auth,
+        access=access,
+        users=users,
+        contacts=contacts,
+        conversations=conversations,
+        members=MemberService(
+            conversations=conversations,
+            store=stores.conversations,
+            users=stores.users,
+            contacts=contacts,
+            bus=bus,
+            clock=clock,
+            limits=limits,
+        ),
+        messages=MessageService(
+            conversations=conversations,
+            conversation_store=stores.conversations,
+            messages=stores.messages,
+            contacts=contacts,
+            bus=bus,
+            clock=clock,
+            limits=limits,
+            rate_limits=rate_limits,
+            users=stores.users,
+            notify_delay_s=config.notify_delay_s if config.notifications else None,
+        ),
+        presence=PresenceService(
+            users=stores.users, audience=users.audience, bus=bus, clock=clock, counter=counter
+        ),
+        typing=TypingService(conversations=conversations, bus=bus, clock=clock),
+        push=push,
+        search=SearchService(
+            conversations=conversations,
+            conversation_store=stores.conversations,
+            messages=stores.messages,
+        ),
+        rate_limits=rate_limits,
+        once=once,
+        revoked=revoked,
+    )
