@@ -126,6 +126,8 @@ class Config:
     presence_grace_s: float = 10.0
 
     slow_request_ms: float = 500.0
+    # Newest-page reads answered in front of Tornado's web layer (entry/fastlane.py).
+    fast_lane: bool = True
 
     redis_url: str | None = None
     redis_prefix: str = "ezchat"

@@ -15,6 +15,12 @@ EVERY_ANSWER: dict[str, str] = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "no-referrer",
 }
+# Every JSON answer of the API (the handlers' defaults, and the fast lane's).
+JSON_ANSWER: dict[str, str] = {
+    "Content-Type": "application/json; charset=utf-8",
+    "Cache-Control": "no-store",
+    "Vary": "Origin",
+}
 # A JSON answer is never a document: nothing in it may load or run, even opened directly.
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'"
 

@@ -190,3 +190,53 @@ async def test_a_keep_alive_connection_carries_lane_and_handler_answers_in_turn(
         assert [m["seq"] for m in answers[paged][1]["messages"]] == [98, 99]
     finally:
         writer.close()
+
+
+async def reads_of_a_refused_page(tmp_path, *, lane: bool) -> int:
+    """How often the store is asked for the page of one read it fails every time."""
+    from tornado.testing import bind_unused_port
+
+    from ezchat.adapters.memory import memory_stores
+    from ezchat.domain.errors import StorageUnavailable
+    from ezchat.entry.app import make_app
+    from ezchat.entry.main import make_server
+    from tests.support import test_config
+
+    stores = memory_stores()
+    config = test_config(tmp_path / str(lane), fast_lane=lane)
+    app = make_app(config, stores=stores)
+    await app.start()
+    sock, port = bind_unused_port()
+    server = make_server(config, app.http)
+    server.add_sockets([sock])
+    api = Api(f"http://127.0.0.1:{port}")
+    try:
+        _, token = await api.register()
+        body = {"type": "group", "name": "g"}
+        conv = await api.call("POST", "/api/conversations", body, token=token)
+        reads = 0
+
+        async def page(*args: Any, **kwargs: Any) -> Any:
+            nonlocal reads
+            reads += 1
+            raise StorageUnavailable("the store is away")
+
+        stores.messages.page = page  # type: ignore[method-assign]
+        app.storage.caches.pages.clear()
+        r = await api.call("GET", f"/api/conversations/{conv.body['id']}/messages", token=token)
+        assert (r.status, r.error) == (503, "unavailable")
+        assert app.http.served == 0
+        return reads
+    finally:
+        api.http.close()
+        server.stop()
+        await app.aclose()
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_a_read_the_lane_cannot_finish_costs_the_store_what_the_handler_alone_does(tmp_path):
+    # The lane hands its failure to the handler, which answers the 503 without reading again
+    # (it used to read again: twice the store's attempts for every refused read).
+    alone = await reads_of_a_refused_page(tmp_path, lane=False)
+    assert alone >= 1
+    assert await reads_of_a_refused_page(tmp_path, lane=True) == alone

@@ -21,6 +21,7 @@ from ezchat.domain.errors import (
 from ezchat.domain.model import User
 from ezchat.entry import parse, serialize
 from ezchat.entry.context import Services
+from ezchat.entry.headers import JSON_ANSWER
 from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
 from ezchat.services.auth import Session
 
@@ -98,8 +99,8 @@ class ApiHandler(RedactedLogging, RequestHandler):
         return self._user
 
     def set_default_headers(self) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.set_header("Cache-Control", "no-store")
+        for name, value in JSON_ANSWER.items():
+            self.set_header(name, value)
         if hasattr(self, "services"):  # error answers start from here again: keep CORS
             self._cors_headers()
         keep_request_id(self)

@@ -6,9 +6,32 @@ from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import InvalidRequest
 from ezchat.entry import commands, cursors, serialize
 from ezchat.entry.handlers.base import ApiHandler
+from ezchat.entry.logs import assign_request_id
+
+
+def hand_over(connection: object, failure: BaseException) -> None:
+    """The fast lane could not answer the request coming on ``connection``: what it ran into
+    (a bad token, a conversation the caller cannot see, the store away) is answered by the
+    handler as its own, without doing the work again."""
+    connection.ezchat_lane_failure = failure  # type: ignore[attr-defined]
+
+
+def _taken_over(handler: ApiHandler) -> BaseException | None:
+    connection = handler.request.connection
+    failure: BaseException | None = getattr(connection, "ezchat_lane_failure", None)
+    if failure is not None:
+        del connection.ezchat_lane_failure  # type: ignore[union-attr]
+    return failure
 
 
 class MessagesHandler(ApiHandler):
+    async def prepare(self) -> None:
+        failure = _taken_over(self)
+        if failure is not None:
+            assign_request_id(self)
+            raise failure
+        await super().prepare()
+
     async def get(self, conversation_id: str) -> None:
         before = self.query_int("before", default=None)
         after = self.query_int("after", default=None)
