@@ -16,7 +16,7 @@ from datetime import datetime
 from ezchat.adapters.forwarding import ForwardingMessageStore, ForwardingUserStore
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.domain.model import Message, NewMessage, Presence, PresenceChange, User
-from ezchat.ports.storage import MessageStore, UserStore, message_queued
+from ezchat.ports.storage import MessageStore, UserStore
 
 log = logging.getLogger(__name__)
 
@@ -61,15 +61,16 @@ class GroupCommitMessageStore(ForwardingMessageStore):
                 self._run(), name="message-group-commit"
             )
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
         if self._closing or self._writer is None:
             raise StorageUnavailable("the message writer is not running")
         future: asyncio.Future[tuple[Message, bool]] = asyncio.get_running_loop().create_future()
         self._queue.append((new, future))
         self._wakeup.set()
-        queued = message_queued.get()
-        if queued is not None:  # the batches are written in turn: its place is fixed now
-            queued()
+        if on_queued is not None:  # the batches are written in turn: its place is fixed now
+            on_queued()
         return await future
 
     async def _run(self) -> None:

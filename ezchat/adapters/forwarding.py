@@ -167,8 +167,10 @@ class ForwardingMessageStore(Forwarding):
     def __init__(self, inner: MessageStore) -> None:
         self._inner = inner
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
-        return await self._forward("add", lambda: self._inner.add(new))
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
+        return await self._forward("add", lambda: self._inner.add(new, on_queued=on_queued))
 
     async def add_many(
         self, news: Sequence[NewMessage]

@@ -28,7 +28,7 @@ from ezchat.entry.handlers.base import error_json, http_error
 from ezchat.entry.logs import RedactedLogging, assign_request_id, keep_request_id
 from ezchat.entry.parse import Fields
 from ezchat.entry.realtime import frames
-from ezchat.entry.realtime.actions import ACTIONS
+from ezchat.entry.realtime.actions import ACTIONS, Placed
 from ezchat.entry.realtime.connection import (
     CLOSE_FLOODING,
     CLOSE_LIMIT,
@@ -272,11 +272,13 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             self._frames = FramePipeline(partial(self._handle, conn), limit)
         return self._frames
 
-    async def _handle(self, conn: Connection, kind: str, frame_id: Any, payload: Fields) -> None:
+    async def _handle(
+        self, conn: Connection, kind: str, frame_id: Any, payload: Fields, placed: Placed
+    ) -> None:
         """One frame: its action, then its one reply."""
         try:
             assert self.user is not None
-            result = await ACTIONS[kind](self.services, self.user.id, payload)
+            result = await ACTIONS[kind](self.services, self.user.id, payload, placed)
             if kind == "ping":
                 conn.send(wire(frames.frame("pong", result, frame_id)))
             else:

@@ -4,7 +4,6 @@ no driver exception ever leaves an adapter."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -146,16 +145,16 @@ class ConversationStore(Protocol):
         """Every conversation ``user_id`` is a member of, in no set order."""
 
 
-# Set by a caller that has several sends in flight and must keep their order (a WebSocket
-# connection handling its frames concurrently): a ``MessageStore.add`` that fixes a message's
-# place among later adds before it is durable (group commit, on queueing it) calls this then.
-# A store that does not leaves the caller to wait for ``add`` to return.
-message_queued: ContextVar[Callable[[], None] | None] = ContextVar("message_queued", default=None)
-
-
 class MessageStore(Protocol):
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
-        """Store a message, giving it an id and the conversation's next seq and rev, and move
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
+        """``on_queued``: for a caller with several sends in flight that must keep their order
+        (a WebSocket connection handling its frames concurrently); a store that fixes the
+        message's place among later adds before it is durable (group commit, on queueing it)
+        calls it then; others leave the caller to wait for ``add`` to return.
+
+        Store a message, giving it an id and the conversation's next seq and rev, and move
         the conversation's last_seq, rev and last_activity. Idempotent on
         (sender_id, client_id): when that pair exists, returns (the original, False) and
         stores nothing."""

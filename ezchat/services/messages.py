@@ -98,10 +98,13 @@ class MessageService:
         self._limits = limits
         self._locks = KeyedLocks()
 
-    async def send(self, caller: str, command: SendMessage) -> tuple[Message, bool]:
+    async def send(
+        self, caller: str, command: SendMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
         """Post a message. Returns (message, created); a repeated client_id of the same sender
         returns the original and changes nothing. Raises ``RateLimited`` past the sender's
-        message rate."""
+        message rate. ``on_queued``: called once the message's place (its seq) among later
+        sends is fixed, where the store fixes it before the write is durable."""
         c = command
         await self._take_token(caller)
         conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
@@ -125,7 +128,8 @@ class MessageService:
                 mentions=mentions,
                 notify=notify.recipients(conv, caller, mentions) if delay is not None else (),
                 notify_at=now.timestamp() + (delay or 0.0),
-            )
+            ),
+            on_queued=on_queued,
         )
         if not created and _stamped_by(message, now, body, files, conv.id):
             # Our own write, whose answer was lost and which the storage guard retried (a

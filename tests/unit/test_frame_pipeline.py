@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 from ezchat.entry.parse import Fields
 from ezchat.entry.realtime.pipeline import FramePipeline
-from ezchat.ports.storage import message_queued
 
 KINDS = ["message.send", "message.edit", "typing", "read", "presence", "sync", "ping"]
 FRAMES = st.lists(
@@ -40,15 +39,13 @@ def test_frames_keep_their_order_where_it_matters_and_stay_within_the_bound(fram
     done: list[int] = []
     starts_of_pings: dict[int, set[int]] = {}
 
-    async def handle(kind: str, index: Any, payload: Fields) -> None:
+    async def handle(kind: str, index: Any, payload: Fields, queued: Any) -> None:
         _, _, before, after = frames[index]
         if kind == "ping":
             starts_of_pings[index] = set(done)
         for _ in range(before):
             await asyncio.sleep(0)
         if kind == "message.send":
-            queued = message_queued.get()
-            assert queued is not None
             placed.append(index)
             queued()
         for _ in range(after):
@@ -86,7 +83,7 @@ def test_frames_keep_their_order_where_it_matters_and_stay_within_the_bound(fram
 def test_past_the_bound_the_reader_waits_until_a_frame_finishes():
     release = {}
 
-    async def handle(kind: str, frame_id: Any, payload: Fields) -> None:
+    async def handle(kind: str, frame_id: Any, payload: Fields, placed: Any) -> None:
         await release[frame_id]
 
     async def run() -> None:

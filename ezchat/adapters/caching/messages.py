@@ -3,7 +3,7 @@ all, MESSAGE_CACHE_TTL), and the conversation counters every message write moves
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ezchat.adapters.caching.caches import PAGE, Caches, _Page
@@ -26,8 +26,10 @@ class CachedMessageStore(ForwardingMessageStore):
         for conversation_id, messages in by_conv.items():
             self._caches.note_messages(conversation_id, messages)
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
-        result = await self._inner.add(new)
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
+        result = await self._inner.add(new, on_queued=on_queued)
         self._noted([result])
         return result
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 from ezchat.adapters.codec import time_out
@@ -29,7 +29,9 @@ class MemoryMessageStore:
             raise NotFound("conversation not found")
         return timeline
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
         existing = self._db.client_ids.get((new.sender_id, new.client_id))
         if existing is not None:
             conv_id, msg_id = existing

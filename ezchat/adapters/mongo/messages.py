@@ -12,7 +12,7 @@ that rely on the same indexes are one mechanism, easier to check in one place.""
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -122,7 +122,9 @@ class MongoMessageStore:
             },
         )
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
         result = (await self.add_many([new]))[0]
         if isinstance(result, EzChatError):
             raise result

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from ezchat.adapters.codec import (
     attachments_out,
@@ -77,7 +77,9 @@ class SqliteMessageStore:
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    async def add(self, new: NewMessage) -> tuple[Message, bool]:
+    async def add(
+        self, new: NewMessage, *, on_queued: Callable[[], None] | None = None
+    ) -> tuple[Message, bool]:
         result = (await self.add_many([new]))[0]
         if isinstance(result, EzChatError):
             raise result

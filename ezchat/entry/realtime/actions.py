@@ -1,6 +1,6 @@
 """What each client frame type does: parse its payload, call a service, shape the ack. Each
-action gets the services, the caller's id and the payload; ``ChatSocket`` does the rest (ids,
-errors, replies)."""
+action gets the services, the caller's id, the payload and a callback saying its place is
+fixed; ``ChatSocket`` does the rest (ids, errors, replies)."""
 
 from __future__ import annotations
 
@@ -17,61 +17,65 @@ from ezchat.entry.realtime import frames
 
 MAX_SYNC_CONVERSATIONS = 1000
 
-Action = Callable[[Services, str, Fields], Awaitable[Any]]
+# Called by an action once the frame's place among the connection's later frames is fixed (a
+# send, once group commit queued it: its seq then comes before theirs). The pipeline calls it
+# anyway when the action ends.
+Placed = Callable[[], None]
+Action = Callable[[Services, str, Fields, Placed], Awaitable[Any]]
 
 
-async def _send(s: Services, uid: str, p: Fields) -> Any:
+async def _send(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = commands.send_message(p, p.text("conversation_id"))
-    message, _ = await s.messages.send(uid, command)
+    message, _ = await s.messages.send(uid, command, on_queued=placed)
     return frames.with_message(message)
 
 
-async def _edit(s: Services, uid: str, p: Fields) -> Any:
+async def _edit(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.edit(uid, command)
     return frames.with_message(message)
 
 
-async def _delete(s: Services, uid: str, p: Fields) -> Any:
+async def _delete(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.delete(uid, command)
     return frames.with_message(message)
 
 
-async def _react(s: Services, uid: str, p: Fields, *, add: bool) -> Any:
+async def _react(s: Services, uid: str, p: Fields, placed: Placed, *, add: bool) -> Any:
     command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
     message = await s.messages.react(uid, command)
     return frames.with_message(message)
 
 
-async def _reaction_add(s: Services, uid: str, p: Fields) -> Any:
-    return await _react(s, uid, p, add=True)
+async def _reaction_add(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
+    return await _react(s, uid, p, placed, add=True)
 
 
-async def _reaction_remove(s: Services, uid: str, p: Fields) -> Any:
-    return await _react(s, uid, p, add=False)
+async def _reaction_remove(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
+    return await _react(s, uid, p, placed, add=False)
 
 
-async def _typing(s: Services, uid: str, p: Fields) -> None:
+async def _typing(s: Services, uid: str, p: Fields, placed: Placed) -> None:
     is_typing = p.optional_bool("is_typing")
     if is_typing is None:
         raise InvalidRequest("payload.is_typing is required", field="payload.is_typing")
     await s.typing.typing(uid, p.text("conversation_id"), is_typing)
 
 
-async def _read(s: Services, uid: str, p: Fields) -> None:
+async def _read(s: Services, uid: str, p: Fields, placed: Placed) -> None:
     await s.messages.mark_read(uid, p.text("conversation_id"), p.integer("seq"))
 
 
-async def _delivered(s: Services, uid: str, p: Fields) -> None:
+async def _delivered(s: Services, uid: str, p: Fields, placed: Placed) -> None:
     await s.messages.mark_delivered(uid, p.text("conversation_id"), p.integer("seq"))
 
 
-async def _presence(s: Services, uid: str, p: Fields) -> None:
+async def _presence(s: Services, uid: str, p: Fields, placed: Placed) -> None:
     await s.presence.set_status(uid, p.text("status"))
 
 
-async def _sync(s: Services, uid: str, p: Fields) -> Any:
+async def _sync(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     wanted = p.object("conversations")
     assert wanted is not None
     if len(wanted.data) > MAX_SYNC_CONVERSATIONS:
@@ -105,7 +109,7 @@ async def _sync(s: Services, uid: str, p: Fields) -> Any:
     return frames.RawJson(f'{{"conversations":{{{",".join(parts)}}}}}')
 
 
-async def _ping(s: Services, uid: str, p: Fields) -> Any:
+async def _ping(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     return {"server_time": serialize.iso(s.clock.now())}
 
 

@@ -16,17 +16,19 @@ from functools import partial
 from typing import Any
 
 from ezchat.entry.parse import Fields
-from ezchat.ports.storage import message_queued
 
-Handle = Callable[[str, Any, Fields], Awaitable[None]]
+# (kind, frame id, payload, placed): ``placed()`` says the frame's place is fixed.
+Handle = Callable[[str, Any, Fields, Callable[[], None]], Awaitable[None]]
 
 
 class FramePipeline:
     __slots__ = ("_handle", "_limit", "_running", "_latest", "_room")
 
     def __init__(self, handle: Handle, limit: int) -> None:
-        """``handle(kind, frame_id, payload)`` does one frame and sends its reply; it must not
-        raise."""
+        """``handle(kind, frame_id, payload, placed)`` does one frame and sends its reply; it
+        must not raise. It may call ``placed()`` once the frame's place among the later frames
+        of its key is fixed (a send queued for writing: its seq then follows the earlier
+        one's), so that they may start before it is done."""
         self._handle = handle
         self._limit = limit
         self._running: set[asyncio.Task[None]] = set()
@@ -72,9 +74,9 @@ class FramePipeline:
         try:
             if after:
                 await asyncio.wait(after)
-            if placed is not None:
-                message_queued.set(partial(_settle, placed))
-            await self._handle(kind, frame_id, payload)
+            await self._handle(
+                kind, frame_id, payload, _nothing if placed is None else partial(_settle, placed)
+            )
         finally:
             if placed is not None:
                 _settle(placed)
@@ -87,6 +89,10 @@ class FramePipeline:
         if room is not None and len(self._running) < self._limit:
             self._room = None
             _settle(room)
+
+
+def _nothing() -> None:
+    return None
 
 
 def _settle(future: asyncio.Future[None]) -> None:
