@@ -23,6 +23,7 @@ from ezchat.entry.notifications import NotificationWorker, build_notifier, vapid
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.routes import web_application
+from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.wiring.core import build_core
 from ezchat.entry.wiring.realtime import RemoteEvents, build_feed, build_hub, figures
@@ -136,7 +137,8 @@ def make_app(
     notifier = build_notifier(
         config, stores=storage.stores, sessions=core.auth.still_works, clock=clock, vapid=vapid
     )
-    hub = build_hub(config, core=core, storage=storage, bus=bus, clock=clock)
+    json = MessageJson()
+    hub = build_hub(config, core=core, storage=storage, bus=bus, clock=clock, json=json)
     remote.count_for(hub.connections)
     services = Services(
         config=config,
@@ -158,6 +160,7 @@ def make_app(
         bus=bus,
         metrics=metrics,
         snapshot=lambda: figures(hub, storage, bus, config, notifier, remote),
+        json=json,
     )
     metrics.add_collector(services.snapshot)
     application = web_application(services, hub)

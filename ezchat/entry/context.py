@@ -8,6 +8,7 @@ from typing import Any
 
 from ezchat.config import Config
 from ezchat.entry.metrics import Metrics
+from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
@@ -46,3 +47,4 @@ class Services:
     bus: EventBus
     metrics: Metrics
     snapshot: Callable[[], dict[str, Any]]  # the app's own figures, for /api/system and /metrics
+    json: MessageJson  # messages' JSON text, memoised by (id, rev)

@@ -28,7 +28,7 @@ import tornado
 from tornado import httputil
 from tornado.web import Application
 
-from ezchat.entry import logs, serialize
+from ezchat.entry import logs
 from ezchat.entry.context import Services
 from ezchat.entry.handlers.base import DEFAULT_LIMIT, MAX_LIMIT, record_request
 from ezchat.entry.handlers.messages import MessagesHandler, hand_over
@@ -92,7 +92,7 @@ class FastLane(httputil.HTTPServerConnectionDelegate):
         messages, more = await self.services.messages.history(
             session.user.id, conversation_id, before=None, after=None, limit=limit
         )
-        return serialize.messages_page(messages, more).encode()
+        return self.services.json.page(messages, more).encode()
 
 
 class _Request(httputil.HTTPMessageDelegate):

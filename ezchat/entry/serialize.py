@@ -80,32 +80,36 @@ def message(m: Message) -> dict[str, Any]:
     }
 
 
-_MESSAGE_JSON: dict[tuple[str, int], str] = {}
-_MESSAGE_JSON_MAX = 20_000
+class MessageJson:
+    """Messages' JSON text, memoised: one per app (its handlers, fast lane and hub share it).
 
+    A message never changes without a new rev, so its id and rev name its text: history pages
+    and fan-out frames are joined from these instead of serializing again. Keyed by (id, rev),
+    not by the message: hashing and comparing whole messages was 10% of a cached page read.
+    The oldest entries go first when full."""
 
-def message_json(m: Message) -> str:
-    """A message's JSON text. A message never changes without a new rev, so its id and rev
-    name its text: history pages are served by joining these instead of serializing again.
-    Keyed by (id, rev), not by the message: hashing and comparing whole messages was 10% of a
-    cached page read. The oldest entries go first when full."""
-    key = (m.id, m.rev)
-    text = _MESSAGE_JSON.get(key)
-    if text is None:
-        text = dumps(message(m))
-        if len(_MESSAGE_JSON) >= _MESSAGE_JSON_MAX:
-            del _MESSAGE_JSON[next(iter(_MESSAGE_JSON))]
-        _MESSAGE_JSON[key] = text
-    return text
+    def __init__(self, size: int = 20_000) -> None:
+        self._texts: dict[tuple[str, int], str] = {}
+        self._size = size
 
+    def text(self, m: Message) -> str:
+        key = (m.id, m.rev)
+        texts = self._texts
+        found = texts.get(key)
+        if found is None:
+            found = dumps(message(m))
+            if len(texts) >= self._size:
+                del texts[next(iter(texts))]
+            texts[key] = found
+        return found
 
-def messages_json(messages: list[Message]) -> str:
-    """A JSON array of messages, joined from their memoised text."""
-    return f"[{','.join(message_json(m) for m in messages)}]"
+    def array(self, messages: list[Message]) -> str:
+        """A JSON array of messages, joined from their memoised text."""
+        return f"[{','.join(self.text(m) for m in messages)}]"
 
-
-def messages_page(messages: list[Message], has_more: bool) -> str:
-    return f'{{"messages":{messages_json(messages)},"has_more":{"true" if has_more else "false"}}}'
+    def page(self, messages: list[Message], has_more: bool) -> str:
+        more = "true" if has_more else "false"
+        return f'{{"messages":{self.array(messages)},"has_more":{more}}}'
 
 
 def conversation_base(c: Conversation) -> dict[str, Any]:

@@ -38,7 +38,7 @@ class MessagesHandler(ApiHandler):
         messages, has_more = await self.services.messages.history(
             self.user.id, conversation_id, before=before, after=after, limit=self.limit()
         )
-        self.finish(serialize.messages_page(messages, has_more))
+        self.finish(self.services.json.page(messages, has_more))
 
     async def post(self, conversation_id: str) -> None:
         command = commands.send_message(self.body(), conversation_id)

@@ -27,25 +27,25 @@ Action = Callable[[Services, str, Fields, Placed], Awaitable[Any]]
 async def _send(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = commands.send_message(p, p.text("conversation_id"))
     message, _ = await s.messages.send(uid, command, on_queued=placed)
-    return frames.with_message(message)
+    return frames.with_message(message, s.json)
 
 
 async def _edit(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = commands.edit_message(p, p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.edit(uid, command)
-    return frames.with_message(message)
+    return frames.with_message(message, s.json)
 
 
 async def _delete(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = DeleteMessage(p.text("conversation_id"), p.text("message_id"))
     message = await s.messages.delete(uid, command)
-    return frames.with_message(message)
+    return frames.with_message(message, s.json)
 
 
 async def _react(s: Services, uid: str, p: Fields, placed: Placed, *, add: bool) -> Any:
     command = React(p.text("conversation_id"), p.text("message_id"), p.text("emoji"), add=add)
     message = await s.messages.react(uid, command)
-    return frames.with_message(message)
+    return frames.with_message(message, s.json)
 
 
 async def _reaction_add(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
@@ -101,7 +101,7 @@ async def _sync(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
             }
             parts.append(f"{serialize.dumps(cid)}:{serialize.dumps(failed)}")
             continue
-        body = serialize.messages_json(messages)
+        body = s.json.array(messages)
         has_more = "true" if more else "false"
         parts.append(
             f'{serialize.dumps(cid)}:{{"messages":{body},"rev":{next_rev},"has_more":{has_more}}}'

@@ -33,10 +33,10 @@ def frame(kind: str, payload: Any, frame_id: Any = None) -> bytes:
     return serialize.dumps(out).encode()
 
 
-def with_message(m: Message) -> RawJson:
-    """``{"message": ...}``, the message's JSON memoised (it never changes without a new
-    rev)."""
-    return RawJson(f'{{"message":{serialize.message_json(m)}}}')
+def with_message(m: Message, json: serialize.MessageJson) -> RawJson:
+    """``{"message": ...}``, the message's JSON memoised in ``json`` (it never changes
+    without a new rev)."""
+    return RawJson(f'{{"message":{json.text(m)}}}')
 
 
 def error(code: str, message: str, frame_id: Any = None, **extra: Any) -> bytes:
@@ -55,13 +55,13 @@ def receipt(e: ReceiptMoved) -> bytes:
     )
 
 
-def for_event(event: Event) -> bytes | None:
+def for_event(event: Event, json: serialize.MessageJson) -> bytes | None:
     """The frame every recipient of ``event`` gets alike; None for events that are delivered
     otherwise (conversation events carry per-member fields) or not over WebSocket at all."""
     if isinstance(event, MessagePosted):
-        return frame("message.new", with_message(event.message))
+        return frame("message.new", with_message(event.message, json))
     if isinstance(event, MessageChanged):
-        return frame("message.updated", with_message(event.message))
+        return frame("message.updated", with_message(event.message, json))
     if isinstance(event, UserTyping):
         return frame(
             "typing",

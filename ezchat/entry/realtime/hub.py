@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from functools import partial
 
 from ezchat.domain.events import (
     AccessRevoked,
@@ -40,6 +41,7 @@ from ezchat.entry.realtime.presence import PresenceTimers
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.realtime.tasks import Tasks
 from ezchat.entry.realtime.windows import EventWindow, receipts_after
+from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.services.conversations import (
@@ -78,8 +80,12 @@ class Hub:
         presence_grace_s: float,
         heartbeat_interval_s: float,
         heartbeat_timeout_s: float,
+        json: MessageJson,
         order_hold_s: float = 0.5,
     ) -> None:
+        """``json``: the app's memoised message JSON, which the frames are made from."""
+        self._json = json
+        encode = partial(frames.for_event, json=json)
         self._conversations = conversations
         self.connections = Connections(
             max_connections=max_connections, max_per_user=max_connections_per_user
@@ -104,10 +110,10 @@ class Hub:
             clock,
             window_s=presence_window_s,
             key=lambda e: e.user.id,
-            encode=frames.for_event,
+            encode=encode,
             deliver=deliver,
         )
-        self._order = MessageOrder(clock, hold_s=order_hold_s, deliver=deliver)
+        self._order = MessageOrder(clock, hold_s=order_hold_s, deliver=deliver, encode=encode)
         self.interest = Interest(
             bus=bus,
             conversations_of=conversations_of,
@@ -210,7 +216,7 @@ class Hub:
         if kind is not None:
             self._conversation_event(kind, event)  # type: ignore[arg-type]
             return
-        data = frames.for_event(event)
+        data = frames.for_event(event, self._json)
         if data is not None:
             self.connections.deliver(event.recipients, data)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable
 
 from ezchat.domain.events import MessagePosted
 from ezchat.domain.realtime import SeqOrderer
-from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.deadline import Deadline
 from ezchat.ports.clock import Clock
 
@@ -16,15 +15,23 @@ Deliver = Callable[[frozenset[str], bytes], object]
 
 
 class MessageOrder:
-    def __init__(self, clock: Clock, *, hold_s: float, deliver: Deliver) -> None:
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        hold_s: float,
+        deliver: Deliver,
+        encode: Callable[[MessagePosted], bytes | None],
+    ) -> None:
         self._clock = clock
+        self._encode = encode
         self._deliver = deliver
         self._orderer: SeqOrderer[tuple[frozenset[str], bytes]] = SeqOrderer(hold_s=hold_s)
         self._deadline = Deadline(clock, next_due=self._orderer.next_due, fire=self._flush)
 
     def offer(self, event: MessagePosted) -> None:
         m = event.message
-        item = (event.recipients, frames.for_event(event) or b"")
+        item = (event.recipients, self._encode(event) or b"")
         for recipients, payload in self._orderer.offer(
             m.conversation_id, m.seq, item, now=self._clock.monotonic()
         ):

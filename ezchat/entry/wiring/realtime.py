@@ -14,6 +14,7 @@ from ezchat.entry.notifications import NotificationWorker
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.revocations import RevocationFeed
+from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack
 from ezchat.entry.wiring.core import Core
 from ezchat.ports.bus import EventBus
@@ -45,7 +46,13 @@ class RemoteEvents:
 
 
 def build_hub(
-    config: Config, *, core: Core, storage: StorageStack, bus: EventBus, clock: Clock
+    config: Config,
+    *,
+    core: Core,
+    storage: StorageStack,
+    bus: EventBus,
+    clock: Clock,
+    json: MessageJson,
 ) -> Hub:
     stores = storage.stores
 
@@ -73,6 +80,7 @@ def build_hub(
         heartbeat_interval_s=config.heartbeat_interval,
         heartbeat_timeout_s=config.heartbeat_timeout,
         presence_grace_s=config.presence_grace_s,
+        json=json,
     )
     bus.subscribe(hub)
     revoked = core.revoked
