@@ -6,6 +6,7 @@ import heapq
 import itertools
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, settings
 
@@ -15,6 +16,8 @@ from ezchat.config import Config
 from ezchat.domain.events import Event
 from ezchat.domain.model import User
 from ezchat.entry.app import EzChatApp, make_app
+
+T = TypeVar("T")
 
 # Real scrypt at a tiny cost: tests stay fast and still run the real code.
 FAST_HASH_N = 16
@@ -81,8 +84,14 @@ class Recorder:
         self.events.clear()
 
 
-def test_config(tmp_path, **overrides) -> Config:
-    values = {
+def present(value: T | None) -> T:
+    """``value``, which the test expects to be there."""
+    assert value is not None
+    return value
+
+
+def test_config(tmp_path, **overrides: Any) -> Config:
+    values: dict[str, Any] = {
         "data_dir": str(tmp_path),
         "secret_key": "test-secret",
         "password_hash_n": FAST_HASH_N,

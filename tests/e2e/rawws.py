@@ -30,31 +30,43 @@ def handshake(port: int, token: str, *, receive_buffer: int | None = None) -> so
     return sock
 
 
+def _exact(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("closed")
+        buf += chunk
+    return buf
+
+
+def read_frame(sock: socket.socket) -> tuple[int, bytes]:
+    """One server frame (servers do not mask): its opcode and payload."""
+    b1, b2 = _exact(sock, 2)
+    length = b2 & 0x7F
+    if length == 126:
+        (length,) = struct.unpack(">H", _exact(sock, 2))
+    elif length == 127:
+        (length,) = struct.unpack(">Q", _exact(sock, 8))
+    return b1 & 0x0F, _exact(sock, length)
+
+
+def send_frame(sock: socket.socket, opcode: int, payload: bytes = b"") -> None:
+    """One client frame, masked as clients must (payloads under 126 bytes)."""
+    mask = os.urandom(4)
+    masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+    sock.sendall(bytes([0x80 | opcode, 0x80 | len(payload)]) + mask + masked)
+
+
 def frames_until_close(sock: socket.socket) -> tuple[list[int], int | None]:
     """Read server frames, answering nothing: the opcodes seen and the close code, or None when
     the connection ended (or went silent) without a close frame."""
     opcodes: list[int] = []
-
-    def exact(n: int) -> bytes:
-        buf = b""
-        while len(buf) < n:
-            chunk = sock.recv(n - len(buf))
-            if not chunk:
-                raise ConnectionError("closed")
-            buf += chunk
-        return buf
-
     try:
         while True:
-            b1, b2 = exact(2)
-            length = b2 & 0x7F
-            if length == 126:
-                (length,) = struct.unpack(">H", exact(2))
-            elif length == 127:
-                (length,) = struct.unpack(">Q", exact(8))
-            data = exact(length)
-            opcodes.append(b1 & 0x0F)
-            if b1 & 0x0F == 0x8:
+            opcode, data = read_frame(sock)
+            opcodes.append(opcode)
+            if opcode == 0x8:
                 return opcodes, struct.unpack(">H", data[:2])[0] if len(data) >= 2 else None
     except (ConnectionError, TimeoutError):
         return opcodes, None

@@ -15,7 +15,8 @@ import playwright.sync_api as playwright
 import pytest
 
 from ezchat.entry.handlers.web import WEBCLIENT
-from tests.e2e.processes import ServerProcess, free_port
+from tests.e2e.processes import ServerProcess
+from tests.ports import free_port
 
 CHROMIUM = shutil.which("chromium-headless-shell") or shutil.which("chromium")
 ARGS = [

@@ -1,5 +1,6 @@
 """Contract conventions over real HTTP: error bodies, auth, limits, headers."""
 
+import asyncio
 import logging
 
 import pytest
@@ -95,9 +96,12 @@ async def test_an_oversize_body_is_too_large(api):
 async def test_a_chunked_oversize_body_is_too_large(api):
     from tornado.httpclient import HTTPRequest
 
-    async def produce(write):
+    async def writes(write):
         for _ in range(20):
             await write(b"x" * 65536)
+
+    def produce(write):
+        return asyncio.ensure_future(writes(write))
 
     resp = await api.http.fetch(
         HTTPRequest(api.base + "/api/auth/login", method="POST", body_producer=produce),

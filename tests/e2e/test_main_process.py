@@ -107,7 +107,7 @@ def test_the_server_runs_on_uvloop_unless_asked_for_asyncio(tmp_path, asked, run
 async def _hello(url: str) -> dict:
     conn = await websocket_connect(url, ping_interval=None)
     try:
-        return json.loads(await conn.read_message())
+        return json.loads(str(await conn.read_message()))
     finally:
         conn.close()
 

@@ -140,9 +140,9 @@ async def test_the_connector_gets_only_the_addresses_that_passed():
     # One resolution, filtered: what is connected to is what was checked (no rebinding
     # between a check and the connection).
     resolver = GuardedResolver(allow_private=False)
-    resolver._inner = _Names(["127.0.0.1", "93.184.216.34", "10.0.0.7"])  # type: ignore[assignment]
+    resolver._inner = _Names(["127.0.0.1", "93.184.216.34", "10.0.0.7"])
     assert await resolver.resolve("push.example", 443) == [(socket.AF_INET, ("93.184.216.34", 443))]
-    resolver._inner = _Names(["127.0.0.1", "169.254.169.254"])  # type: ignore[assignment]
+    resolver._inner = _Names(["127.0.0.1", "169.254.169.254"])
     with pytest.raises(OutboundRefused):
         await resolver.resolve("rebind.example", 443)
 

@@ -92,7 +92,7 @@ async def test_conversation_channels_spread_over_the_shards(tmp_path, redis_clus
     groups = [new_group(a.base, ta, bob, name=f"g{i}") for i in range(12)]
     for i, cid in enumerate(groups):
         post(a.base, ta, cid, f"s{i}", f"shard {i}")
-    got = set()
+    got: set[str] = set()
     while len(got) < len(groups):
         frame = await bob_on_b.expect("message.new", timeout=10)
         got.add(frame["payload"]["message"]["conversation_id"])

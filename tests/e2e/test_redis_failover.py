@@ -10,6 +10,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from typing import Any
 
 import pytest
 
@@ -46,10 +47,12 @@ async def crosses(sender_base: str, token: str, cid: str, ws: Ws, tag: str, unti
         i += 1
         text = f"{tag}-{cid[:8]}-{i}"
         post(sender_base, token, cid, text, text)
+
+        def this_one(frame: dict[str, Any], text: str = text) -> bool:
+            return bool(frame["payload"]["message"]["text"] == text)
+
         try:
-            await ws.expect(
-                "message.new", lambda f, t=text: f["payload"]["message"]["text"] == t, timeout=0.5
-            )
+            await ws.expect("message.new", this_one, timeout=0.5)
             return time.monotonic()
         except (AssertionError, TimeoutError):
             assert loop.time() < until, f"no event of {cid} crossed ({tag})"

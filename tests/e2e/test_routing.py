@@ -6,6 +6,7 @@ does not hear a conversation serves it fresh from the store."""
 from __future__ import annotations
 
 import urllib.request
+from typing import Any
 
 import pytest
 
@@ -76,7 +77,7 @@ async def test_messages_right_after_a_membership_change_reach_other_processes(tm
             cid = new_group(a.base, ta, name=f"h{i}")
             call(a.base, "POST", f"/api/conversations/{cid}/members", {"user_id": bob["id"]}, ta)
             sent.append(post(a.base, ta, cid, f"m{i}", f"added {i}")["id"])
-        got = []
+        got: list[Any] = []
         while len(got) < len(sent):
             frame = await bob_on_b.expect("message.new", timeout=10)
             got.append(frame["payload"]["message"]["id"])

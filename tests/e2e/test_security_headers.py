@@ -56,7 +56,7 @@ async def test_every_kind_of_answer_carries_the_headers(api, server):
         r = await fetch(server, method, path, tok, **headers)
         for name, value in EVERY_ANSWER.items():
             assert r.headers.get(name) == value, (method, path, name)
-        csp = r.headers.get("Content-Security-Policy")
+        csp = r.headers.get("Content-Security-Policy", "")
         if path in pages:
             assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp, path
             assert "default-src 'self'" in csp, path

@@ -1,10 +1,11 @@
 """The webhook channel against a real HTTP receiver: signed, retried, never lost to a SIGKILL,
 and silent for what was read, deleted or muted."""
 
-import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
+import sqlite3
 import time
 import uuid
 
@@ -62,6 +63,21 @@ def verify(header: str, body: bytes) -> int | None:
     if not hmac.compare_digest(expected, fields["v1"]):
         return None
     return int(fields["t"])
+
+
+def unfinished(env: dict[str, str], data_dir) -> int:
+    """Notifications still in the shared store's outbox, not dead."""
+    if env.get("STORAGE") == "mongo":
+        import pymongo
+
+        client: pymongo.MongoClient = pymongo.MongoClient(env["MONGODB_URL"])
+        try:
+            outbox = client[env["MONGODB_DB"]]["outbox"]
+            return int(outbox.count_documents({"state": {"$ne": "dead"}}))
+        finally:
+            client.close()
+    with contextlib.closing(sqlite3.connect(f"file:{data_dir}/ezchat.db?mode=ro", uri=True)) as c:
+        return int(c.execute("SELECT count(*) FROM outbox WHERE state != 'dead'").fetchone()[0])
 
 
 def results(running):
@@ -228,7 +244,8 @@ async def test_two_processes_on_one_store_send_each_notification_once(
             token=ta,
         )
     await until(lambda: len(receiver.all()) >= 30, "30 notifications", deadline_s=40)
-    await asyncio.sleep(1.0)  # a second delivery of any of them would come within this
+    # Every entry is removed once delivered: with none left, no second delivery can come.
+    await until(lambda: unfinished(env, tmp_path) == 0, "the outbox emptied", deadline_s=40)
     ids = [json.loads(r.body)["id"] for r in receiver.all()]
     assert len(ids) == len(set(ids)) == 30
     sent = [

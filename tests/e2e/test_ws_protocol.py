@@ -6,7 +6,7 @@ import json
 import pytest
 
 from tests.e2e.conftest import Api
-from tests.e2e.rawws import frames_until_close, handshake
+from tests.e2e.rawws import frames_until_close, handshake, read_frame, send_frame
 from tests.e2e.wsclient import Ws
 
 pytestmark = pytest.mark.gen_test
@@ -149,13 +149,37 @@ async def test_a_client_that_answers_no_ping_is_closed_with_4408(start_server):
 
 
 async def test_a_client_that_answers_pings_stays_connected(start_server):
-    running = await start_server(heartbeat_interval=0.1, heartbeat_timeout=0.2)
+    running = await start_server(heartbeat_interval=0.1, heartbeat_timeout=0.3)
     api = Api(running.base)
     _, token = await api.register("alice")
-    ws = await Ws.connect(running.ws_base, token)
-    await asyncio.sleep(0.6)  # several heartbeat rounds: the behaviour under test is time
-    await ws.barrier()
-    ws.close()
+    port = int(running.base.rsplit(":", 1)[1])
+
+    def answering_client() -> tuple[int, int]:
+        """Answer every ping; after six (twice the timeout of silence but for the pongs), ask
+        for a pong of its own: the opcodes of what came, in order, until that pong."""
+        sock = handshake(port, token)
+        try:
+            pings = 0
+            while pings < 6:
+                opcode, data = read_frame(sock)
+                assert opcode != 0x8, "closed although every ping was answered"
+                if opcode == 0x9:
+                    pings += 1
+                    send_frame(sock, 0xA, data)
+            send_frame(sock, 0x1, b'{"type":"ping","id":1}')
+            while True:
+                opcode, data = read_frame(sock)
+                assert opcode != 0x8, "closed although every ping was answered"
+                if opcode == 0x1 and b'"pong"' in data:
+                    return pings, opcode
+                if opcode == 0x9:
+                    send_frame(sock, 0xA, data)
+        finally:
+            sock.close()
+
+    # A blocking client, so on its own thread: the server shares this test's event loop.
+    pings, _ = await asyncio.get_running_loop().run_in_executor(None, answering_client)
+    assert pings == 6
     api.http.close()
 
 
@@ -182,7 +206,7 @@ async def test_hello_is_always_the_first_frame_even_while_events_pour_in(start_s
         for _ in range(20):
             ws = await Ws.connect(running.ws_base, ta, hello=False)
             first = await ws._read(5)
-            assert first["type"] == "hello", first
+            assert first is not None and first["type"] == "hello", first
             ws.close()
     finally:
         pouring = False

@@ -90,9 +90,10 @@ class Ws:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            f = await self._read(max(0.01, deadline - loop.time()))
-            if f is None:
+            read = await self._read(max(0.01, deadline - loop.time()))
+            if read is None:
                 raise AssertionError(f"closed ({self.closed_with}) while waiting for {kind}")
+            f = read
             if (kind is None or f["type"] == kind) and where(f):
                 return f
             self.backlog.append(f)

@@ -1,6 +1,7 @@
 """The caches never serve a stale membership, page, pointer or profile, and they do serve."""
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -132,7 +133,9 @@ async def test_profile_and_presence_changes_replace_the_cached_user(world):
 async def test_a_deleted_group_leaves_nothing_cached(world):
     (a, b), cid = await room(world, "alice", "bob")
     files = [Attachment("https://x/y.png", "y.png", "image/png", 1)]
-    await world.messages.send(a.id, SendMessage(cid, client_id="m", text="x", attachments=files))
+    await world.messages.send(
+        a.id, SendMessage(cid, client_id="m", text="x", attachments=tuple(files))
+    )
     await newest(world, b, cid)
     await world.conversations.delete(a.id, cid)
     with pytest.raises(NotFound):
@@ -244,7 +247,7 @@ async def test_sync_from_the_cached_page_answers_as_the_store_does(tmp_path, io_
     import random
 
     from ezchat.adapters.memory import memory_stores
-    from tests.support import World
+    from tests.support import World, present
 
     raw = memory_stores()
     world = World(tmp_path, stores=raw)
@@ -252,7 +255,7 @@ async def test_sync_from_the_cached_page_answers_as_the_store_does(tmp_path, io_
     try:
         rng = random.Random(seed)
         (a, b), cid = await room(world, "alice", "bob")
-        sent = []
+        sent: list[Any] = []
         for i in range(rng.randrange(5, 60)):
             world.clock.advance(0.2)
             kind = rng.random()
@@ -268,7 +271,7 @@ async def test_sync_from_the_cached_page_answers_as_the_store_does(tmp_path, io_
                 await world.messages.react(b.id, React(cid, rng.choice(sent), "👍", add=True))
             if rng.random() < 0.3:  # sometimes read the page, so that it is cached midway
                 await newest(world, b, cid)
-        conv = await raw.conversations.get(cid)
+        conv = present(await raw.conversations.get(cid))
         for rev in range(conv.rev + 2):
             for limit in (1, 3, 100):
                 cached = await world.messages.changed_since(b.id, cid, rev, limit)

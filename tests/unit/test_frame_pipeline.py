@@ -81,7 +81,7 @@ def test_frames_keep_their_order_where_it_matters_and_stay_within_the_bound(fram
 
 
 def test_past_the_bound_the_reader_waits_until_a_frame_finishes():
-    release = {}
+    release: dict[Any, Any] = {}
 
     async def handle(kind: str, frame_id: Any, payload: Fields, placed: Any) -> None:
         await release[frame_id]

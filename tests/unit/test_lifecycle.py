@@ -51,7 +51,7 @@ def app_with(tmp_path, log, **kw):
 
 
 async def test_stopping_mirrors_starting(tmp_path):
-    log = []
+    log: list[str] = []
     app = app_with(tmp_path, log)
     await app.start()
     await app.aclose()
@@ -60,7 +60,7 @@ async def test_stopping_mirrors_starting(tmp_path):
 
 
 async def test_a_failed_start_stops_what_it_had_started(tmp_path):
-    log = []
+    log: list[str] = []
     app = app_with(tmp_path, log, fail=True)
     with pytest.raises(StorageUnavailable):
         await app.start()

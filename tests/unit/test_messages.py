@@ -90,7 +90,7 @@ async def test_a_message_of_only_attachments_is_allowed(world, trio):
     a, _, _, cid = await trio()
     files = [Attachment("https://cdn.example/x.png", "x.png", "image/png", 10)]
     m, _ = await world.messages.send(
-        a.id, SendMessage(cid, client_id="k", text="  ", attachments=files)
+        a.id, SendMessage(cid, client_id="k", text="  ", attachments=tuple(files))
     )
     assert m.text == "" and m.attachments == tuple(files)
 
@@ -130,7 +130,7 @@ async def test_a_deleted_message_keeps_its_place_and_loses_its_content(world, tr
     a, b, _, cid = await trio()
     files = [Attachment("https://cdn.example/x.png", "x.png", "image/png", 10)]
     m, _ = await world.messages.send(
-        a.id, SendMessage(cid, client_id="k", text="secret", attachments=files)
+        a.id, SendMessage(cid, client_id="k", text="secret", attachments=tuple(files))
     )
     await world.messages.react(b.id, React(cid, m.id, "🔥", add=True))
     gone = await world.messages.delete(a.id, DeleteMessage(cid, m.id))

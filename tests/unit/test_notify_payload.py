@@ -13,7 +13,7 @@ from ezchat.domain.notify import Notice
 
 T = datetime(2026, 11, 27, tzinfo=UTC)
 # Any character but a lone surrogate (the edge refuses those), astral ones included.
-CHARS = st.characters(exclude_categories=("Cs",))
+CHARS = st.characters(exclude_categories=["Cs"])
 NAME = st.text(CHARS, min_size=1, max_size=64)
 
 

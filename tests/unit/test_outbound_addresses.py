@@ -29,7 +29,7 @@ def in_network(network: ipaddress.IPv4Network) -> st.SearchStrategy[ipaddress.IP
     return st.integers(low, high).map(ipaddress.IPv4Address)
 
 
-private_v4 = st.sampled_from(PRIVATE_V4).flatmap(in_network)
+private_v4 = st.sampled_from(PRIVATE_V4).flatmap(lambda n: in_network(ipaddress.IPv4Network(n)))
 
 
 @given(private_v4)

@@ -1,6 +1,7 @@
 """A connection's outbox with a fake socket: slow clients are bounded and never hold up others."""
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -51,7 +52,7 @@ async def test_frames_are_written_in_order():
 
 async def test_a_stuck_client_is_closed_with_4408_at_the_frame_bound_and_its_queue_released():
     sock = FakeSocket(stuck=True)
-    dropped = []
+    dropped: list[Any] = []
     conn = Connection(
         sock, user_id="u", session_id="s", max_frames=3, max_bytes=10**6, on_overflow=dropped.append
     )

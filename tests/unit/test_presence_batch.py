@@ -12,6 +12,7 @@ from ezchat.adapters.memory import memory_stores
 from ezchat.domain.errors import StorageUnavailable
 from ezchat.domain.model import Presence
 from tests.contract.builders import at, user
+from tests.support import present
 
 pytestmark = pytest.mark.gen_test
 
@@ -46,10 +47,10 @@ async def test_a_crowd_going_online_is_written_in_few_batches():
         *(batched.set_presence(u.id, Presence.ONLINE, at(1)) for u, _ in users),
         batched.set_presence("ghost", Presence.ONLINE, at(1)),
     )
-    assert [g.id for g in got[:-1]] == [u.id for u, _ in users] and got[-1] is None
-    assert all(g.status is Presence.ONLINE for g in got[:-1])
+    assert [present(g).id for g in got[:-1]] == [u.id for u, _ in users] and got[-1] is None
+    assert all(present(g).status is Presence.ONLINE for g in got[:-1])
     assert counting.bulk == [20, 20, 11]  # not 51 writes
-    assert (await raw.users.get(users[7][0].id)).status is Presence.ONLINE
+    assert present(await raw.users.get(users[7][0].id)).status is Presence.ONLINE
 
 
 async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_one_goes_on():
@@ -67,4 +68,6 @@ async def test_a_failed_batch_fails_each_of_its_callers_and_the_next_one_goes_on
     )
     assert all(isinstance(r, StorageUnavailable) for r in results)
     counting.fail = False
-    assert (await batched.set_presence(a[0].id, Presence.AWAY, at(2))).status is Presence.AWAY
+    assert (
+        present(await batched.set_presence(a[0].id, Presence.AWAY, at(2))).status is Presence.AWAY
+    )

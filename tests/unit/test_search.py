@@ -11,7 +11,7 @@ from ezchat.domain import search
 from ezchat.domain.commands import DeleteMessage, SendMessage
 from ezchat.domain.errors import InvalidRequest, NotFound
 
-TEXT = st.text(st.characters(exclude_categories=("Cs",)), max_size=300)
+TEXT = st.text(st.characters(exclude_categories=["Cs"]), max_size=300)
 
 
 def q(text: str) -> search.SearchQuery:

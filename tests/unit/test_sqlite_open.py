@@ -11,6 +11,7 @@ import pytest
 
 from ezchat.adapters.sqlite import open_sqlite_stores, sqlite_stores
 from ezchat.entry import serialize
+from tests.support import present
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "sqlite_v0.sql"
 
@@ -70,7 +71,7 @@ async def test_lone_surrogates_an_older_version_stored_are_repaired_and_never_fa
 
     stores = await open_sqlite_stores(path)
     try:
-        stored = await stores.messages.get(conv_id, message_id)
+        stored = present(await stores.messages.get(conv_id, message_id))
         assert stored.reactions == (("\ufffd", ("b",)),)
         assert stored.attachments[0].name == "f\ufffd"
         serialize.dumps(serialize.message(stored)).encode("utf-8")

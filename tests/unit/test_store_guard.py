@@ -2,16 +2,21 @@
 
 import asyncio
 import logging
+from typing import cast
 
 import pytest
 
-from ezchat.adapters.resilience import GuardedUserStore, Policy, StoreGuard, backoff_delay
+from ezchat.adapters.resilience import GuardedUserStore, Policy, StoreGuard
+from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import NotFound, StorageUnavailable, TransientStorageError
+from ezchat.ports.storage import UserStore
 
 pytestmark = pytest.mark.gen_test
 
 
 class Flaky:
+    """A user store whose ``get`` fails ``failures`` times, then answers ``value-<key>``."""
+
     def __init__(self, failures: int, error: Exception | None = None):
         self.failures = failures
         self.error = error or TransientStorageError("connection reset")
@@ -47,42 +52,47 @@ def test_backoff_is_full_jitter_doubling_and_capped():
     assert backoff_delay(attempt=2, base_s=0.05, cap_s=1, rand=0.0) == 0
 
 
+def as_store(fake: Flaky) -> UserStore:
+    """The fake where a UserStore goes: the guard calls only ``get``."""
+    return cast(UserStore, fake)
+
+
 async def test_transient_errors_are_retried_until_success():
     inner = Flaky(failures=2)
-    store = GuardedUserStore(inner, fast(attempts=3))
-    assert await store.get("k") == "value-k"
+    store = GuardedUserStore(as_store(inner), fast(attempts=3))
+    assert await store.get("k") == "value-k"  # type: ignore[comparison-overlap]
     assert inner.calls == 3
 
 
 async def test_after_the_last_attempt_the_store_is_unavailable():
     inner = Flaky(failures=5)
     with pytest.raises(StorageUnavailable) as err:
-        await GuardedUserStore(inner, fast(attempts=3)).get("k")
+        await GuardedUserStore(as_store(inner), fast(attempts=3)).get("k")
     assert inner.calls == 3 and not isinstance(err.value, TransientStorageError)
 
 
 async def test_answers_are_not_retried():
     inner = Flaky(failures=1, error=NotFound("nope"))
     with pytest.raises(NotFound):
-        await GuardedUserStore(inner, fast()).get("k")
+        await GuardedUserStore(as_store(inner), fast()).get("k")
     assert inner.calls == 1
 
 
 async def test_a_foreign_exception_becomes_storage_unavailable():
     inner = Flaky(failures=1, error=KeyError("driver detail"))
     with pytest.raises(StorageUnavailable):
-        await GuardedUserStore(inner, fast()).get("k")
+        await GuardedUserStore(as_store(inner), fast()).get("k")
 
 
 async def test_concurrency_is_limited_across_the_stores_of_one_guard():
     shared = fast(limit=3)
     a, b = Flaky(failures=0), Flaky(failures=0)
-    ga, gb = GuardedUserStore(a, shared), GuardedUserStore(b, shared)
-    await asyncio.gather(*(ga.get(i) for i in range(10)), *(gb.get(i) for i in range(10)))
+    ga, gb = GuardedUserStore(as_store(a), shared), GuardedUserStore(as_store(b), shared)
+    await asyncio.gather(*(ga.get(str(i)) for i in range(10)), *(gb.get(str(i)) for i in range(10)))
     assert a.peak + b.peak <= 6 and max(a.peak, b.peak) <= 3
 
 
 async def test_slow_operations_are_logged(caplog):
     with caplog.at_level(logging.WARNING, logger="ezchat.storage"):
-        await GuardedUserStore(Flaky(failures=0), fast(slow_s=0)).get("k")
+        await GuardedUserStore(as_store(Flaky(failures=0)), fast(slow_s=0)).get("k")
     assert any("slow storage operation: users.get" in r.message for r in caplog.records)
