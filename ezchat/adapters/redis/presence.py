@@ -9,13 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from typing import Any
 
 from ezchat.adapters.memory.presence import LocalConnectionCounter
 from ezchat.adapters.redis.client import REDIS_ERRORS
 
 log = logging.getLogger(__name__)
+
+
+# Every time is Redis's own (TIME), as the limits' are: the nodes' clocks may disagree, and a
+# node whose clock ran ahead would keep others' connections alive, or expire its own early.
+#   KEYS[1]: the user's set; ARGV[1]: ttl (s); ARGV[2]: "+" to add ARGV[3..], "-" to remove
+#   them, "" for neither. Returns how many connections are live.
+LIVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local ttl = tonumber(ARGV[1])
+for i = 3, #ARGV do
+  if ARGV[2] == '+' then redis.call('ZADD', KEYS[1], now + ttl, ARGV[i])
+  elseif ARGV[2] == '-' then redis.call('ZREM', KEYS[1], ARGV[i]) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local n = redis.call('ZCARD', KEYS[1])
+redis.call('EXPIRE', KEYS[1], math.ceil(ttl) + 1)
+return n
+"""
+
+
+REFRESH_AT_ONCE = 200  # users' sets refreshed concurrently
 
 
 class RedisConnectionCounter:
@@ -26,6 +47,7 @@ class RedisConnectionCounter:
         self._local = LocalConnectionCounter()
         self._mine: dict[str, set[str]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._live = client.register_script(LIVE)
 
     def _key(self, user_id: str) -> str:
         return f"{self._prefix}:conns:{user_id}"
@@ -43,21 +65,16 @@ class RedisConnectionCounter:
             self._task = None
         await self._redis.aclose()
 
-    async def _live(self, pipe: Any, user_id: str) -> None:
-        key = self._key(user_id)
-        pipe.zremrangebyscore(key, "-inf", time.time())
-        pipe.zcard(key)
-        pipe.expire(key, int(self._ttl) + 1)
+    async def _count(self, user_id: str, change: str = "", *connection_ids: str) -> int:
+        return int(
+            await self._live(keys=[self._key(user_id)], args=[self._ttl, change, *connection_ids])
+        )
 
     async def opened(self, user_id: str, connection_id: str) -> int:
         local = await self._local.opened(user_id, connection_id)
         self._mine.setdefault(user_id, set()).add(connection_id)
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zadd(self._key(user_id), {connection_id: time.time() + self._ttl})
-                await self._live(pipe, user_id)
-                results = await pipe.execute()
-            return int(results[2])
+            return await self._count(user_id, "+", connection_id)
         except REDIS_ERRORS as exc:
             log.warning("presence count in redis failed (%s); counting locally", exc)
             return local
@@ -70,21 +87,14 @@ class RedisConnectionCounter:
             if not mine:
                 del self._mine[user_id]
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.zrem(self._key(user_id), connection_id)
-                await self._live(pipe, user_id)
-                results = await pipe.execute()
-            return int(results[2])
+            return await self._count(user_id, "-", connection_id)
         except REDIS_ERRORS as exc:
             log.warning("presence count in redis failed (%s); counting locally", exc)
             return local
 
     async def count(self, user_id: str) -> int:
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
-                await self._live(pipe, user_id)
-                results = await pipe.execute()
-            return int(results[1])
+            return await self._count(user_id)
         except REDIS_ERRORS:
             return await self._local.count(user_id)
 
@@ -93,12 +103,11 @@ class RedisConnectionCounter:
             await asyncio.sleep(self._ttl / 3)
             if not self._mine:
                 continue
-            expires = time.time() + self._ttl
+            mine = list(self._mine.items())
             try:
-                async with self._redis.pipeline(transaction=False) as pipe:
-                    for user_id, conns in self._mine.items():
-                        pipe.zadd(self._key(user_id), dict.fromkeys(conns, expires))
-                        pipe.expire(self._key(user_id), int(self._ttl) + 1)
-                    await pipe.execute()
+                for i in range(0, len(mine), REFRESH_AT_ONCE):
+                    await asyncio.gather(
+                        *(self._count(u, "+", *conns) for u, conns in mine[i : i + REFRESH_AT_ONCE])
+                    )
             except REDIS_ERRORS as exc:
                 log.warning("refreshing presence in redis failed: %s", exc)
