@@ -12,6 +12,9 @@ from ezchat.domain.model import Attachment
 USERNAME_RE = re.compile(r"[a-z0-9_.\-]{3,32}")
 MAX_URL_LENGTH = 2048
 MAX_ATTACHMENTS = 10
+# The largest page of messages a client may ask for (REST, sync), and so what the newest-page
+# cache holds per conversation.
+MAX_PAGE = 100
 # Different emoji on one message: each change sends the whole message to every member.
 MAX_REACTIONS = 50
 
@@ -112,12 +115,3 @@ def attachments(items: list[Attachment]) -> tuple[Attachment, ...]:
         if a.size < 0:
             raise InvalidRequest(f"{where}.size must not be negative", field=f"{where}.size")
     return tuple(items)
-
-
-def search_words(query: str) -> list[str]:
-    words = query.casefold().split()
-    if not words:
-        raise InvalidRequest("q must contain at least one word", field="q")
-    if len(query) > 256:
-        raise InvalidRequest("q must be at most 256 characters", field="q")
-    return words

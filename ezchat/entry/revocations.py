@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ezchat.adapters.periodic import Periodic
 from ezchat.domain.model import Revocation
+from ezchat.periodic import Periodic
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import RevocationStore
 from ezchat.services.auth import RevokedTokens

@@ -25,6 +25,7 @@ from ezchat.domain.model import (
     NotifyLevel,
 )
 from ezchat.domain.notify import Notice, level_of, wants
+from ezchat.domain.rules import MAX_PAGE
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel, Outcome
 from ezchat.ports.storage import (
@@ -39,7 +40,7 @@ log = logging.getLogger("ezchat.notify")
 
 # Messages looked through for the newest one to show, a page at a time.
 MAX_SCANNED = 1000
-PAGE = 100
+PAGE = MAX_PAGE
 MAX_ERROR_CHARS = 1000
 
 

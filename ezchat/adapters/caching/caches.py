@@ -9,8 +9,9 @@ from dataclasses import dataclass, replace
 
 from ezchat.adapters.caching.keyed import Counter, KeyedCache
 from ezchat.domain.model import Contact, Conversation, Member, Message, User
+from ezchat.domain.rules import MAX_PAGE
 
-PAGE = 100  # messages kept per conversation: the largest page a client may ask for
+PAGE = MAX_PAGE  # messages kept per conversation: the largest page a client may ask for
 
 
 @dataclass

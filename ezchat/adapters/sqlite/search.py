@@ -7,7 +7,6 @@ import logging
 import sqlite3
 
 from ezchat.adapters.codec import message_in, time_out
-from ezchat.adapters.periodic import Periodic
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.model import Message
 from ezchat.domain.search import (
@@ -18,6 +17,7 @@ from ezchat.domain.search import (
     offset_of,
     words,
 )
+from ezchat.periodic import Periodic
 
 log = logging.getLogger(__name__)
 

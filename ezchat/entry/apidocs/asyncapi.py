@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ezchat import __version__
+from ezchat.domain.rules import MAX_PAGE
 from ezchat.entry.apidocs.schemas import ID, SEQ, TIME, Schema, components, nullable, obj, ref
 
 BASE = "#/components/schemas/"
@@ -70,7 +71,7 @@ CLIENT: dict[str, tuple[str, Schema]] = {
         "Messages changed since the given revs",
         obj(
             {"conversations": {"type": "object", "additionalProperties": SEQ}},
-            {"limit": {"type": "integer", "minimum": 1, "maximum": 100}},
+            {"limit": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}},
         ),
     ),
     "ping": ("Ping; answered with pong", {"type": "object"}),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from ezchat import __version__
+from ezchat.domain.rules import MAX_PAGE
 from ezchat.entry.apidocs.schemas import ID, SEQ, Schema, components, nullable, obj, ref
 
 REASONS = {
@@ -92,7 +93,7 @@ def _path_params(path: str) -> list[dict[str, Any]]:
 
 
 TEXT = {"type": "string"}
-LIMIT = {"type": "integer", "minimum": 1, "maximum": 100}
+LIMIT = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
 USERNAME = {"type": "string", "pattern": "^[A-Za-z0-9_.-]{3,32}$"}
 PASSWORD = {"type": "string", "minLength": 8, "maxLength": 128}
 DISPLAY_NAME = {"type": "string", "minLength": 1, "maxLength": 64, "pattern": "\\S"}

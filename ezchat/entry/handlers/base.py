@@ -11,6 +11,7 @@ from typing import Any
 
 from tornado.web import HTTPError, RequestHandler, stream_request_body
 
+from ezchat.domain import rules
 from ezchat.domain.errors import (
     EzChatError,
     InvalidRequest,
@@ -42,7 +43,7 @@ CODE_BY_STATUS = {status: code for code, status in STATUS.items()}
 CORS_MAX_AGE_S = 600
 # A page's ``limit``: when none is given, and the most it may be.
 DEFAULT_LIMIT = 50
-MAX_LIMIT = 100
+MAX_LIMIT = rules.MAX_PAGE
 
 
 def error_json(code: str, message: str, **extra: Any) -> str:

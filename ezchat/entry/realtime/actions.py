@@ -9,6 +9,7 @@ from typing import Any
 
 from ezchat.domain.commands import DeleteMessage, React
 from ezchat.domain.errors import EzChatError, InvalidRequest
+from ezchat.domain.rules import MAX_PAGE
 from ezchat.domain.unset import Unset
 from ezchat.entry import commands, serialize
 from ezchat.entry.context import Services
@@ -84,7 +85,7 @@ async def _sync(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
             field="payload.conversations",
         )
     limit = p.optional_integer("limit", minimum=1)
-    limit = 100 if isinstance(limit, Unset) else min(limit, 100)
+    limit = MAX_PAGE if isinstance(limit, Unset) else min(limit, MAX_PAGE)
     revs = {cid: wanted.integer(cid) for cid in wanted.data}
     # Built as text from each message's memoised JSON: after a restart a crowd syncs the same
     # messages, and encoding each again for every client was most of what sync cost.
