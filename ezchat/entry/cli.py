@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import dataclasses
 import getpass
-import os
-import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from ezchat.adapters.sqlite.files import DatabaseFileError
 from ezchat.config import Config, ConfigError, data_dir_needed, data_dir_problem, load_config
 from ezchat.domain.errors import EzChatError
 
@@ -65,102 +62,32 @@ def _sqlite_only(config: Config, what: str) -> Path:
 
 
 def backup(config: Config, args: argparse.Namespace) -> None:
-    """A consistent copy of the live database (sqlite3's online backup), safe while the server
-    writes: the copy is the database as of one moment."""
-    from ezchat.adapters.sqlite.db import prepare_path
+    """A consistent copy of the live database, safe while the server writes."""
+    from ezchat.adapters.sqlite import files
 
     source = _sqlite_only(config, "backup")
-    if not source.exists():
-        raise CommandError(f"no database at {source} (SQLITE_PATH/DATA_DIR)")
-    target = Path(args.file)
-    if target.exists():
-        raise CommandError(f"{target} exists; choose a new file")
-    prepare_path(target)
-    with (
-        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-        contextlib.closing(sqlite3.connect(target)) as dst,
-    ):
-        src.backup(dst)
-        ok = dst.execute("PRAGMA integrity_check").fetchone()[0]
-    if ok != "ok":
-        raise CommandError(f"the copy in {target} fails its integrity check: {ok}")
-    print(f"backed up {source} to {target} ({target.stat().st_size} bytes)")
+    size = files.backup(source, Path(args.file))
+    print(f"backed up {source} to {args.file} ({size} bytes)")
 
 
 def restore(config: Config, args: argparse.Namespace) -> None:
     """Put a backup in place. The server must be stopped: a running one holds the data lock."""
-    from ezchat.adapters.sqlite.db import data_lock, prepare_path
-    from ezchat.adapters.sqlite.schema import SCHEMA_VERSION, version_of
+    from ezchat.adapters.sqlite import files
 
     target = _sqlite_only(config, "restore")
-    source = Path(args.file)
-    if not source.exists():
-        raise CommandError(f"no backup at {source}")
-    with contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
-        try:
-            ok = src.execute("PRAGMA integrity_check").fetchone()[0]
-            version = version_of(src)
-        except sqlite3.DatabaseError as exc:
-            raise CommandError(f"{source} is not an SQLite database: {exc}") from None
-        if ok != "ok":
-            raise CommandError(f"{source} fails its integrity check: {ok}")
-        if version > SCHEMA_VERSION:
-            raise CommandError(f"{source} is newer (schema {version}) than this EZChat")
-        tables = {r[0] for r in src.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        missing = sorted(EZCHAT_TABLES - tables)
-        if missing:
-            raise CommandError(
-                f"{source} is not an EZChat database (no {', '.join(missing)} table); "
-                "nothing was changed"
-            )
-        with data_lock(target, exclusive=True) as held:
-            if not held:
-                raise CommandError(f"the server is running on {target}: stop it first")
-            kept = _keep_replaced(target)
-            for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
-                leftover.unlink(missing_ok=True)
-            prepare_path(target)
-            with contextlib.closing(sqlite3.connect(target)) as dst:
-                src.backup(dst)
-    print(f"restored {source} to {target}")
+    kept = files.restore(Path(args.file), target)
+    print(f"restored {args.file} to {target}")
     if kept is not None:
         print(f"the database it replaced is kept in {kept}")
-
-
-# Every EZChat database has these, from release 0.1.0 (schema version 0) on.
-EZCHAT_TABLES = frozenset({"users", "conversations", "members", "messages"})
-
-
-def _keep_replaced(target: Path) -> Path | None:
-    """A copy of the database about to be replaced (with what its WAL holds), beside it:
-    ``ezchat.db.before-restore-<UTC time>``. None when there was none."""
-    if not target.exists():
-        return None
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = target.with_name(f"{target.name}.before-restore-{stamp}")
-    with (
-        contextlib.closing(sqlite3.connect(f"file:{target}?mode=ro", uri=True)) as old,
-        contextlib.closing(sqlite3.connect(kept)) as copy,
-    ):
-        old.backup(copy)
-    kept.chmod(0o600)
-    return kept
 
 
 def migrate(config: Config, args: argparse.Namespace) -> None:
     if config.storage == "mongo":
         asyncio.run(_migrate_mongo(config, args.apply))
         return
-    from ezchat.adapters.sqlite.schema import pending, upgrade
+    from ezchat.adapters.sqlite import files
 
-    path = _sqlite_only(config, "migrate")
-    if not path.exists():
-        raise CommandError(f"no database at {path} (SQLITE_PATH/DATA_DIR)")
-    with contextlib.closing(sqlite3.connect(path, isolation_level=None)) as conn:
-        conn.execute("PRAGMA busy_timeout = 30000")
-        _report([(m.version, m.description) for m in pending(conn)], args.apply)
-        if args.apply:
-            upgrade(conn)
+    _report(files.schema_steps(_sqlite_only(config, "migrate"), apply=args.apply), args.apply)
 
 
 async def _migrate_mongo(config: Config, apply: bool) -> None:
@@ -272,22 +199,16 @@ def users(config: Config, args: argparse.Namespace) -> None:
 def stats(config: Config, _: argparse.Namespace) -> None:
     if config.storage != "sqlite":
         raise CommandError("stats reads the SQLite store; for MongoDB use mongosh")
+    from ezchat.adapters.sqlite import files
+
     path = Path(config.database_path)
-    if not path.exists():
-        raise CommandError(f"no database at {path} (SQLITE_PATH/DATA_DIR)")
-    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as conn:
-        for table in ("users", "conversations", "messages"):
-            print(f"{table}: {conn.execute(f'SELECT count(*) FROM {table}').fetchone()[0]}")
-        if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'outbox'").fetchone():
-            by_state = dict(conn.execute("SELECT state, count(*) FROM outbox GROUP BY state"))
-            print(
-                "notifications: "
-                + ", ".join(
-                    f"{state} {by_state.get(state, 0)}" for state in ("open", "sending", "dead")
-                )
-            )
-    size = sum(os.path.getsize(p) for p in (path, Path(f"{path}-wal")) if p.exists())
-    print(f"database: {path} ({size} bytes)")
+    found = files.counts(path)
+    for table in ("users", "conversations", "messages"):
+        print(f"{table}: {found[table]}")
+    if "notifications open" in found:
+        states = ("open", "sending", "dead")
+        print("notifications: " + ", ".join(f"{s} {found[f'notifications {s}']}" for s in states))
+    print(f"database: {path} ({found['bytes']} bytes)")
 
 
 def serve(config: Config, _: argparse.Namespace) -> None:
@@ -335,13 +256,13 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"ezchat: configuration error: {exc}", file=sys.stderr)
         return 2
-    except CommandError as exc:
+    except (CommandError, DatabaseFileError) as exc:
         print(f"ezchat: {exc}", file=sys.stderr)
         return 2
     except EzChatError as exc:
         print(f"ezchat: {exc.message}", file=sys.stderr)
         return 1
-    except (OSError, sqlite3.Error) as exc:
+    except OSError as exc:
         print(f"ezchat: {exc}", file=sys.stderr)
         return 1
     return 0
