@@ -10,21 +10,19 @@ import json
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from ezchat.domain.access import Revocation
 from ezchat.domain.model import (
     Attachment,
     Conversation,
     ConversationType,
     Member,
     Message,
-    Notification,
     NotifyLevel,
-    OutboxState,
     Presence,
-    PushSubscription,
-    Revocation,
     Role,
     User,
 )
+from ezchat.domain.outbox import Notification, OutboxState, PushSubscription
 
 
 def time_out(value: datetime | None) -> str | None:

@@ -9,25 +9,22 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TypeVar
 
+from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
-    AccessChange,
     Contact,
     ContactPair,
     Conversation,
-    Credentials,
     Member,
     MemberChange,
     Message,
     NewMessage,
-    Notification,
     PointerUpdate,
     Presence,
     PresenceChange,
-    PushSubscription,
-    Revocation,
     User,
 )
+from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.storage import (
     ContactStore,

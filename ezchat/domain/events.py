@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ezchat.domain.model import Contact, Conversation, Message, Revocation, User
+from ezchat.domain.access import Revocation
+from ezchat.domain.model import Contact, Conversation, Message, User
 
 
 @dataclass(frozen=True)

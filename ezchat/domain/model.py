@@ -6,6 +6,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
+from ezchat.domain.outbox import Notification, OutboxState
+
 
 class Presence(StrEnum):
     ONLINE = "online"
@@ -63,48 +65,12 @@ class User:
 
 
 @dataclass(frozen=True)
-class Revocation:
-    """Tokens that stopped working: one token (``token_id``), or every token of the user issued
-    before ``at`` but ``kept``. Kept until ``expires_at``, when any token it names has expired."""
-
-    id: str
-    user_id: str
-    at: float
-    expires_at: float
-    token_id: str | None = None
-    kept: str | None = None
-
-    def revokes(self, *, token_id: str | None, issued_at: float) -> bool:
-        if self.token_id is not None:
-            return token_id == self.token_id
-        return issued_at < self.at and (token_id is None or token_id != self.kept)
-
-
-@dataclass(frozen=True)
 class PresenceChange:
     """One user's status and last_seen, as one write of a batch sets them."""
 
     user_id: str
     status: Presence
     last_seen: datetime
-
-
-@dataclass(frozen=True)
-class AccessChange:
-    """What one write changes of a user's access; None leaves a field as it is."""
-
-    password_hash: str | None = None
-    disabled: bool | None = None
-    sessions_after: float | None = None
-    session_kept: str | None = None  # with sessions_after: the one token that stays valid
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """What login checks: the password hash (its own format names algorithm, cost and salt)."""
-
-    user_id: str
-    password_hash: str
 
 
 @dataclass(frozen=True)
@@ -355,47 +321,3 @@ class Receipt:
     user_id: str
     read_seq: int
     delivered_seq: int
-
-
-class OutboxState(StrEnum):
-    OPEN = "open"  # still taking messages (coalescing); due at next_at
-    SENDING = "sending"  # attempted or being attempted; no longer takes messages
-    DEAD = "dead"  # given up: kept with the last error
-
-
-@dataclass(frozen=True)
-class Notification:
-    """An outbox entry: tell ``user_id`` of the messages ``first_seq``..``last_seq`` of a
-    conversation (``count`` of them were queued; the ones still unread when it is sent are
-    counted again then). Messages for the same user and conversation join the open entry until
-    it is first attempted."""
-
-    id: str
-    user_id: str
-    conversation_id: str
-    first_seq: int
-    last_seq: int
-    count: int
-    state: OutboxState
-    next_at: float  # epoch seconds: due, or the next retry
-    created_at: float
-    attempts: int = 0
-    lease_until: float = 0.0
-    lease_token: str | None = None  # the holder of the current lease
-    done: tuple[str, ...] = ()  # targets that have it already (never sent twice by a retry)
-    last_error: str | None = None
-
-
-@dataclass(frozen=True)
-class PushSubscription:
-    """A browser's Web Push subscription (RFC 8030): where to send, and its keys (RFC 8291)."""
-
-    endpoint: str
-    user_id: str
-    p256dh: str  # base64url, the browser's P-256 public key
-    auth: str  # base64url, 16 bytes of shared secret
-    created_at: datetime
-    # The session (token) it was made with: revoking that session ends it. Subscriptions
-    # stored before they had one carry (None, 0.0), which any revocation of the user ends.
-    token_id: str | None = None
-    issued_at: float = 0.0

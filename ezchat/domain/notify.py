@@ -10,14 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ezchat.domain.model import (
-    Conversation,
-    ConversationType,
-    Member,
-    Message,
-    NotifyLevel,
-    User,
-)
+from ezchat.domain.model import Conversation, ConversationType, Member, Message, NotifyLevel, User
 
 PREVIEW_CHARS = 200
 

@@ -25,7 +25,7 @@ from ezchat.adapters.notify.webpush import (
 from ezchat.adapters.outbound.client import OutboundHttp
 from ezchat.config import Config, ConfigError, kept_secret
 from ezchat.domain.errors import StorageUnavailable
-from ezchat.domain.model import Notification
+from ezchat.domain.outbox import Notification
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel
 from ezchat.ports.storage import PushSubscriptionStore, Stores

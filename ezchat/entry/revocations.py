@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from ezchat.domain.model import Revocation
+from ezchat.domain.access import Revocation
 from ezchat.periodic import Periodic
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import RevocationStore

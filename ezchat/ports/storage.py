@@ -8,25 +8,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.model import (
-    AccessChange,
     Contact,
     ContactPair,
     Conversation,
-    Credentials,
     Member,
     MemberChange,
     Message,
     NewMessage,
-    Notification,
     PointerUpdate,
     Presence,
     PresenceChange,
-    PushSubscription,
-    Revocation,
     User,
 )
+from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 
 

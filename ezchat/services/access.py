@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ezchat.domain import rules
+from ezchat.domain.access import AccessChange, Revocation
 from ezchat.domain.errors import InvalidRequest, NotFound, Unauthorized
 from ezchat.domain.events import AccessRevoked
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import AccessChange, Revocation, User
+from ezchat.domain.model import User
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.security import PasswordHasher

@@ -6,9 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ezchat.domain import rules
+from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.errors import Conflict, Forbidden, RateLimited, Unauthorized
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Credentials, Revocation, User
+from ezchat.domain.model import User
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec

@@ -13,13 +13,7 @@ from ezchat.domain.events import (
     ConversationUpdated,
 )
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import (
-    Conversation,
-    ConversationType,
-    Member,
-    Message,
-    Role,
-)
+from ezchat.domain.model import Conversation, ConversationType, Member, Message, Role
 from ezchat.domain.unset import UNSET, Unset
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock

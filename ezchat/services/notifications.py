@@ -21,10 +21,10 @@ from ezchat.domain.model import (
     ConversationType,
     Member,
     Message,
-    Notification,
     NotifyLevel,
 )
 from ezchat.domain.notify import Notice, level_of, wants
+from ezchat.domain.outbox import Notification
 from ezchat.domain.rules import MAX_PAGE
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Channel, Outcome

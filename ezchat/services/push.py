@@ -9,9 +9,10 @@ import binascii
 import ipaddress
 from urllib.parse import urlsplit
 
+from ezchat.domain.access import Revocation
 from ezchat.domain.addresses import known_private
 from ezchat.domain.errors import InvalidRequest, NotFound
-from ezchat.domain.model import PushSubscription, Revocation
+from ezchat.domain.outbox import PushSubscription
 from ezchat.ports.clock import Clock
 from ezchat.ports.storage import PushSubscriptionStore
 from ezchat.services.auth import Session

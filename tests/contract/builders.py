@@ -5,12 +5,12 @@ from __future__ import annotations
 import itertools
 from datetime import UTC, datetime, timedelta
 
+from ezchat.domain.access import Credentials
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import (
     Attachment,
     Conversation,
     ConversationType,
-    Credentials,
     Member,
     NewMessage,
     Role,

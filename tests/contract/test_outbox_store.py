@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from ezchat.domain.model import OutboxState, PushSubscription
+from ezchat.domain.outbox import OutboxState, PushSubscription
 from tests.contract.builders import T0, at, group, new_message
 
 pytestmark = pytest.mark.gen_test

@@ -1,6 +1,6 @@
 import pytest
 
-from ezchat.domain.model import AccessChange, Revocation
+from ezchat.domain.access import AccessChange, Revocation
 from tests.contract.builders import user
 
 pytestmark = pytest.mark.gen_test

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from ezchat.adapters.caching.caches import Caches
 from ezchat.adapters.forwarding import ForwardingUserStore
-from ezchat.domain.model import AccessChange, Credentials, Presence, PresenceChange, User
+from ezchat.domain.access import AccessChange, Credentials
+from ezchat.domain.model import Presence, PresenceChange, User
 from ezchat.ports.storage import UserStore
 
 

@@ -7,17 +7,9 @@ from dataclasses import replace
 from datetime import datetime
 
 from ezchat.adapters.memory.db import MemoryDatabase
+from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    AccessChange,
-    Contact,
-    ContactPair,
-    Credentials,
-    Presence,
-    PresenceChange,
-    Revocation,
-    User,
-)
+from ezchat.domain.model import Contact, ContactPair, Presence, PresenceChange, User
 
 
 class MemoryUserStore:

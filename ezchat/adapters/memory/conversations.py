@@ -7,12 +7,7 @@ from dataclasses import replace
 
 from ezchat.adapters.memory.db import MemoryDatabase, Timeline
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    Conversation,
-    Member,
-    MemberChange,
-    PointerUpdate,
-)
+from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
 
 
 class MemoryConversationStore:

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ezchat.domain.model import (
-    Contact,
-    Conversation,
-    Credentials,
-    Message,
-    Notification,
-    PushSubscription,
-    Revocation,
-    User,
-)
+from ezchat.domain.access import Credentials, Revocation
+from ezchat.domain.model import Contact, Conversation, Message, User
+from ezchat.domain.outbox import Notification, PushSubscription
 
 
 @dataclass

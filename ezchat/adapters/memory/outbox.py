@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Notification, OutboxState, PushSubscription
+from ezchat.domain.outbox import Notification, OutboxState, PushSubscription
 
 
 def open_notifications(db: MemoryDatabase, entries: list[Notification]) -> None:

@@ -12,18 +12,9 @@ from pymongo.errors import DuplicateKeyError
 
 from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
 from ezchat.adapters.mongo.db import MongoDatabase, translated
+from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    AccessChange,
-    Contact,
-    ContactPair,
-    ContactState,
-    Credentials,
-    Presence,
-    PresenceChange,
-    Revocation,
-    User,
-)
+from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, PresenceChange, User
 
 NO_SECRET = {"password_hash": 0}
 

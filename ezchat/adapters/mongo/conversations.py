@@ -13,12 +13,7 @@ from pymongo.errors import DuplicateKeyError
 from ezchat.adapters.codec import conversation_in, member_in, time_out
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    Conversation,
-    Member,
-    MemberChange,
-    PointerUpdate,
-)
+from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
 
 
 def member_doc(conversation_id: str, m: Member) -> dict[str, Any]:

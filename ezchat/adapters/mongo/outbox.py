@@ -18,7 +18,7 @@ from pymongo.errors import BulkWriteError
 from ezchat.adapters.codec import notification_in, push_subscription_in, time_out
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Notification, OutboxState, PushSubscription
+from ezchat.domain.outbox import Notification, OutboxState, PushSubscription
 
 DUPLICATE_KEY = 11000
 

@@ -23,8 +23,8 @@ from pywebpush import WebPusher
 
 from ezchat.adapters.notify.http import USER_AGENT, answered, payload
 from ezchat.adapters.outbound.client import OutboundHttp
-from ezchat.domain.model import PushSubscription
 from ezchat.domain.notify import Notice
+from ezchat.domain.outbox import PushSubscription
 from ezchat.ports.clock import Clock
 from ezchat.ports.notify import Outcome
 from ezchat.ports.storage import PushSubscriptionStore

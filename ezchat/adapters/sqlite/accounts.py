@@ -8,18 +8,9 @@ from datetime import datetime
 
 from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
 from ezchat.adapters.sqlite.db import SqliteDatabase, casefold, transaction
+from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    AccessChange,
-    Contact,
-    ContactPair,
-    ContactState,
-    Credentials,
-    Presence,
-    PresenceChange,
-    Revocation,
-    User,
-)
+from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, PresenceChange, User
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 # What reads take: the profile and the access fields (never the password hash).

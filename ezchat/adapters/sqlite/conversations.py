@@ -10,12 +10,7 @@ from enum import StrEnum
 from ezchat.adapters.codec import conversation_in, member_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import (
-    Conversation,
-    Member,
-    MemberChange,
-    PointerUpdate,
-)
+from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
 
 
 def member_from_row(row: sqlite3.Row) -> Member:

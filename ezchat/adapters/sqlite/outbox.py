@@ -10,7 +10,7 @@ import sqlite3
 from ezchat.adapters.codec import notification_in, push_subscription_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Notification, OutboxState, PushSubscription
+from ezchat.domain.outbox import Notification, OutboxState, PushSubscription
 
 
 def open_notifications(conn: sqlite3.Connection, entries: list[Notification]) -> None:

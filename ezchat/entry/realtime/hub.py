@@ -13,6 +13,7 @@ import asyncio
 import logging
 from functools import partial
 
+from ezchat.domain.access import Revocation
 from ezchat.domain.events import (
     AccessRevoked,
     ConversationCreated,
@@ -25,7 +26,6 @@ from ezchat.domain.events import (
     PresenceChanged,
     ReceiptMoved,
 )
-from ezchat.domain.model import Revocation
 from ezchat.entry import serialize
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.connection import (

@@ -8,8 +8,9 @@ from typing import Any
 
 from ezchat.adapters.caching import Caches, apply_remote
 from ezchat.config import Config
+from ezchat.domain.access import Revocation
 from ezchat.domain.events import AccessRevoked, Event
-from ezchat.domain.model import Message, Revocation
+from ezchat.domain.model import Message
 from ezchat.entry.notifications import NotificationWorker
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.registry import Connections
