@@ -1,32 +1,19 @@
-"""The hub: the event bus's subscriber in this process, handing each event to the part whose
-job it is, and the one place connections are added and removed.
+"""The hub: the one place connections of this process are added, removed, revoked and closed,
+and what follows them (heartbeats, presence, the conversations heard: ``Interest``). The bus's
+events are handed to the ``EventRouter``, which turns each into frames for the connections.
 
 Delivery never waits on a client: each event becomes one encoded frame, queued on the outbox
-of every connection of every recipient (``Connections``). Receipts and presence are
-coalesced (``EventWindow``), new messages put in seq order (``MessageOrder``), presence follows
-connections (``PresenceTimers``); work that must wait runs in owned ``Tasks``.
+of every connection of every recipient (``Connections``); work that must wait runs in owned
+``Tasks``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from functools import partial
 
 from ezchat.domain.access import Revocation
-from ezchat.domain.events import (
-    AccessRevoked,
-    ConversationCreated,
-    ConversationDeleted,
-    ConversationUpdated,
-    Event,
-    MemberAdded,
-    MemberRemoved,
-    MessagePosted,
-    PresenceChanged,
-    ReceiptMoved,
-)
-from ezchat.entry import serialize
+from ezchat.domain.events import Event
 from ezchat.entry.realtime import frames
 from ezchat.entry.realtime.connection import (
     CLOSE_GOING_AWAY,
@@ -36,30 +23,18 @@ from ezchat.entry.realtime.connection import (
 )
 from ezchat.entry.realtime.heartbeat import Heartbeat
 from ezchat.entry.realtime.interest import CatchUp, ConversationsOf, Interest
-from ezchat.entry.realtime.ordering import MessageOrder
 from ezchat.entry.realtime.presence import PresenceTimers
 from ezchat.entry.realtime.registry import Connections
+from ezchat.entry.realtime.routing import EventRouter
 from ezchat.entry.realtime.tasks import Tasks
-from ezchat.entry.realtime.windows import EventWindow, receipts_after
 from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
-from ezchat.services.conversations import (
-    ConversationService,
-    ConversationView,
-    views_without_messages,
-)
+from ezchat.services.conversations import ConversationService
 from ezchat.services.presence import PresenceService
 from ezchat.services.typing import TypingService
 
 log = logging.getLogger(__name__)
-
-MEMBERSHIP_EVENTS = (ConversationCreated, ConversationDeleted, MemberAdded, MemberRemoved)
-CONVERSATION_EVENTS = {
-    ConversationCreated: "conversation.created",
-    ConversationUpdated: "conversation.updated",
-    ConversationDeleted: "conversation.deleted",
-}
 
 
 class Hub:
@@ -84,9 +59,6 @@ class Hub:
         order_hold_s: float = 0.5,
     ) -> None:
         """``json``: the app's memoised message JSON, which the frames are made from."""
-        self._json = json
-        encode = partial(frames.for_event, json=json)
-        self._conversations = conversations
         self.connections = Connections(
             max_connections=max_connections, max_per_user=max_connections_per_user
         )
@@ -98,28 +70,23 @@ class Hub:
             interval_s=heartbeat_interval_s,
             timeout_s=heartbeat_timeout_s,
         )
-        deliver = self.connections.deliver
-        self._receipts: EventWindow[ReceiptMoved] = EventWindow(
-            clock,
-            window_s=receipt_window_s,
-            key=lambda e: (e.conversation_id, e.user_id),
-            encode=frames.receipt,
-            deliver=deliver,
+        self._events = EventRouter(
+            connections=self.connections,
+            conversations=conversations,
+            clock=clock,
+            tasks=self._tasks,
+            json=json,
+            revoke=self.revoke,
+            receipt_window_s=receipt_window_s,
+            presence_window_s=presence_window_s,
+            order_hold_s=order_hold_s,
         )
-        self._presence_events: EventWindow[PresenceChanged] = EventWindow(
-            clock,
-            window_s=presence_window_s,
-            key=lambda e: e.user.id,
-            encode=encode,
-            deliver=deliver,
-        )
-        self._order = MessageOrder(clock, hold_s=order_hold_s, deliver=deliver, encode=encode)
         self.interest = Interest(
             bus=bus,
             conversations_of=conversations_of,
             catch_up=catch_up,
-            deliver=self._order.offer,
-            forget=self._order.forget,
+            deliver=self._events.order.offer,
+            forget=self._events.order.forget,
             tasks=self._tasks,
             connected_here=self.connections.__contains__,
         )
@@ -131,8 +98,8 @@ class Hub:
             tasks=self._tasks,
             connected_here=self.connections.__contains__,
         )
+        self._events.interest = self.interest
         self._all_closed: asyncio.Event | None = None
-        self.messages_posted = 0
         self.slow_closed = 0
 
     # -- connections -------------------------------------------------------------------------
@@ -193,56 +160,12 @@ class Hub:
     # -- events ------------------------------------------------------------------------------
 
     def __call__(self, event: Event) -> None:
-        """The bus subscriber: must not block."""
-        if isinstance(event, ReceiptMoved):
-            self._receipts.offer(event)
-            return
-        if isinstance(event, PresenceChanged):
-            self._presence_events.offer(event)
-            return
-        if isinstance(event, MessagePosted):
-            self.messages_posted += 1
-            if not self.interest.hold(event):
-                self._order.offer(event)
-            return
-        if isinstance(event, AccessRevoked):
-            self.revoke(event.revocation)
-            return
-        if isinstance(event, MemberRemoved | ConversationDeleted):
-            receipts_after(self._receipts, event)
-        if isinstance(event, MEMBERSHIP_EVENTS):
-            self.interest.on_event(event)
-        kind = CONVERSATION_EVENTS.get(type(event))
-        if kind is not None:
-            self._conversation_event(kind, event)  # type: ignore[arg-type]
-            return
-        data = frames.for_event(event, self._json)
-        if data is not None:
-            self.connections.deliver(event.recipients, data)
+        """The bus subscriber (``EventRouter``): must not block."""
+        self._events(event)
 
-    def _conversation_event(
-        self, kind: str, event: ConversationCreated | ConversationUpdated | ConversationDeleted
-    ) -> None:
-        """Each recipient gets the conversation as it sees it. A new or deleted one has nothing
-        to count, so it goes in line with other events; an update needs each member's unread
-        count, looked up off this path."""
-        here = [u for u in event.recipients if u in self.connections]
-        if not here:
-            return
-        conv = event.conversation
-        if kind != "conversation.updated":
-            self._send_views(kind, views_without_messages(conv, here))
-            return
-
-        async def updated() -> None:
-            self._send_views(kind, await self._conversations.views(conv, here))
-
-        self._tasks.spawn(updated(), f"{kind}-{conv.id}")
-
-    def _send_views(self, kind: str, views: list[ConversationView]) -> None:
-        for view in views:
-            payload = frames.frame(kind, {"conversation": serialize.conversation(view)})
-            self.connections.deliver({view.member.user_id}, payload)
+    @property
+    def messages_posted(self) -> int:
+        return self._events.messages_posted
 
     # -- shutdown ----------------------------------------------------------------------------
 
@@ -260,8 +183,6 @@ class Hub:
                     "%d connections did not close in %.0f s", self.connections.count, timeout_s
                 )
         self.heartbeat.cancel()
-        self._receipts.cancel()
-        self._presence_events.cancel()
-        self._order.cancel()
+        self._events.cancel()
         self._presence.cancel_all()
         await self._tasks.aclose()
