@@ -5,7 +5,7 @@ them in reverse. The builders it calls live in ``wiring/`` (the use cases, the r
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import psutil
 import tornado.web
@@ -141,19 +141,8 @@ def make_app(
     hub = build_hub(config, core=core, storage=storage, bus=bus, clock=clock, json=json)
     remote.count_for(hub.connections)
     services = Services(
+        **{f.name: getattr(core, f.name) for f in fields(core)},
         config=config,
-        auth=core.auth,
-        access=core.access,
-        users=core.users,
-        contacts=core.contacts,
-        conversations=core.conversations,
-        members=core.members,
-        messages=core.messages,
-        presence=core.presence,
-        typing=core.typing,
-        push=core.push,
-        rate_limits=core.rate_limits,
-        search=core.search,
         vapid_public_key=public_key(vapid) if vapid is not None else None,
         clock=clock,
         stores=storage.stores,

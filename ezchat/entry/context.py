@@ -12,9 +12,10 @@ from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
+from ezchat.ports.security import OneTimeKeys
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
-from ezchat.services.auth import AuthService
+from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.members import MemberService
@@ -27,8 +28,9 @@ from ezchat.services.users import UserService
 
 
 @dataclass(frozen=True)
-class Services:
-    config: Config
+class Core:
+    """The services and what they share, as the composition root builds them."""
+
     auth: AuthService
     access: AccessService
     users: UserService
@@ -41,6 +43,15 @@ class Services:
     push: PushService
     search: SearchService
     rate_limits: RateLimits
+    once: OneTimeKeys
+    revoked: RevokedTokens
+
+
+@dataclass(frozen=True)
+class Services(Core):
+    """What the handlers are given: the core, and the app's own parts."""
+
+    config: Config
     vapid_public_key: str | None  # None: Web Push is off
     clock: Clock
     stores: Stores

@@ -5,13 +5,13 @@ and the limits and one-time keys they count with (in Redis when there is one).""
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 
 from ezchat.adapters.memory.limits import LocalRateLimits
 from ezchat.adapters.memory.once import LocalOneTimeKeys
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.rules import Limits
+from ezchat.entry.context import Core
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import Bucket, RateLimits, Window
@@ -29,24 +29,6 @@ from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
 from ezchat.services.typing import TypingService
 from ezchat.services.users import UserService
-
-
-@dataclass(frozen=True)
-class Core:
-    auth: AuthService
-    access: AccessService
-    users: UserService
-    contacts: ContactService
-    conversations: ConversationService
-    members: MemberService
-    messages: MessageService
-    presence: PresenceService
-    typing: TypingService
-    push: PushService
-    search: SearchService
-    rate_limits: RateLimits
-    once: OneTimeKeys
-    revoked: RevokedTokens
 
 
 def make_rate_limits(config: Config, clock: Clock) -> RateLimits:

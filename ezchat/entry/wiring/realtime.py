@@ -11,13 +11,13 @@ from ezchat.config import Config
 from ezchat.domain.access import Revocation
 from ezchat.domain.events import AccessRevoked, Event
 from ezchat.domain.model import Message
+from ezchat.entry.context import Core
 from ezchat.entry.notifications import NotificationWorker
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack
-from ezchat.entry.wiring.core import Core
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 
