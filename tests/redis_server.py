@@ -22,6 +22,13 @@ def answers(port: int) -> bool:
         return False
 
 
+def cli(port: int, *args: str) -> str:
+    """What ``redis-cli -p PORT ARGS`` prints."""
+    return subprocess.run(
+        ["redis-cli", "-p", str(port), *args], capture_output=True, text=True, timeout=10
+    ).stdout
+
+
 class RedisServer:
     def __init__(self, port: int | None = None, *extra: str, cluster: bool = False) -> None:
         """``extra``: more redis-server arguments. ``cluster``: a cluster node, whose bus port
@@ -137,12 +144,7 @@ class RedisCluster:
 
     def _replica_map(self) -> dict[str, list[RedisServer]]:
         """Primary node id -> its replicas, as the cluster was made."""
-        out = subprocess.run(
-            ["redis-cli", "-p", str(self.nodes[0].port), "cluster", "nodes"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout
+        out = cli(self.nodes[0].port, "cluster", "nodes")
         found: dict[str, list[RedisServer]] = {}
         for line in out.splitlines():
             fields = line.split()
@@ -157,12 +159,7 @@ class RedisCluster:
         return f"redis+cluster://127.0.0.1:{self.nodes[0].port}"
 
     def state(self, node: RedisServer) -> str:
-        out = subprocess.run(
-            ["redis-cli", "-p", str(node.port), "cluster", "info"],
-            capture_output=True,
-            text=True,
-            timeout=10,
-        ).stdout
+        out = cli(node.port, "cluster", "info")
         return next(
             (
                 line.split(":")[1].strip()
@@ -186,21 +183,14 @@ class RedisCluster:
         for node in self.nodes:
             if not node.alive:
                 continue
-            info = subprocess.run(
-                ["redis-cli", "-p", str(node.port), "info", "replication"],
-                capture_output=True,
-                text=True,
-                timeout=10,
-            ).stdout
+            info = cli(node.port, "info", "replication")
             if "role:slave" in info and "master_link_status:up" not in info:
                 return False
         return True
 
     def primary_of(self, node: RedisServer) -> bool:
         """Whether ``node`` is a primary now (as it sees itself)."""
-        out = subprocess.run(
-            ["redis-cli", "-p", str(node.port), "role"], capture_output=True, text=True, timeout=10
-        ).stdout
+        out = cli(node.port, "role")
         return out.startswith("master")
 
     def wait_promoted(self, dead: RedisServer, deadline_s: float = 60) -> RedisServer:
@@ -211,12 +201,7 @@ class RedisCluster:
             for node in self.nodes:
                 if not node.alive or node is dead:
                     continue
-                out = subprocess.run(
-                    ["redis-cli", "-p", str(node.port), "cluster", "nodes"],
-                    capture_output=True,
-                    text=True,
-                    timeout=10,
-                ).stdout
+                out = cli(node.port, "cluster", "nodes")
                 for line in out.splitlines():
                     fields = line.split()
                     if f":{dead.port}@" in fields[1] and "fail" in fields[2]:
