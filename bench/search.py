@@ -30,7 +30,7 @@ from ezchat.adapters.codec import time_out
 from ezchat.adapters.sqlite import open_sqlite_stores
 from ezchat.adapters.sqlite.schema import FTS
 from ezchat.adapters.sqlite.search import index_all_queued
-from ezchat.domain.model import NewMessage
+from ezchat.domain.messages import NewMessage
 from ezchat.domain.search import SearchQuery, parse
 from tests.contract.builders import T0, at
 

@@ -15,7 +15,8 @@ from datetime import datetime
 
 from ezchat.adapters.forwarding import ForwardingMessageStore, ForwardingUserStore
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
-from ezchat.domain.model import Message, NewMessage, Presence, PresenceChange, User
+from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.model import Presence, PresenceChange, User
 from ezchat.ports.storage import MessageStore, UserStore
 
 log = logging.getLogger(__name__)

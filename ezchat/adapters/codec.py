@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
+from ezchat.domain.messages import Attachment, Message
 from ezchat.domain.model import (
-    Attachment,
     Conversation,
     ConversationType,
     Member,
-    Message,
     NotifyLevel,
     Presence,
     Role,

@@ -11,14 +11,13 @@ from typing import TypeVar
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.model import (
     Contact,
     ContactPair,
     Conversation,
     Member,
     MemberChange,
-    Message,
-    NewMessage,
     PointerUpdate,
     Presence,
     PresenceChange,
@@ -158,6 +157,9 @@ class ForwardingConversationStore(Forwarding):
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         return await self._forward("list_for_user", lambda: self._inner.list_for_user(user_id))
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        return await self._forward("ids_for_user", lambda: self._inner.ids_for_user(user_id))
 
 
 class ForwardingMessageStore(Forwarding):

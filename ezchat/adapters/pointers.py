@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from dataclasses import replace
 
 from ezchat.adapters.forwarding import ForwardingConversationStore
 from ezchat.domain.errors import NotFound
@@ -29,7 +28,10 @@ class BufferedPointerStore(ForwardingConversationStore):
         super().__init__(inner)
         self._flush_s = flush_s
         self._max_pending = max_pending
-        self._pending: dict[tuple[str, str], PointerUpdate] = {}
+        # conversation -> member -> the newest pending move: a read looks at its own
+        # conversation's moves only.
+        self._pending: dict[str, dict[str, PointerUpdate]] = {}
+        self._count = 0
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
         self.flushes = 0
@@ -49,7 +51,8 @@ class BufferedPointerStore(ForwardingConversationStore):
     async def flush(self) -> None:
         if not self._pending:
             return
-        batch, self._pending = list(self._pending.values()), {}
+        batch = [u for moves in self._pending.values() for u in moves.values()]
+        self._pending, self._count = {}, 0
         try:
             await self._inner.advance_pointers_many(batch)
             self.flushes += 1
@@ -70,22 +73,26 @@ class BufferedPointerStore(ForwardingConversationStore):
         await self.flush()
 
     def _merge(self, u: PointerUpdate) -> None:
-        key = (u.conversation_id, u.user_id)
-        old = self._pending.get(key)
-        self._pending[key] = old.merged(u) if old is not None else u
+        moves = self._pending.setdefault(u.conversation_id, {})
+        old = moves.get(u.user_id)
+        if old is None:
+            self._count += 1
+        moves[u.user_id] = old.merged(u) if old is not None else u
+
+    def _drop(self, conversation_id: str, user_id: str | None = None) -> None:
+        """Forget the pending moves of one member, or of the whole conversation."""
+        moves = self._pending.get(conversation_id)
+        if moves is None:
+            return
+        if user_id is None:
+            self._count -= len(moves)
+            del self._pending[conversation_id]
+        elif moves.pop(user_id, None) is not None:
+            self._count -= 1
 
     def _overlay(self, conv: Conversation) -> Conversation:
-        if not self._pending:
-            return conv
-        members = []
-        changed = False
-        for m in conv.members:
-            u = self._pending.get((conv.id, m.user_id))
-            if u is not None and (u.read_seq > m.read_seq or u.delivered_seq > m.delivered_seq):
-                m = m.advanced(u)
-                changed = True
-            members.append(m)
-        return replace(conv, members=tuple(members)) if changed else conv
+        moves = self._pending.get(conv.id)
+        return conv.with_pointers(moves.values()) if moves else conv
 
     async def advance_pointers(self, update: PointerUpdate) -> Member:
         conv = await self.get(update.conversation_id)
@@ -93,7 +100,7 @@ class BufferedPointerStore(ForwardingConversationStore):
         if member is None:
             raise NotFound("user is not a member")
         self._merge(update)
-        if len(self._pending) >= self._max_pending:
+        if self._count >= self._max_pending:
             self._kick.set()
         return member.advanced(update)
 
@@ -118,16 +125,15 @@ class BufferedPointerStore(ForwardingConversationStore):
         return self._overlay(await self._inner.update_info(conversation))
 
     async def delete(self, conversation_id: str) -> None:
-        for key in [k for k in self._pending if k[0] == conversation_id]:
-            del self._pending[key]
+        self._drop(conversation_id)
         await self._inner.delete(conversation_id)
 
     async def add_member(self, conversation_id: str, member: Member) -> Conversation:
-        self._pending.pop((conversation_id, member.user_id), None)
+        self._drop(conversation_id, member.user_id)
         return self._overlay(await self._inner.add_member(conversation_id, member))
 
     async def remove_member(self, conversation_id: str, user_id: str) -> Conversation:
-        self._pending.pop((conversation_id, user_id), None)
+        self._drop(conversation_id, user_id)
         return self._overlay(await self._inner.remove_member(conversation_id, user_id))
 
     async def update_member(

@@ -47,6 +47,7 @@ _MINIMUM: dict[str, float] = {
     "register_window_s": 1,
     "max_message_length": 1,
     "max_group_members": 2,
+    "large_group_members": 2,
     "slow_request_ms": 0,
     "max_connections": 1,
     "max_connections_per_user": 1,

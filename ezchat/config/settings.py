@@ -103,6 +103,8 @@ class Config:
 
     max_message_length: int = 4000
     max_group_members: int = 1000
+    # Above this many members a group gets no presence, typing or others' receipts pushed.
+    large_group_members: int = 100
 
     max_connections: int = 10_000
     max_connections_per_user: int = 10

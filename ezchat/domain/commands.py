@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ezchat.domain.model import Attachment
+from ezchat.domain.messages import Attachment
 
 
 @dataclass(frozen=True)

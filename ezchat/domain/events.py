@@ -9,7 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ezchat.domain.access import Revocation
-from ezchat.domain.model import Contact, Conversation, Message, User
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Contact, Conversation, User
 
 
 @dataclass(frozen=True)

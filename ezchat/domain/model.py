@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-
-from ezchat.domain.outbox import Notification, OutboxState
+from functools import cached_property
 
 
 class Presence(StrEnum):
@@ -179,15 +179,26 @@ class Conversation:
     # For direct conversations: the two user ids sorted and joined, unique per pair.
     direct_key: str | None = None
 
-    def member(self, user_id: str) -> Member | None:
-        for m in self.members:
-            if m.user_id == user_id:
-                return m
-        return None
+    # Members are looked up by user on every send, receipt and fan-out: by an index built once
+    # per conversation value (a frozen value, so it never goes stale), not by a scan of what
+    # may be thousands of members.
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {m.user_id: i for i, m in enumerate(self.members)}
 
-    @property
+    def member(self, user_id: str) -> Member | None:
+        i = self._positions.get(user_id)
+        return None if i is None else self.members[i]
+
+    @cached_property
     def member_ids(self) -> frozenset[str]:
-        return frozenset(m.user_id for m in self.members)
+        return frozenset(self._positions)
+
+    def is_large(self, limit: int) -> bool:
+        """A group of more than ``limit`` members (``Limits.large_group_members``): one
+        whose members are not told of each other's presence, receipts and typing, as that
+        would cost every event once per member."""
+        return self.type is ConversationType.GROUP and len(self.members) > limit
 
     @property
     def activity(self) -> datetime:
@@ -197,127 +208,34 @@ class Conversation:
         return [m for m in self.members if m.role is Role.ADMIN]
 
     def with_member(self, member: Member) -> Conversation:
-        others = tuple(m for m in self.members if m.user_id != member.user_id)
-        return replace(self, members=others + (member,))
+        """With ``member`` added at the end, or put in place of the user's old entry (which
+        keeps the index: a pointer moving in a large group copies no dict)."""
+        i = self._positions.get(member.user_id)
+        if i is None:
+            return replace(self, members=(*self.members, member))
+        return self._same_members(self.members[:i] + (member,) + self.members[i + 1 :])
+
+    def with_pointers(self, updates: Iterable[PointerUpdate]) -> Conversation:
+        """With these members' pointers moved forward (updates of non-members are skipped)."""
+        members: list[Member] | None = None
+        for u in updates:
+            i = self._positions.get(u.user_id)
+            if i is None:
+                continue
+            m = self.members[i]
+            if u.read_seq > m.read_seq or u.delivered_seq > m.delivered_seq:
+                if members is None:
+                    members = list(self.members)
+                members[i] = m.advanced(u)
+        return self if members is None else self._same_members(tuple(members))
+
+    def _same_members(self, members: tuple[Member, ...]) -> Conversation:
+        """A copy with ``members``: the same users in the same places, so the index holds."""
+        changed = replace(self, members=members)
+        changed.__dict__["_positions"] = self._positions
+        if "member_ids" in self.__dict__:
+            changed.__dict__["member_ids"] = self.member_ids
+        return changed
 
     def without_member(self, user_id: str) -> Conversation:
         return replace(self, members=tuple(m for m in self.members if m.user_id != user_id))
-
-
-@dataclass(frozen=True)
-class Attachment:
-    url: str
-    name: str
-    mime_type: str
-    size: int
-
-
-@dataclass(frozen=True)
-class NewMessage:
-    """A message before the store gives it an id, seq and rev."""
-
-    conversation_id: str
-    sender_id: str
-    client_id: str
-    text: str
-    attachments: tuple[Attachment, ...]
-    reply_to: str | None
-    created_at: datetime
-    mentions: tuple[str, ...] = ()
-    # Whom to notify of it if still unread at ``notify_at`` (epoch seconds): written to the
-    # outbox in the same write as the message, where the store allows.
-    notify: tuple[str, ...] = ()
-    notify_at: float = 0.0
-
-    def stored(self, *, id: str, seq: int, rev: int) -> Message:
-        """The message as a store keeps it, with the id, seq and rev it was given."""
-        return Message(
-            id=id,
-            conversation_id=self.conversation_id,
-            seq=seq,
-            rev=rev,
-            client_id=self.client_id,
-            sender_id=self.sender_id,
-            text=self.text,
-            attachments=self.attachments,
-            reply_to=self.reply_to,
-            created_at=self.created_at,
-            mentions=self.mentions,
-        )
-
-    def notifications(self, message: Message) -> list[Notification]:
-        """The outbox entries to open (or to join, where one is open for the same user and
-        conversation) for ``message``, stored from this."""
-        return [
-            Notification(
-                id=f"{message.id}.{i}",  # unique as the message's id; cheaper than a uuid each
-                user_id=user_id,
-                conversation_id=message.conversation_id,
-                first_seq=message.seq,
-                last_seq=message.seq,
-                count=1,
-                state=OutboxState.OPEN,
-                next_at=self.notify_at,
-                created_at=message.created_at.timestamp(),
-            )
-            for i, user_id in enumerate(self.notify)
-        ]
-
-
-@dataclass(frozen=True)
-class Message:
-    id: str
-    conversation_id: str
-    seq: int
-    rev: int
-    client_id: str
-    sender_id: str
-    text: str
-    created_at: datetime
-    attachments: tuple[Attachment, ...] = ()
-    reply_to: str | None = None
-    # Emoji -> user ids in the order they reacted; emoji in the order first used.
-    reactions: tuple[tuple[str, tuple[str, ...]], ...] = field(default=())
-    edited_at: datetime | None = None
-    deleted: bool = False
-    mentions: tuple[str, ...] = ()  # user ids the text names (sorted)
-
-    def reactions_dict(self) -> dict[str, list[str]]:
-        return {emoji: list(users) for emoji, users in self.reactions}
-
-    def with_reaction(self, emoji: str, user_id: str) -> Message:
-        found = False
-        out: list[tuple[str, tuple[str, ...]]] = []
-        for e, users in self.reactions:
-            if e == emoji:
-                found = True
-                if user_id not in users:
-                    users = users + (user_id,)
-            out.append((e, users))
-        if not found:
-            out.append((emoji, (user_id,)))
-        return replace(self, reactions=tuple(out))
-
-    def without_reaction(self, emoji: str, user_id: str) -> Message:
-        out = []
-        for e, users in self.reactions:
-            if e == emoji:
-                users = tuple(u for u in users if u != user_id)
-            if users:
-                out.append((e, users))
-        return replace(self, reactions=tuple(out))
-
-    def counts_as_unread_for(self, user_id: str) -> bool:
-        """Unread counts others' messages that still stand."""
-        return not self.deleted and self.sender_id != user_id
-
-    def tombstone(self) -> Message:
-        """The message as it stays after a delete: identity and place kept, content gone."""
-        return replace(self, text="", attachments=(), reactions=(), mentions=(), deleted=True)
-
-
-@dataclass(frozen=True)
-class Receipt:
-    user_id: str
-    read_seq: int
-    delivered_seq: int

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ezchat.domain.model import Conversation, ConversationType, Member, Message, NotifyLevel, User
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Conversation, ConversationType, Member, NotifyLevel, User
 
 PREVIEW_CHARS = 200
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from ezchat.domain.errors import InvalidRequest
-from ezchat.domain.model import Attachment
+from ezchat.domain.messages import Attachment
 
 USERNAME_RE = re.compile(r"[a-z0-9_.\-]{3,32}")
 MAX_URL_LENGTH = 2048
@@ -25,6 +25,7 @@ class Limits:
 
     max_message_length: int = 4000
     max_group_members: int = 1000
+    large_group_members: int = 100  # Conversation.is_large
 
 
 def username(value: str) -> str:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ezchat.domain.errors import InvalidRequest
-from ezchat.domain.model import Attachment
+from ezchat.domain.messages import Attachment
 from ezchat.domain.unset import UNSET, Unset
 
 MAX_INT = 2**53  # exact in every JSON reader and every store

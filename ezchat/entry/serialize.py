@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from ezchat.domain.model import Attachment, Contact, Conversation, Member, Message, Receipt, User
+from ezchat.domain.messages import Attachment, Message, Receipt
+from ezchat.domain.model import Contact, Conversation, Member, User
 from ezchat.domain.notify import level_of
 from ezchat.domain.outbox import PushSubscription
 from ezchat.services.conversations import ConversationView

@@ -10,14 +10,13 @@ from typing import Protocol
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.model import (
     Contact,
     ContactPair,
     Conversation,
     Member,
     MemberChange,
-    Message,
-    NewMessage,
     PointerUpdate,
     Presence,
     PresenceChange,
@@ -140,6 +139,10 @@ class ConversationStore(Protocol):
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         """Every conversation ``user_id`` is a member of, in no set order."""
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        """The ids of those conversations, none of them read (a group of thousands of members
+        is read once for all of them, through a cache, not once per member)."""
 
 
 class MessageStore(Protocol):

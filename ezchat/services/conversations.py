@@ -13,7 +13,8 @@ from ezchat.domain.events import (
     ConversationUpdated,
 )
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Conversation, ConversationType, Member, Message, Role
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Conversation, ConversationType, Member, Role
 from ezchat.domain.unset import UNSET, Unset
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock

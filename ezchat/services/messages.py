@@ -21,16 +21,13 @@ from ezchat.domain.errors import (
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.mentions import find_mentions
+from ezchat.domain.messages import Attachment, Message, NewMessage, Receipt
 from ezchat.domain.model import (
-    Attachment,
     Conversation,
     ConversationType,
     Member,
-    Message,
-    NewMessage,
     PointerUpdate,
     Presence,
-    Receipt,
     Role,
 )
 from ezchat.ports.bus import EventBus
@@ -305,7 +302,12 @@ class MessageService:
         if (member.read_seq, member.delivered_seq) != (me.read_seq, me.delivered_seq):
             await self._bus.publish(
                 ReceiptMoved(
-                    recipients=conv.member_ids,
+                    # In a large group only the reader's own devices hear of it (the others
+                    # ask GET .../receipts): a receipt to every member from every member
+                    # would grow with the square of the group.
+                    recipients=frozenset({caller})
+                    if conv.is_large(self._limits.large_group_members)
+                    else conv.member_ids,
                     conversation_id=conv.id,
                     user_id=caller,
                     read_seq=member.read_seq,

@@ -15,14 +15,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ezchat.domain.backoff import backoff_delay
-from ezchat.domain.model import (
-    ContactState,
-    Conversation,
-    ConversationType,
-    Member,
-    Message,
-    NotifyLevel,
-)
+from ezchat.domain.messages import Message
+from ezchat.domain.model import ContactState, Conversation, ConversationType, Member, NotifyLevel
 from ezchat.domain.notify import Notice, level_of, wants
 from ezchat.domain.outbox import Notification
 from ezchat.domain.rules import MAX_PAGE

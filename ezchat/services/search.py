@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from ezchat.domain import search
 from ezchat.domain.errors import InvalidRequest
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.ports.storage import ConversationStore, MessageStore
 from ezchat.services.conversations import ConversationService
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ezchat.domain.errors import NotFound
 from ezchat.domain.events import UserTyping
 from ezchat.domain.realtime import TypingThrottle
+from ezchat.domain.rules import Limits
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.services.conversations import ConversationService
@@ -18,8 +19,10 @@ class TypingService:
         bus: EventBus,
         clock: Clock,
         throttle: TypingThrottle | None = None,
+        limits: Limits | None = None,
     ) -> None:
         self._conversations = conversations
+        self._large = (limits or Limits()).large_group_members
         self._bus = bus
         self._clock = clock
         self._throttle = throttle or TypingThrottle()
@@ -28,6 +31,8 @@ class TypingService:
         """Raises ``NotFound`` for a conversation the user is not a member of, ``Forbidden``
         in a direct conversation where either has blocked the other."""
         conv, _ = await self._conversations.require_speaker(user_id, conversation_id)
+        if conv.is_large(self._large):
+            return  # not forwarded: each typist would cost a frame per member
         if self._throttle.should_forward(
             user_id, conversation_id, is_typing, now=self._clock.monotonic()
         ):

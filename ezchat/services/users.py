@@ -21,7 +21,9 @@ class UserService:
         contacts: ContactStore,
         conversations: ConversationStore,
         bus: EventBus,
+        large_group_members: int = rules.Limits.large_group_members,
     ) -> None:
+        self._large = large_group_members
         self._users = users
         self._contacts = contacts
         self._conversations = conversations
@@ -77,12 +79,22 @@ class UserService:
         ]
 
     async def audience(self, user_id: str) -> frozenset[str]:
-        """Who hears of this user's profile and presence: the user, accepted contacts, and
-        everyone sharing a conversation."""
+        """Who may see this user's profile changes and presence: the user, accepted contacts,
+        and everyone sharing a conversation."""
+        return await self._related(user_id, large_groups=True)
+
+    async def presence_audience(self, user_id: str) -> frozenset[str]:
+        """Who is told of this user's presence as it changes: the audience but for those who
+        share only large groups with the user (they see it in REST ``User`` objects). Each
+        member of a group of 10,000 coming online would otherwise cost 10,000 frames."""
+        return await self._related(user_id, large_groups=False)
+
+    async def _related(self, user_id: str, *, large_groups: bool) -> frozenset[str]:
         ids = {user_id}
         for c in await self._contacts.list(user_id):
             if c.state is ContactState.ACCEPTED:
                 ids.add(c.user_id)
         for conv in await self._conversations.list_for_user(user_id):
-            ids.update(conv.member_ids)
+            if large_groups or not conv.is_large(self._large):
+                ids.update(conv.member_ids)
         return frozenset(ids)

@@ -7,15 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from ezchat.domain.access import Credentials
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import (
-    Attachment,
-    Conversation,
-    ConversationType,
-    Member,
-    NewMessage,
-    Role,
-    User,
-)
+from ezchat.domain.messages import Attachment, NewMessage
+from ezchat.domain.model import Conversation, ConversationType, Member, Role, User
 
 T0 = datetime(2026, 11, 27, 12, 0, 0, 123456, tzinfo=UTC)
 _n = itertools.count()

@@ -89,6 +89,9 @@ async def test_list_for_user_finds_every_membership(stores):
         await stores.conversations.add(conv)
     assert {c.id for c in await stores.conversations.list_for_user("a")} == {g1.id, d.id}
     assert {c.id for c in await stores.conversations.list_for_user("b")} == {g1.id, g2.id}
+    assert sorted(await stores.conversations.ids_for_user("a")) == sorted([g1.id, d.id])
+    assert sorted(await stores.conversations.ids_for_user("c")) == sorted([g2.id, d.id])
+    assert await stores.conversations.ids_for_user("nobody") == []
 
 
 async def test_delete_removes_the_conversation_its_members_and_its_messages(stores):
@@ -98,6 +101,7 @@ async def test_delete_removes_the_conversation_its_members_and_its_messages(stor
     await stores.conversations.delete(conv.id)
     assert await stores.conversations.get(conv.id) is None
     assert await stores.conversations.list_for_user("a") == []
+    assert await stores.conversations.ids_for_user("a") == []
     assert await stores.messages.get(conv.id, m.id) is None
     again = direct("a", "b")
     await stores.conversations.add(again)  # the pair is free again

@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
-from ezchat.domain.model import Attachment
+from ezchat.domain.messages import Attachment
 from tests.contract.builders import at, group, new_message
 
 pytestmark = pytest.mark.gen_test

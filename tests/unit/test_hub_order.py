@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from ezchat.domain.events import MessagePosted
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.entry.realtime.connection import Connection
 from tests.unit.test_outbox import FakeSocket
 

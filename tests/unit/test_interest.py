@@ -19,7 +19,8 @@ from ezchat.domain.events import (
     MemberRemoved,
     MessagePosted,
 )
-from ezchat.domain.model import Conversation, ConversationType, Message
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Conversation, ConversationType
 from ezchat.entry.realtime.interest import Interest
 from ezchat.entry.realtime.tasks import Tasks
 

@@ -3,7 +3,7 @@ import pytest
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import Conflict, Forbidden, InvalidRequest, NotFound
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
-from ezchat.domain.model import Attachment
+from ezchat.domain.messages import Attachment
 
 pytestmark = pytest.mark.gen_test
 

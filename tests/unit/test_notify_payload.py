@@ -8,7 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ezchat.adapters.notify.http import MAX_PAYLOAD_BYTES, payload
-from ezchat.domain.model import Conversation, ConversationType, Message, User
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Conversation, ConversationType, User
 from ezchat.domain.notify import Notice
 
 T = datetime(2026, 11, 27, tzinfo=UTC)

@@ -4,7 +4,8 @@ from dataclasses import replace
 
 import pytest
 
-from ezchat.domain.model import ConversationType, Member, Message, NotifyLevel, Role
+from ezchat.domain.messages import Message
+from ezchat.domain.model import ConversationType, Member, NotifyLevel, Role
 from ezchat.domain.notify import level_of, wants
 from tests.contract.builders import at
 

@@ -8,7 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from ezchat.adapters.caching.keyed import Counter, KeyedCache
-from ezchat.domain.model import Contact, Conversation, Member, Message, User
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Contact, Conversation, Member, User
 from ezchat.domain.rules import MAX_PAGE
 
 PAGE = MAX_PAGE  # messages kept per conversation: the largest page a client may ask for

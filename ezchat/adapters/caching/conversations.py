@@ -3,6 +3,7 @@ each user's conversation ids (QUERY_CACHE_SIZE, QUERY_CACHE_TTL)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 
 from ezchat.adapters.caching.caches import Caches
@@ -77,25 +78,28 @@ class CachedConversationStore(ForwardingConversationStore):
                 self._caches.note_member(u.conversation_id, old.advanced(u))
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
+        """The user's conversation ids (cached per user), each conversation read through the
+        conversation cache that every member shares: a crowd of members of one large group
+        connecting at once reads it once, not once each."""
         ids = self._lists.get(user_id)
         if ids is None:
             self._lists.stats.misses += 1
-            changes = self._convs.changes
             token = self._lists.begin(user_id)
             try:
-                convs = await self._inner.list_for_user(user_id)
+                found = await self._inner.ids_for_user(user_id)
             finally:
                 fresh = self._lists.end(user_id, token)
+            ids = tuple(found)
             if fresh:
-                self._lists.put(user_id, tuple(c.id for c in convs))
-            if self._convs.changes == changes:  # no conversation changed meanwhile
-                for c in convs:
-                    self._convs.fill(c.id, c)
-            return [self._convs.get(c.id) or c for c in convs]
-        self._lists.stats.hits += 1
-        out = []
-        for cid in ids:
-            conv = await self.get(cid)
-            if conv is not None and conv.member(user_id) is not None:
-                out.append(conv)
-        return out
+                self._lists.put(user_id, ids)
+        else:
+            self._lists.stats.hits += 1
+        cached = [self._convs.get(cid) for cid in ids]
+        missing = [cid for cid, conv in zip(ids, cached, strict=True) if conv is None]
+        if missing:
+            read = dict(zip(missing, await asyncio.gather(*map(self.get, missing)), strict=True))
+            cached = [conv or read[cid] for cid, conv in zip(ids, cached, strict=True)]
+        return [c for c in cached if c is not None and c.member(user_id) is not None]
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        return [c.id for c in await self.list_for_user(user_id)]

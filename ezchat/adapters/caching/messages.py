@@ -9,7 +9,7 @@ from typing import Any
 from ezchat.adapters.caching.caches import PAGE, Caches, _Page
 from ezchat.adapters.forwarding import ForwardingMessageStore
 from ezchat.domain.errors import EzChatError
-from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.ports.storage import MessageStore
 
 

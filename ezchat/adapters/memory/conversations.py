@@ -108,3 +108,7 @@ class MemoryConversationStore:
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         convs = self._db.conversations
         return [convs[c] for c in self._db.memberships.get(user_id, ()) if c in convs]
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        convs = self._db.conversations
+        return [c for c in self._db.memberships.get(user_id, ()) if c in convs]

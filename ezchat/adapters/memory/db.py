@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ezchat.domain.access import Credentials, Revocation
-from ezchat.domain.model import Contact, Conversation, Message, User
+from ezchat.domain.messages import Message
+from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
 
 

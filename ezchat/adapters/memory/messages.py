@@ -12,7 +12,7 @@ from ezchat.adapters.memory.outbox import open_notifications
 from ezchat.domain import search
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.search import SearchQuery
 
 

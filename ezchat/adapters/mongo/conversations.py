@@ -191,5 +191,8 @@ class MongoConversationStore:
 
     @translated
     async def list_for_user(self, user_id: str) -> list[Conversation]:
-        ids = [d["conversation_id"] async for d in self._members.find({"user_id": user_id})]
-        return await self._load(ids)
+        return await self._load(await self.ids_for_user(user_id))
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        found = self._members.find({"user_id": user_id}, {"conversation_id": 1, "_id": 0})
+        return [d["conversation_id"] async for d in found]

@@ -37,7 +37,7 @@ from ezchat.domain.errors import (
     TransientStorageError,
 )
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.search import SearchQuery
 
 log = logging.getLogger(__name__)

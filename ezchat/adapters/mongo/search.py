@@ -10,7 +10,7 @@ from typing import Any
 from pymongo import DESCENDING
 
 from ezchat.adapters.codec import message_in, time_out
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.domain.search import Order, SearchQuery, keyset, keyset_of, next_offset, offset_of
 
 

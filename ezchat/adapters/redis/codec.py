@@ -12,11 +12,11 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from ezchat.domain import events, model
+from ezchat.domain import access, events, messages, model
 
 ALLOWED: dict[str, type] = {
     cls.__name__: cls
-    for module in (events, model)
+    for module in (events, model, messages, access)
     for cls in vars(module).values()
     if isinstance(cls, type)
     and cls.__module__ == module.__name__

@@ -218,12 +218,14 @@ class SqliteConversationStore:
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         def read(conn: sqlite3.Connection) -> list[Conversation]:
-            ids = [
-                r[0]
-                for r in conn.execute(
-                    "SELECT conversation_id FROM members WHERE user_id = ?", (user_id,)
-                )
-            ]
-            return load(conn, ids)
+            return load(conn, _ids_of(conn, user_id))
 
         return await self._db.run(read)
+
+    async def ids_for_user(self, user_id: str) -> list[str]:
+        return await self._db.run(lambda conn: _ids_of(conn, user_id))
+
+
+def _ids_of(conn: sqlite3.Connection, user_id: str) -> list[str]:
+    rows = conn.execute("SELECT conversation_id FROM members WHERE user_id = ?", (user_id,))
+    return [r[0] for r in rows]

@@ -18,7 +18,7 @@ from ezchat.adapters.sqlite.outbox import open_notifications
 from ezchat.adapters.sqlite.search import search_messages
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.model import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.search import SearchQuery
 
 

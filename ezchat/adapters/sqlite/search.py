@@ -8,7 +8,7 @@ import sqlite3
 
 from ezchat.adapters.codec import message_in, time_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.domain.search import (
     Order,
     SearchQuery,

@@ -14,7 +14,7 @@ from ezchat.domain.events import (
     ReceiptMoved,
     UserTyping,
 )
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.entry import serialize
 
 

@@ -23,7 +23,7 @@ from ezchat.domain.events import (
     MemberRemoved,
     MessagePosted,
 )
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.entry.realtime.tasks import Tasks
 from ezchat.ports.bus import EventBus
 

@@ -66,7 +66,9 @@ def build_core(
     hasher: PasswordHasher,
 ) -> Core:
     limits = Limits(
-        max_message_length=config.max_message_length, max_group_members=config.max_group_members
+        max_message_length=config.max_message_length,
+        max_group_members=config.max_group_members,
+        large_group_members=config.large_group_members,
     )
     once = one_time_keys(config)
     revoked = RevokedTokens()
@@ -102,7 +104,11 @@ def build_core(
     )
     contacts = ContactService(users=stores.users, contacts=stores.contacts, bus=bus, clock=clock)
     users = UserService(
-        users=stores.users, contacts=stores.contacts, conversations=stores.conversations, bus=bus
+        users=stores.users,
+        contacts=stores.contacts,
+        conversations=stores.conversations,
+        bus=bus,
+        large_group_members=limits.large_group_members,
     )
     conversations = ConversationService(
         users=stores.users,
@@ -141,9 +147,13 @@ def build_core(
             notify_delay_s=config.notify_delay_s if config.notifications else None,
         ),
         presence=PresenceService(
-            users=stores.users, audience=users.audience, bus=bus, clock=clock, counter=counter
+            users=stores.users,
+            audience=users.presence_audience,
+            bus=bus,
+            clock=clock,
+            counter=counter,
         ),
-        typing=TypingService(conversations=conversations, bus=bus, clock=clock),
+        typing=TypingService(conversations=conversations, bus=bus, clock=clock, limits=limits),
         push=push,
         search=SearchService(
             conversations=conversations,

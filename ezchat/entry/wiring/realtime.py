@@ -10,7 +10,7 @@ from ezchat.adapters.caching import Caches, apply_remote
 from ezchat.config import Config
 from ezchat.domain.access import Revocation
 from ezchat.domain.events import AccessRevoked, Event
-from ezchat.domain.model import Message
+from ezchat.domain.messages import Message
 from ezchat.entry.context import Core
 from ezchat.entry.notifications import NotificationWorker
 from ezchat.entry.realtime.hub import Hub
