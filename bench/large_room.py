@@ -272,29 +272,25 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
             while loop.time() - start < args.duration:
                 await sender.send("busy")
                 n += 1
-                if n % 4 == 0:
-                    rss.append(proc.memory_info().rss)
-                    c0 = time.perf_counter()
-                    await api(
-                        session,
-                        base,
-                        "POST",
-                        f"/api/conversations/{big['id']}/members",
-                        owner,
-                        {"user_id": extra[0][0]},
-                    )
-                    await api(
-                        session,
-                        base,
-                        "DELETE",
-                        f"/api/conversations/{big['id']}/members/{extra[0][0]}",
-                        owner,
-                    )
-                    changes.append(time.perf_counter() - c0)
                 await asyncio.sleep(max(0.0, start + n / args.rate - loop.time()))
 
+        async def member_changes() -> None:
+            """A member added and removed every 2 s, timed from the admin's side."""
+            loop = asyncio.get_running_loop()
+            start = loop.time()
+            while loop.time() - start < args.duration:
+                rss.append(proc.memory_info().rss)
+                c0 = time.perf_counter()
+                path = f"/api/conversations/{big['id']}/members"
+                await api(session, base, "POST", path, owner, {"user_id": extra[0][0]})
+                await api(session, base, "DELETE", f"{path}/{extra[0][0]}", owner)
+                changes.append(time.perf_counter() - c0)
+                await asyncio.sleep(max(0.0, 2 - (time.perf_counter() - c0)))
+
         await asyncio.gather(
-            big_load(), small_room_load(small_senders, small_readers, 5, args.duration)
+            big_load(),
+            member_changes(),
+            small_room_load(small_senders, small_readers, 5, args.duration),
         )
         busy_cpu = (sum(proc.cpu_times()[:2]) - cpu1) / (time.perf_counter() - w1)
         stop_profile(spy)

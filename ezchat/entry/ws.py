@@ -15,7 +15,6 @@ from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
-from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketHandler
 
@@ -39,6 +38,7 @@ from ezchat.entry.realtime.connection import (
 )
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.realtime.pipeline import FramePipeline
+from ezchat.entry.realtime.writes import Flushed, write_now
 from ezchat.services.auth import Session
 
 log = logging.getLogger(__name__)
@@ -166,6 +166,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             issued_at=session.issued_at,
             # The connection lives no longer than its token (the hub's heartbeat sees to it).
             expires_at=session.expires_at,
+            flusher=self.hub.flusher,
         )
         try:
             refusal = await self.hub.add(self.conn)
@@ -200,19 +201,16 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
     def on_ping(self, data: bytes) -> None:
         self._heard()
 
-    def write_frame(self, data: bytes) -> Future[None] | None:
-        """Write complete wire frames straight to the stream: the frame was built once for all
-        recipients, so Tornado's per-message framing (and the task it starts) is skipped. No
-        compression is negotiated, so the frames need no per-connection work."""
+    def write_frame(self, data: bytes) -> Flushed | None:
+        """Write complete wire frames straight to the socket (``writes.write_now``): the frame
+        was built once for all recipients, so Tornado's per-message framing (and the task it
+        starts) is skipped. No compression is negotiated, so the frames need no
+        per-connection work."""
         protocol = self.ws_connection
         stream = getattr(protocol, "stream", None)
         if protocol is None or stream is None or protocol.is_closing():
             return None
-        try:
-            flushed: Future[None] = stream.write(data)
-        except StreamClosedError:
-            return None
-        return flushed
+        return write_now(stream, data)
 
     def _refuse(self, close_code: int, code: str, message: str) -> None:
         self.write_message(frames.error(code, message))

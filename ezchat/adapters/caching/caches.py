@@ -136,7 +136,6 @@ class Caches:
     def note_member(self, conversation_id: str, member: Member) -> None:
         conv = self.conversations.get(conversation_id)
         if conv is not None and conv.member(member.user_id) is not None:
-            members = tuple(member if m.user_id == member.user_id else m for m in conv.members)
-            self.conversations.put(conversation_id, replace(conv, members=members))
+            self.conversations.put(conversation_id, conv.with_member(member))
         else:
             self.conversations.pop(conversation_id)

@@ -69,13 +69,15 @@ class CachedConversationStore(ForwardingConversationStore):
 
     async def advance_pointers_many(self, updates: Sequence[PointerUpdate]) -> None:
         await self._inner.advance_pointers_many(updates)
+        by_conversation: dict[str, list[PointerUpdate]] = {}
         for u in updates:
-            conv = self._convs.get(u.conversation_id)
-            old = conv.member(u.user_id) if conv else None
-            if old is None:
-                self._convs.pop(u.conversation_id)
-            else:
-                self._caches.note_member(u.conversation_id, old.advanced(u))
+            by_conversation.setdefault(u.conversation_id, []).append(u)
+        for conversation_id, moves in by_conversation.items():
+            conv = self._convs.get(conversation_id)
+            if conv is None or any(conv.member(u.user_id) is None for u in moves):
+                self._convs.pop(conversation_id)
+            else:  # one copy of the members for all of this conversation's moves
+                self._convs.put(conversation_id, conv.with_pointers(moves))
 
     async def list_for_user(self, user_id: str) -> list[Conversation]:
         """The user's conversation ids (cached per user), each conversation read through the

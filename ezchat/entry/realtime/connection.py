@@ -13,6 +13,8 @@ import struct
 from collections.abc import Callable
 from typing import Protocol
 
+from ezchat.entry.realtime.writes import Flushed, Flusher
+
 log = logging.getLogger(__name__)
 
 CLOSE_GOING_AWAY = 1001
@@ -35,18 +37,6 @@ def wire(payload: bytes) -> bytes:
     return head + payload
 
 
-class Flushed(Protocol):
-    """What a socket write returns: done once the bytes reached the kernel."""
-
-    def done(self) -> bool: ...
-
-    def cancelled(self) -> bool: ...
-
-    def exception(self) -> BaseException | None: ...
-
-    def add_done_callback(self, fn: Callable[[Flushed], object], /) -> None: ...
-
-
 class Socket(Protocol):
     """What the outbox needs of a WebSocket handler."""
 
@@ -66,6 +56,7 @@ class Connection:
         "_greeting",
         "_max_bytes",
         "_max_frames",
+        "_flusher",
         "_on_overflow",
         "_queue",
         "_queued_bytes",
@@ -94,10 +85,12 @@ class Connection:
         token_id: str | None = None,
         issued_at: float = 0.0,
         expires_at: float = float("inf"),
+        flusher: Flusher | None = None,
     ) -> None:
         """``greeting``: nothing is written before ``greet`` sends the first frame (hello);
         frames sent until then wait behind it, within the same bounds. ``expires_at``: when
-        its token expires (epoch seconds)."""
+        its token expires (epoch seconds). ``flusher``: frames are joined and written at the
+        end of the loop's turn (without one, each is written as it comes)."""
         self.socket = socket
         self.user_id = user_id
         # The token it was opened with: what revoking access closes it by.
@@ -118,6 +111,7 @@ class Connection:
         self._writing = greeting
         self._greeting = greeting
         self._on_overflow = on_overflow
+        self._flusher = flusher
         self.closed = False
 
     @property
@@ -130,8 +124,16 @@ class Connection:
         if self.closed:
             return False
         if not self._writing:
-            self._write(data)
-            return not self.closed
+            if self._flusher is None:
+                self._write(data)
+                return not self.closed
+            # Written at the end of this turn of the loop, with whatever else comes for this
+            # connection meanwhile (bounded by what one turn makes, not by the outbox limits).
+            if not self._queue:
+                self._flusher.add(self)
+            self._queue.append(data)
+            self._queued_bytes += len(data)
+            return True
         if len(self._queue) >= self._max_frames or self._queued_bytes + len(data) > self._max_bytes:
             log.warning("closing %s of user %s: too slow to keep up", self.session_id, self.user_id)
             self.close(CLOSE_TOO_SLOW, "too slow to keep up")
@@ -141,6 +143,16 @@ class Connection:
         self._queue.append(data)
         self._queued_bytes += len(data)
         return True
+
+    def flush(self) -> None:
+        """Write what waited for the end of the loop's turn."""
+        if self.closed or self._writing or not self._queue:
+            return
+        queue = self._queue
+        data = queue[0] if len(queue) == 1 else b"".join(queue)
+        queue.clear()
+        self._queued_bytes = 0
+        self._write(data)
 
     def greet(self, first: bytes) -> None:
         """Write ``first``, then whatever queued behind it."""
@@ -188,6 +200,7 @@ class Connection:
     def close(self, code: int, reason: str) -> None:
         if self.closed:
             return
+        self.flush()  # an error frame sent just before the close goes out before it
         self._drop()
         try:
             self.socket.close(code, reason)

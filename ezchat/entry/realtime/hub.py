@@ -27,6 +27,7 @@ from ezchat.entry.realtime.presence import PresenceTimers
 from ezchat.entry.realtime.registry import Connections
 from ezchat.entry.realtime.routing import EventRouter
 from ezchat.entry.realtime.tasks import Tasks
+from ezchat.entry.realtime.writes import Flusher
 from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
@@ -63,6 +64,7 @@ class Hub:
             max_connections=max_connections, max_per_user=max_connections_per_user
         )
         self._tasks = Tasks()
+        self.flusher = Flusher()  # the connections' frames, written at the end of each turn
         self._clock = clock
         self.heartbeat = Heartbeat(
             clock,
