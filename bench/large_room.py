@@ -278,7 +278,7 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
             """A member added and removed every 2 s, timed from the admin's side."""
             loop = asyncio.get_running_loop()
             start = loop.time()
-            while loop.time() - start < args.duration:
+            while args.member_changes and loop.time() - start < args.duration:
                 rss.append(proc.memory_info().rss)
                 c0 = time.perf_counter()
                 path = f"/api/conversations/{big['id']}/members"
@@ -342,6 +342,12 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=4)
     parser.add_argument("--duration", type=float, default=30)
     parser.add_argument("--rate", type=float, default=2)
+    parser.add_argument(
+        "--no-member-changes",
+        dest="member_changes",
+        action="store_false",
+        help="leave out the add and remove of a member every 2 s while busy",
+    )
     parser.add_argument("--profile", help="py-spy the server per phase into FILE (.txt or .svg)")
     parser.add_argument("--env", action="append", default=[], type=lambda s: tuple(s.split("=", 1)))
     args = parser.parse_args()

@@ -10,7 +10,7 @@ import socket
 import pytest
 from tornado.iostream import IOStream
 
-from ezchat.entry.realtime.connection import Connection, wire
+from ezchat.entry.realtime.connection import PING, Connection, wire
 from ezchat.entry.realtime.writes import WRITTEN, Flusher, write_now
 
 pytestmark = pytest.mark.gen_test
@@ -106,12 +106,35 @@ async def test_frames_of_one_turn_go_out_in_one_write_in_order():
     assert sock.writes[1:] == [wire(b"3")]
 
 
-async def test_more_frames_in_one_turn_than_the_outbox_bound_are_not_a_slow_client():
+async def test_frames_waiting_for_the_flusher_count_against_the_outbox_bound():
     sock, flusher = Recording(), Flusher()
     conn = conn_on(sock, flusher)
-    assert all(conn.send(wire(b"x")) for _ in range(50))  # max_frames is 10
+    assert all(conn.send(wire(b"x")) for _ in range(10))  # max_frames is 10
+    assert not conn.send(wire(b"x"))
+    assert conn.closed and sock.closed_with == (4408, [])
     await asyncio.sleep(0)
-    assert not conn.closed and sock.writes == [wire(b"x") * 50]
+    assert sock.writes == []
+
+
+async def test_a_large_fan_out_is_spread_over_turns_behind_small_ones():
+    flusher = Flusher()
+    crowd = [(Recording(),) for _ in range(Flusher.SLICE * 3 + 5)]
+    conns = [conn_on(s, flusher) for (s,) in crowd]
+    for c in conns:
+        c.send(wire(b"big"))
+    await asyncio.sleep(0)  # the turn's end: one slice of the crowd
+    written = sum(1 for (s,) in crowd if s.writes)
+    assert written == Flusher.SLICE
+    dm = Recording()
+    direct = conn_on(dm, flusher)
+    direct.send(wire(b"dm"))
+    conns[-1].send(wire(b"next"))  # behind its first frame, in its own queue
+    await asyncio.sleep(0)
+    assert dm.writes == [wire(b"dm")]  # written the turn it was made
+    for _ in range(4):
+        await asyncio.sleep(0)
+    assert all(s.writes for (s,) in crowd)
+    assert crowd[-1][0].writes == [wire(b"big") + wire(b"next")]
 
 
 async def test_an_error_sent_just_before_a_close_goes_out_before_it():
@@ -122,3 +145,12 @@ async def test_an_error_sent_just_before_a_close_goes_out_before_it():
     assert sock.closed_with == (4401, [wire(b"error")])
     await asyncio.sleep(0)
     assert sock.writes == [wire(b"error")]
+
+
+async def test_a_ping_goes_through_the_outbox_in_line_with_frames():
+    sock, flusher = Recording(), Flusher()
+    conn = conn_on(sock, flusher)
+    conn.send(wire(b"a"))
+    conn.ping()
+    await asyncio.sleep(0)
+    assert sock.writes == [wire(b"a") + PING] and PING == b"\x89\x00"

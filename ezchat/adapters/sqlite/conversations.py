@@ -147,7 +147,13 @@ class SqliteConversationStore:
     async def add_member(self, conversation_id: str, member: Member) -> Conversation:
         def write(conn: sqlite3.Connection) -> Conversation:
             with transaction(conn):
-                load_one(conn, conversation_id)
+                if (
+                    conn.execute(
+                        "SELECT 1 FROM conversations WHERE id = ?", (conversation_id,)
+                    ).fetchone()
+                    is None
+                ):
+                    raise NotFound("conversation not found")
                 try:
                     insert_member(conn, conversation_id, member)
                 except sqlite3.IntegrityError as exc:

@@ -124,7 +124,8 @@ SERVER: dict[str, tuple[str, Schema]] = {
         frame("message.updated", MESSAGE_ACK, with_id=False),
     ),
     "typing.event": (
-        "Another member typing (expires client-side after 6 s)",
+        "Another member typing (expires client-side after 6 s; not sent in groups above "
+        "LARGE_GROUP_MEMBERS)",
         frame(
             "typing",
             obj({"conversation_id": ID, "user_id": ID, "is_typing": {"type": "boolean"}}),
@@ -132,7 +133,8 @@ SERVER: dict[str, tuple[str, Schema]] = {
         ),
     ),
     "receipt": (
-        "A member's pointers moved (coalesced)",
+        "A member's pointers moved (coalesced; in groups above LARGE_GROUP_MEMBERS only the "
+        "reader's own connections get it)",
         frame(
             "receipt",
             obj({"conversation_id": ID, "user_id": ID, "read_seq": SEQ, "delivered_seq": SEQ}),
@@ -140,7 +142,8 @@ SERVER: dict[str, tuple[str, Schema]] = {
         ),
     ),
     "presence.event": (
-        "A related user's presence",
+        "A related user's presence (a contact, or one sharing a conversation other than a group "
+        "above LARGE_GROUP_MEMBERS)",
         frame(
             "presence",
             obj(

@@ -25,6 +25,9 @@ CLOSE_LIMIT = 4503
 CLOSE_SERVER_ERROR = 1011  # the store or the broker away while opening: try again later
 
 
+PING = b"\x89\x00"  # a final ping control frame with no payload (RFC 6455 5.5.2)
+
+
 def wire(payload: bytes) -> bytes:
     """A final, unmasked WebSocket text frame carrying ``payload`` (RFC 6455 5.2)."""
     n = len(payload)
@@ -120,26 +123,23 @@ class Connection:
 
     def send(self, data: bytes) -> bool:
         """Queue or write one wire frame without waiting. A client that has fallen too far
-        behind is closed with 4408 and its queue dropped; returns False then, or when closed."""
+        behind is closed with 4408 and its queue dropped; returns False then, or when closed.
+        With a flusher, frames wait for it (the end of this turn of the loop, or a later turn
+        in a fan-out too large for one), within the same bounds as a pending write."""
         if self.closed:
             return False
-        if not self._writing:
-            if self._flusher is None:
-                self._write(data)
-                return not self.closed
-            # Written at the end of this turn of the loop, with whatever else comes for this
-            # connection meanwhile (bounded by what one turn makes, not by the outbox limits).
-            if not self._queue:
-                self._flusher.add(self)
-            self._queue.append(data)
-            self._queued_bytes += len(data)
-            return True
+        if not self._writing and self._flusher is None:
+            self._write(data)
+            return not self.closed
         if len(self._queue) >= self._max_frames or self._queued_bytes + len(data) > self._max_bytes:
             log.warning("closing %s of user %s: too slow to keep up", self.session_id, self.user_id)
+            self._queue.clear()  # what it could not take is not written on the way out
             self.close(CLOSE_TOO_SLOW, "too slow to keep up")
             if self._on_overflow is not None:
                 self._on_overflow(self)
             return False
+        if not self._writing and not self._queue and self._flusher is not None:
+            self._flusher.add(self)
         self._queue.append(data)
         self._queued_bytes += len(data)
         return True
@@ -190,7 +190,13 @@ class Connection:
             self._write(data)
 
     def ping(self) -> None:
+        """A WebSocket ping, through the outbox like any frame: with a flusher, the pings of
+        thousands of connections that fell idle together are written sliced across turns of
+        the loop, not in one turn that stalls every conversation."""
         if self.closed:
+            return
+        if self._flusher is not None:
+            self.send(PING)
             return
         try:
             self.socket.ping()

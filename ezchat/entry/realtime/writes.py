@@ -4,7 +4,8 @@
 ``send`` (no Future, no buffer), and only what the kernel did not take goes through Tornado's
 ``IOStream.write``, whose Future tells when it left. ``Flusher``: frames for one connection
 made in one turn of the event loop (a group commit of many messages, a burst of receipts) are
-joined and written once, at the end of that turn.
+joined and written once, at the end of that turn; a fan-out to more connections than one turn
+should write is spread over several, behind other conversations' frames.
 
 Relies on Tornado internals, listed in docs/benchmarks.md: ``IOStream.socket`` and
 ``BaseIOStream._write_buffer`` (nothing waits in Tornado's buffer when it is empty); the test
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
@@ -83,25 +85,43 @@ class Flushable(Protocol):
 
 
 class Flusher:
-    """Connections with frames waiting for the end of this turn of the loop."""
+    """Connections with frames waiting, written at the end of the loop's turn. The connections
+    of one turn are written then if they are at most ``SLICE``; more (a fan-out to a large
+    group) wait in a backlog written ``SLICE`` a turn, so other conversations' frames, written
+    the turn they are made, never wait behind a fan-out to thousands. Order within a connection
+    holds either way: its frames wait in its own queue, and it is written once."""
 
-    __slots__ = ("_dirty", "_scheduled")
+    __slots__ = ("_backlog", "_dirty", "_scheduled")
+
+    SLICE = 1000
 
     def __init__(self) -> None:
         self._dirty: list[Flushable] = []
+        self._backlog: deque[Flushable] = deque()
         self._scheduled = False
 
     def add(self, conn: Flushable) -> None:
         self._dirty.append(conn)
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
         self._scheduled = False
-        for conn in dirty:
+        fresh, self._dirty = self._dirty, []
+        if len(fresh) > self.SLICE:
+            self._backlog.extend(fresh)
+            fresh = []
+        backlog = self._backlog
+        for _ in range(min(self.SLICE, len(backlog))):
+            fresh.append(backlog.popleft())
+        for conn in fresh:
             try:
                 conn.flush()
             except Exception:  # one connection's fault must not keep the others' frames
                 log.exception("flushing a connection failed")
+        if backlog:
+            self._schedule()
