@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) -m bench.pipeline
 	$(PY) -m bench.dm_rtt
 	$(PY) -m bench.conn_cycles
+	$(PY) -m bench.large_room --members 10000 --processes 4 --duration 30
 
 clean:
 	rm -rf $(VENV) build *.egg-info
