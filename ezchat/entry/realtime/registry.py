@@ -11,7 +11,9 @@ class Connections:
     def __init__(self, *, max_connections: int, max_per_user: int) -> None:
         self.max_connections = max_connections
         self.max_per_user = max_per_user
-        self._by_user: dict[str, set[Connection]] = {}
+        # A tuple per user, not a set: a user holds a few connections at most (the per-user
+        # limit), and a 1-tuple takes 48 bytes where a set takes 216, in every idle connection.
+        self._by_user: dict[str, tuple[Connection, ...]] = {}
         self._count = 0
         self.deliveries = 0
 
@@ -50,17 +52,21 @@ class Connections:
         return None
 
     def add(self, conn: Connection) -> None:
-        self._by_user.setdefault(conn.user_id, set()).add(conn)
-        self._count += 1
+        conns = self._by_user.get(conn.user_id, ())
+        if conn not in conns:
+            self._by_user[conn.user_id] = (*conns, conn)
+            self._count += 1
 
     def remove(self, conn: Connection) -> bool:
         """Forget ``conn``; False when it was not here (removed already)."""
-        conns = self._by_user.get(conn.user_id)
-        if conns is None or conn not in conns:
+        conns = self._by_user.get(conn.user_id, ())
+        if conn not in conns:
             return False
-        conns.discard(conn)
         self._count -= 1
-        if not conns:
+        rest = tuple(c for c in conns if c is not conn)
+        if rest:
+            self._by_user[conn.user_id] = rest
+        else:
             del self._by_user[conn.user_id]
         return True
 
