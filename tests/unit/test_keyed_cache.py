@@ -76,3 +76,52 @@ async def test_a_failed_read_fails_every_caller_sharing_it():
     results = await asyncio.gather(*crowd, return_exceptions=True)
     assert all(isinstance(r, OSError) for r in results)
     assert cache.get("k") is None
+
+
+def test_a_grown_cache_keeps_what_it_held_and_holds_more():
+    cache: KeyedCache[int, str] = KeyedCache(size=4, ttl=60)
+    for k in range(4):
+        cache.put(k, f"v{k}")
+    cache.grow(100)
+    cache.grow(10)  # never shrinks
+    assert cache.maxsize == 100
+    for k in range(4, 100):
+        cache.put(k, f"v{k}")
+    assert [cache.get(k) for k in range(100)] == [f"v{k}" for k in range(100)]
+
+
+def test_a_cache_that_is_off_stays_off_when_grown():
+    cache: KeyedCache[int, str] = KeyedCache(size=0, ttl=60)
+    cache.grow(100)
+    cache.put(1, "v")
+    assert cache.get(1) is None
+
+
+async def test_the_caches_grow_with_the_users_connected(world):
+    from ezchat.entry.realtime.connection import Connection
+
+    caches = world.app.storage.caches
+    hub = world.app.hub
+    floor = caches.users.maxsize
+
+    class Idle:
+        def write_frame(self, data):
+            return None
+
+        def ping(self):
+            pass
+
+        def close(self, code=None, reason=None):
+            pass
+
+    users = [await world.user(f"user{i}") for i in range(3)]
+    conns = [
+        Connection(Idle(), user_id=u.id, session_id=u.id, max_frames=10, max_bytes=1000)
+        for u in users
+    ]
+    for conn in conns:
+        await hub.add(conn)
+    # The first connection sizes them for 1,024 users: room for twice as many.
+    assert caches.users.maxsize == max(floor, 2048) and caches.pages.maxsize >= 2048
+    for conn in conns:
+        hub.remove(conn)

@@ -70,6 +70,16 @@ class Caches:
             "pages": self.pages.stats,
         }
 
+    def fit(self, users: int) -> None:
+        """Size the caches to ``users`` connected here: each holds at least twice as many
+        entries (the page cache, twice as many messages) as there are users, so that a restart
+        with every client back at once (sync, then the newest page) reads each thing once,
+        without an operator raising the settings first. The settings stay the floor; the caches
+        never shrink (their TTL lets go of what is not read)."""
+        want = 2 * users
+        for cache in (self.users, self.conversations, self.memberships, self.contacts, self.pages):
+            cache.grow(want)
+
     def hear_through(self, hears: Callable[[str], bool]) -> None:
         """Cache a conversation only while ``hears`` says this process hears its changes (the
         bus's answer; the bus is built after the caches, which its events update)."""

@@ -53,6 +53,7 @@ class KeyedCache(Generic[K, V]):
         a store is not kept (its owner pops the key when it stops admitting it)."""
         self.enabled = size > 0 and ttl > 0
         self._admits = admits
+        self._getsizeof = getsizeof
         self._data: TTLCache[K, V] = TTLCache(max(size, 1), max(ttl, 1e-9), getsizeof=getsizeof)
         self._loads: dict[K, list[_Load]] = {}
         self._shared: dict[K, tuple[_Load, asyncio.Future[V | None]]] = {}
@@ -76,6 +77,20 @@ class KeyedCache(Generic[K, V]):
     @property
     def currsize(self) -> float:
         return float(self._data.currsize)
+
+    @property
+    def maxsize(self) -> float:
+        return float(self._data.maxsize)
+
+    def grow(self, size: int) -> None:
+        """Hold up to ``size`` (never less than now): what is held stays, each entry for up
+        to one more TTL. A cache of size 0 (off) stays off."""
+        if not self.enabled or size <= self._data.maxsize:
+            return
+        bigger: TTLCache[K, V] = TTLCache(size, self._data.ttl, getsizeof=self._getsizeof)
+        for key, value in list(self._data.items()):
+            bigger[key] = value
+        self._data = bigger
 
     async def load(self, key: K, loader: Callable[[], Awaitable[V | None]]) -> V | None:
         """The cached value, or ``loader()``'s, kept only if no change of ``key`` landed

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 
 from ezchat.domain.access import Revocation
 from ezchat.domain.events import Event
@@ -58,8 +59,13 @@ class Hub:
         heartbeat_timeout_s: float,
         json: MessageJson,
         order_hold_s: float = 0.5,
+        fit_caches: Callable[[int], None] | None = None,
     ) -> None:
-        """``json``: the app's memoised message JSON, which the frames are made from."""
+        """``json``: the app's memoised message JSON, which the frames are made from.
+        ``fit_caches``: told the number of users to size the caches for, in doublings, as more
+        users connect."""
+        self._fit_caches = fit_caches
+        self._sized_for = 0
         self.connections = Connections(
             max_connections=max_connections, max_per_user=max_connections_per_user
         )
@@ -127,6 +133,9 @@ class Hub:
         everywhere, with Redis, past the per-user limit), or None."""
         conn.heard_at = conn.pinged_at = self._clock.monotonic()
         self.connections.add(conn)
+        if self._fit_caches is not None and self.connections.users > self._sized_for:
+            self._sized_for = max(2 * self._sized_for, 1024)
+            self._fit_caches(self._sized_for)
         self.heartbeat.ensure_running()
         count = await self._presence.opened(conn.user_id, conn.session_id)
         refusal = self.connections.past_user_limit(count)

@@ -82,6 +82,7 @@ def build_hub(
         heartbeat_timeout_s=config.heartbeat_timeout,
         presence_grace_s=config.presence_grace_s,
         json=json,
+        fit_caches=storage.caches.fit,
     )
     bus.subscribe(hub)
     revoked = core.revoked
