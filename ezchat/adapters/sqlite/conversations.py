@@ -7,14 +7,37 @@ from collections import defaultdict
 from collections.abc import Sequence
 from enum import StrEnum
 
-from ezchat.adapters.codec import conversation_in, member_in, time_out
+from ezchat.adapters.codec import conversation_in, time_out, time_req
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.errors import Conflict, NotFound
-from ezchat.domain.model import Conversation, Member, MemberChange, PointerUpdate
+from ezchat.domain.model import (
+    Conversation,
+    Member,
+    MemberChange,
+    NotifyLevel,
+    PointerUpdate,
+    Role,
+)
+
+_ROLES = {r.value: r for r in Role}
+_LEVELS = {n.value: n for n in NotifyLevel}
 
 
 def member_from_row(row: sqlite3.Row) -> Member:
-    return member_in(row)
+    """``codec.member_in`` for a row of this schema, where every column is there (once all the
+    upgrades ran): by name, without asking the row for its keys four times. A group of 10,000
+    is read back after each membership change, so this is 10,000 calls each time."""
+    notify = row["notify"]
+    return Member(
+        user_id=row["user_id"],
+        role=_ROLES[row["role"]],
+        joined_at=time_req(row["joined_at"]),
+        read_seq=row["read_seq"] or 0,
+        delivered_seq=row["delivered_seq"] or 0,
+        pinned=bool(row["pinned"]),
+        muted=bool(row["muted"]),
+        notify=_LEVELS[notify] if notify else None,
+    )
 
 
 def load(conn: sqlite3.Connection, ids: list[str]) -> list[Conversation]:
