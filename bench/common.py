@@ -7,6 +7,9 @@ import json
 import os
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -67,3 +70,19 @@ def report_runs(name: str, args: Any, rows: list[dict[str, Any]]) -> None:
     print(table(rows, list(rows[0])))
     data = {"conditions": {**conditions(), **vars(args)}, "runs": rows}
     print(f"results: {save(name, data)}")
+
+
+def client_process(module: str, params: dict[str, Any], *, stdin: bool = False) -> Any:
+    """A load client, ``python -m MODULE @params.json``, in a process of its own (the params
+    file keeps thousands of tokens off the command line); stdout, and stdin when asked, piped
+    as lines of text."""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", prefix="ezchat-load-", delete=False) as f:
+        json.dump(params, f)
+    return subprocess.Popen(
+        [sys.executable, "-m", module, "@" + f.name],
+        cwd=Path(__file__).resolve().parent.parent,
+        stdin=subprocess.PIPE if stdin else None,
+        stdout=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )

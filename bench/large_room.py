@@ -31,9 +31,9 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.common import conditions, save, table
+from bench.common import client_process, conditions, save, table
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ROOT, ServerProcess
+from tests.e2e.processes import ServerProcess
 
 RUN = str(int(time.time()))
 
@@ -64,20 +64,13 @@ async def api(session, base, method, path, token, body=None) -> Any:
 def start_clients(ws: str, tokens: list[str], cid: str, processes: int, chatty: int) -> list:
     procs = []
     for k in range(processes):
-        part = tokens[k::processes]
-        params = {"ws": ws, "tokens": part, "conversation_id": cid, "chatty": chatty}
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            json.dump(params, f)
-        procs.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "bench.room_client", "@" + f.name],
-                cwd=ROOT,
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                bufsize=1,
-            )
-        )
+        params = {
+            "ws": ws,
+            "tokens": tokens[k::processes],
+            "conversation_id": cid,
+            "chatty": chatty,
+        }
+        procs.append(client_process("bench.room_client", params, stdin=True))
     return procs
 
 

@@ -17,7 +17,6 @@ import argparse
 import json
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -26,9 +25,9 @@ from typing import Any
 
 import psutil
 
-from bench.common import RESULTS, conditions, save
+from bench.common import RESULTS, client_process, conditions, save
 from bench.run import EZCHAT_ENV
-from tests.e2e.processes import ROOT, ServerProcess, new_group, register
+from tests.e2e.processes import ServerProcess, new_group, register
 
 PROCESSES = 2
 
@@ -112,16 +111,7 @@ def main() -> None:
                     "duration": args.minutes * 60,
                     "reconnects": 2,
                 }
-                with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-                    json.dump(params, f)
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bench.soak_client", "@" + f.name],
-                        cwd=ROOT,
-                        stdout=subprocess.PIPE,
-                        text=True,
-                    )
-                )
+                procs.append(client_process("bench.soak_client", params))
             for p in procs:
                 print(p.stdout.readline().strip(), flush=True)  # connected
             thread = threading.Thread(
