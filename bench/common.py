@@ -86,3 +86,37 @@ def client_process(module: str, params: dict[str, Any], *, stdin: bool = False) 
         text=True,
         bufsize=1,
     )
+
+
+def loop_lag_buckets(base: str) -> dict[float, float]:
+    """The server's event-loop lag histogram (cumulative counts by upper bound, seconds)."""
+    import re
+    import urllib.request
+
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    out = {}
+    for le, n in re.findall(r'ezchat_event_loop_lag_seconds_bucket\{le="([^"]+)"\} (\S+)', text):
+        out[float("inf") if le == "+Inf" else float(le)] = float(n)
+    return out
+
+
+def lag_between(before: dict[float, float], after: dict[float, float]) -> dict[str, Any]:
+    """p50/p99 of the loop lag observed between two scrapes, as the bucket bounds they fall
+    in (ms), and how many probes ran over 50 ms late."""
+    delta = {le: after[le] - before.get(le, 0.0) for le in sorted(after)}
+    total = delta.get(float("inf"), 0.0)
+
+    def bound(q: float) -> float | None:
+        for le, n in delta.items():
+            if total and n >= q * total:
+                return le * 1000
+        return None
+
+    over_50 = total - delta.get(0.05, 0.0)
+    return {
+        "probes": int(total),
+        "p50_le_ms": bound(0.5),
+        "p99_le_ms": bound(0.99),
+        "over_50ms": int(over_50),
+    }

@@ -31,7 +31,14 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.common import client_process, conditions, save, table
+from bench.common import (
+    client_process,
+    conditions,
+    lag_between,
+    loop_lag_buckets,
+    save,
+    table,
+)
 from bench.run import EZCHAT_ENV
 from tests.e2e.processes import ServerProcess
 
@@ -258,6 +265,7 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
         one = merged(ask(procs, "report one"))
 
         ask(procs, "chat")
+        lag0 = loop_lag_buckets(base)
         spy = profile(server, args.profile, "busy")
         cpu1, w1 = sum(proc.cpu_times()[:2]), time.perf_counter()
         rss: list[int] = []
@@ -290,6 +298,7 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
             small_room_load(small_senders, small_readers, 5, args.duration),
         )
         busy_cpu = (sum(proc.cpu_times()[:2]) - cpu1) / (time.perf_counter() - w1)
+        lag = lag_between(lag0, loop_lag_buckets(base))
         stop_profile(spy)
         await asyncio.sleep(5)
         ask(procs, "quiet")
@@ -308,6 +317,7 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
                 "rate": args.rate,
                 "expected": int(args.rate * args.duration) * len(members),
                 "server_cpu_cores": round(busy_cpu, 2),
+                "server_loop_lag": lag,
                 "member_add_remove_p50_ms": pct(changes, 0.5),
                 "member_add_remove_max_ms": pct(changes, 1.0),
                 "rss_mb_start_end": [round(rss[0] / 2**20), round(rss[-1] / 2**20)]

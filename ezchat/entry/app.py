@@ -70,7 +70,7 @@ class EzChatApp:
         """In starting order: the hasher's threads, the bus, the connection counter, the
         one-time keys, the limits, the storage (schema, writers), the revocation feed, the hub
         (which closes first: clients get 1001 before anything stops), and, when serving, the
-        notification worker."""
+        notification worker and the metrics' event-loop lag probe."""
         parts: list[Lifecycle] = [
             _Closes(self.hasher),
             self.bus,
@@ -83,6 +83,8 @@ class EzChatApp:
         ]
         if serving and self.notifier is not None:
             parts.append(self.notifier)
+        if serving:
+            parts.append(self.services.metrics)  # its event-loop lag probe
         return parts
 
     async def start(self, *, serving: bool = True) -> None:

@@ -6,6 +6,7 @@ where the time is measured."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 _METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+LAG_PROBE_S = 0.1
 LATENCY_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5)
 
 
@@ -49,6 +51,33 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        self.loop_lag_seconds = Histogram(
+            "ezchat_event_loop_lag_seconds",
+            "How late a timer due every 100 ms ran: how long the event loop was busy with other "
+            "work (every client of the process waited that long)",
+            buckets=LATENCY_BUCKETS,
+            registry=self.registry,
+        )
+        self._lag_timer: asyncio.TimerHandle | None = None
+        self._lag_due = 0.0
+
+    # -- the event loop's lag, probed while serving --------------------------------------------
+
+    async def start(self) -> None:
+        self._probe_in(asyncio.get_running_loop())
+
+    def _probe_in(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._lag_due = loop.time() + LAG_PROBE_S
+        self._lag_timer = loop.call_at(self._lag_due, self._probed, loop)
+
+    def _probed(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop_lag_seconds.observe(max(0.0, loop.time() - self._lag_due))
+        self._probe_in(loop)
+
+    async def aclose(self) -> None:
+        if self._lag_timer is not None:
+            self._lag_timer.cancel()
+            self._lag_timer = None
 
     def request_observer(self, method: str, handler: str, status: int) -> Any:
         """The request histogram's child for these labels, kept: ``labels()`` on every request

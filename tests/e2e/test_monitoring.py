@@ -95,3 +95,31 @@ async def test_slow_requests_are_logged_with_method_path_status_and_time(start_s
     assert r.status == 200
     assert any("slow request: GET /health -> 200 in" in rec.message for rec in caplog.records)
     api.http.close()
+
+
+async def test_the_event_loop_lag_shows_a_stall(start_server):
+    import asyncio
+    import re
+    import time
+
+    running = await start_server()
+    api = Api(running.base)
+
+    def lag_counts() -> tuple[float, float]:
+        text = body.decode()
+        under = re.search(r'ezchat_event_loop_lag_seconds_bucket\{le="0\.25"\} (\S+)', text)
+        total = re.search(r"ezchat_event_loop_lag_seconds_count (\S+)", text)
+        assert under and total, text[-2000:]
+        return float(under.group(1)), float(total.group(1))
+
+    await asyncio.sleep(0.35)  # a few probes, none late
+    body = (await api.http.fetch(running.base + "/metrics")).body
+    under, total = lag_counts()
+    assert total >= 2
+    late_before = total - under
+    time.sleep(0.4)  # the server shares this loop: it stalls too
+    await asyncio.sleep(0.25)
+    body = (await api.http.fetch(running.base + "/metrics")).body
+    under, total = lag_counts()
+    assert total - under >= late_before + 1  # one more probe ran over 250 ms late
+    api.http.close()
