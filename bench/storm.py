@@ -6,15 +6,18 @@ Users in groups of ``--group`` with ``--history`` messages each, on SQLite. The 
 restarted; then every user at once opens a WebSocket, waits for ``hello``, sends ``sync`` for
 its conversations (from rev 0: the history comes back) and reads the newest page of each over
 REST. Reported: the time until every client is done (and p50/p99 per client), errors, and
-frames that reached a client before its ``hello`` (there must be none). The client runs in
-this process on aiohttp; the server is ``python main.py`` (one process), so both share the
-machine's cores.
+frames that reached a client before its ``hello`` (there must be none). The clients run in
+this process on aiohttp, or with ``--client-processes N`` in N processes of their own (all
+times on the machine's one monotonic clock); the server is ``python main.py`` (one process),
+so clients and server share the machine's cores.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import signal
 import subprocess
 import sys
@@ -26,7 +29,7 @@ from typing import Any
 import aiohttp
 import psutil
 
-from bench.common import conditions, save, table
+from bench.common import client_process, conditions, save, table
 from bench.run import EZCHAT_ENV
 from tests.e2e.processes import ServerProcess, new_group, post, register
 
@@ -73,7 +76,11 @@ async def _drain(ws: aiohttp.ClientWebSocketResponse) -> None:
         pass
 
 
-async def storm(base: str, users: list[tuple[str, list[str]]]) -> dict[str, Any]:
+async def storm(
+    base: str, users: list[tuple[str, list[str]]], hold: asyncio.Future[None] | None = None
+) -> dict[str, Any]:
+    """Every user at once; ``hold``: when given, the connections stay open (read) until it is
+    done, as other processes' clients may still be coming back."""
     connector = aiohttp.TCPConnector(limit=0)
     timeout = aiohttp.ClientTimeout(total=120)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
@@ -82,24 +89,78 @@ async def storm(base: str, users: list[tuple[str, list[str]]]) -> dict[str, Any]
             *(one_client(session, base, token, convs) for token, convs in users),
             return_exceptions=True,
         )
-        elapsed = time.perf_counter() - started
+        ended = time.perf_counter()
         ok = [r for r in results if isinstance(r, dict)]
         errors = [repr(r)[:200] for r in results if not isinstance(r, dict)]
+        out = {
+            "started": started,
+            "ended": ended,
+            "done_at": sorted(started + r["s"] for r in ok),
+            "clients": len(users),
+            "errors": errors,
+            "frames_before_hello": sum(r["early"] for r in ok),
+            "messages_synced": sum(r["synced"] for r in ok),
+        }
+        if hold is not None:
+            print(json.dumps(out), flush=True)
+            await hold
         for r in ok:
             r["reader"].cancel()
             await r["ws"].close()
-    times = sorted(r["s"] for r in ok)
+    return out
+
+
+def summary(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    started = min(p["started"] for p in parts)
+    times = sorted(t - started for p in parts for t in p["done_at"])
+    errors = [e for p in parts for e in p["errors"]]
     return {
-        "clients": len(users),
-        "done": len(ok),
+        "clients": sum(p["clients"] for p in parts),
+        "done": len(times),
         "errors": len(errors),
         "first_errors": errors[:3],
-        "all_done_s": round(elapsed, 2),
+        "all_done_s": round(max(p["ended"] for p in parts) - started, 2),
         "p50_s": round(times[len(times) // 2], 2) if times else None,
         "p99_s": round(times[int(len(times) * 0.99) - 1], 2) if times else None,
-        "frames_before_hello": sum(r["early"] for r in ok),
-        "messages_synced": sum(r["synced"] for r in ok),
+        "frames_before_hello": sum(p["frames_before_hello"] for p in parts),
+        "messages_synced": sum(p["messages_synced"] for p in parts),
     }
+
+
+async def worker(params: dict[str, Any]) -> None:
+    """One client process: its slice of the users, held open until stdin says ``close``."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    hold: asyncio.Future[None] = loop.create_future()
+
+    async def wait_close() -> None:
+        await reader.readline()
+        hold.set_result(None)
+
+    waiting = asyncio.ensure_future(wait_close())
+    await storm(params["base"], [tuple(u) for u in params["users"]], hold)
+    await waiting
+
+
+def storm_in_processes(base: str, users: list[tuple[str, list[str]]], n: int) -> dict[str, Any]:
+    procs = [
+        client_process("bench.storm", {"base": base, "users": users[k::n]}, stdin=True)
+        for k in range(n)
+    ]
+    try:
+        parts = [json.loads(p.stdout.readline()) for p in procs]
+    finally:
+        for p in procs:
+            with contextlib.suppress(OSError):
+                p.stdin.write("close\n")
+                p.stdin.flush()
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+    return summary(parts)
 
 
 def setup(server: ServerProcess, n: int, group: int, history: int) -> list[tuple[str, list[str]]]:
@@ -134,6 +195,12 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=10)
     parser.add_argument("--history", type=int, default=20)
     parser.add_argument(
+        "--client-processes",
+        type=int,
+        default=1,
+        help="run the clients in this many processes of their own (1: in this one)",
+    )
+    parser.add_argument(
         "--env",
         action="append",
         default=[],
@@ -158,7 +225,10 @@ def main() -> None:
                 spy = _profile(server, args.profile)
                 proc = psutil.Process(server.proc.pid)
                 cpu = sum(proc.cpu_times()[:2])
-                row = asyncio.run(storm(server.base, users))
+                if args.client_processes > 1:
+                    row = storm_in_processes(server.base, users, args.client_processes)
+                else:
+                    row = summary([asyncio.run(storm(server.base, users))])
                 row["server_cpu_s"] = round(sum(proc.cpu_times()[:2]) - cpu, 2)
                 if spy is not None:
                     spy.send_signal(signal.SIGINT)  # py-spy writes its file on SIGINT
@@ -172,4 +242,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) > 1 and sys.argv[1].startswith("@"):
+        asyncio.run(worker(json.loads(Path(sys.argv[1][1:]).read_text())))
+    else:
+        main()
