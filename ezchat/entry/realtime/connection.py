@@ -2,9 +2,11 @@
 delays anyone else and never grows memory without bound.
 
 Frames arrive as complete WebSocket wire frames (built once per event, shared by every
-recipient). While the socket keeps up, a frame is written at once with no task and no copy;
-once a write is pending (the kernel buffer is full), later frames wait in the outbox and are
-written together when that write completes."""
+recipient). While the socket keeps up, the frames of one turn of the event loop wait in the
+outbox and go out in one write when the hub's ``Flusher`` comes to the connection (the end of
+that turn, or a later one in a fan-out to thousands); once a write is pending (the kernel
+buffer is full), later frames wait there too and are written together when it completes.
+Without a flusher (tests of the outbox alone), each frame is written as it comes."""
 
 from __future__ import annotations
 
