@@ -126,7 +126,6 @@ class Sender:
 
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, cid: str) -> None:
         self.ws, self.cid, self.n = ws, cid, 0
-        self.latencies: list[float] = []
         self.reader = asyncio.ensure_future(self._read())
 
     async def send(self, phase: str) -> None:
@@ -144,7 +143,7 @@ class Sender:
             pass
 
 
-async def small_room_load(senders: list[Sender], readers: list, rate: float, secs: float) -> None:
+async def small_room_load(senders: list[Sender], rate: float, secs: float) -> None:
     loop = asyncio.get_running_loop()
     start, n = loop.time(), 0
     while loop.time() - start < secs:
@@ -250,12 +249,10 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
             w = await session.ws_connect(ws_url, headers={"Authorization": f"Bearer {tok}"})
             await w.receive()
             small_ws.append(w)
-        small_senders = [Sender.__new__(Sender) for _ in range(2)]
-        for s, w in zip(small_senders, small_ws[:2], strict=True):
-            s.ws, s.cid, s.n, s.latencies = w, small_conv["id"], 0, []
+        small_senders = [Sender(w, small_conv["id"]) for w in small_ws[:2]]
         alone: list[float] = []
         small_readers = [asyncio.ensure_future(read_small(w, alone)) for w in small_ws[2:]]
-        await small_room_load(small_senders, small_readers, 5, 10)
+        await small_room_load(small_senders, 5, 10)
         await asyncio.sleep(1)
         small_alone = {"small_p50_ms": pct(alone, 0.5), "small_p99_ms": pct(alone, 0.99)}
         alone.clear()
@@ -295,7 +292,7 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
         await asyncio.gather(
             big_load(),
             member_changes(),
-            small_room_load(small_senders, small_readers, 5, args.duration),
+            small_room_load(small_senders, 5, args.duration),
         )
         busy_cpu = (sum(proc.cpu_times()[:2]) - cpu1) / (time.perf_counter() - w1)
         lag = lag_between(lag0, loop_lag_buckets(base))
@@ -306,7 +303,8 @@ async def scenario(server: ServerProcess, args: argparse.Namespace) -> dict[str,
         small_busy = {"small_p50_ms": pct(alone, 0.5), "small_p99_ms": pct(alone, 0.99)}
         for t in small_readers:
             t.cancel()
-        sender.reader.cancel()
+        for s in (sender, *small_senders):
+            s.reader.cancel()
         return {
             "members": args.members,
             "setup_s": round(setup_s, 1),

@@ -57,9 +57,6 @@ class KeyedCache(Generic[K, V]):
         self._data: TTLCache[K, V] = TTLCache(max(size, 1), max(ttl, 1e-9), getsizeof=getsizeof)
         self._loads: dict[K, list[_Load]] = {}
         self._shared: dict[K, tuple[_Load, asyncio.Future[V | None]]] = {}
-        # Bumped by every change: a load of many keys at once (a user's conversation list)
-        # keeps its side results only if nothing changed anywhere meanwhile.
-        self.changes = 0
         self.stats = Counter()
 
     # -- reading -----------------------------------------------------------------------------
@@ -162,20 +159,18 @@ class KeyedCache(Generic[K, V]):
         self._data.pop(key, None)
 
     def clear(self) -> None:
-        self.changes += 1
         for loads in self._loads.values():
             for token in loads:
                 token.stale = True
         self._data.clear()
 
     def fill(self, key: K, value: V) -> None:
-        """A side result of another load (started when ``self.changes`` was as the caller
-        checked): kept unless present already or a load of the key is in flight."""
+        """A side result of another load the caller checked was fresh for this key: kept
+        unless present already or a load of the key is in flight."""
         if key not in self._data and key not in self._loads:
             self._store(key, value)
 
     def _changed(self, key: K) -> None:
-        self.changes += 1
         for token in self._loads.get(key, ()):
             token.stale = True
 
