@@ -4,6 +4,7 @@ import pytest
 
 from tests.mongo_server import NxServer
 from tests.redis_server import RedisServer, answers
+from tests.s3_server import TEST_CREDENTIALS, MotoServer
 from tests.support import World
 
 
@@ -13,6 +14,35 @@ def nx_server():
     server = NxServer()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_url():
+    """One moto S3 server for the session; each test uses a bucket of its own."""
+    for name, value in TEST_CREDENTIALS.items():
+        os.environ.setdefault(name, value)
+    server = MotoServer()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_url, io_loop):
+    """An S3FileStore over a new bucket of the session's moto server."""
+    import uuid
+
+    from ezchat.adapters.files.s3 import S3FileStore
+
+    store = S3FileStore(
+        bucket=f"t-{uuid.uuid4().hex[:16]}", region="us-east-1", endpoint_url=s3_url
+    )
+
+    async def make_bucket():
+        s3 = await store._s3()
+        await s3.create_bucket(Bucket=store.bucket)
+
+    io_loop.run_sync(make_bucket)
+    return store
 
 
 @pytest.fixture(scope="session")

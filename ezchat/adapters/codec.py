@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
+from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Attachment, Message
 from ezchat.domain.model import (
     Conversation,
@@ -57,8 +58,15 @@ def clean_text(value: str) -> str:
     return value
 
 
+def attachment_out(a: Attachment) -> dict[str, Any]:
+    out: dict[str, Any] = {"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size}
+    if a.file_id is not None:
+        out.update(file_id=a.file_id, width=a.width, height=a.height, thumbnail=a.thumbnail)
+    return out
+
+
 def attachments_out(items: tuple[Attachment, ...]) -> list[dict[str, Any]]:
-    return [{"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size} for a in items]
+    return [attachment_out(a) for a in items]
 
 
 def attachments_in(items: list[dict[str, Any]] | None) -> tuple[Attachment, ...]:
@@ -68,8 +76,28 @@ def attachments_in(items: list[dict[str, Any]] | None) -> tuple[Attachment, ...]
             name=clean_text(a["name"]),
             mime_type=clean_text(a["mime_type"]),
             size=a["size"],
+            file_id=a.get("file_id"),
+            width=a.get("width"),
+            height=a.get("height"),
+            thumbnail=bool(a.get("thumbnail", False)),
         )
         for a in items or []
+    )
+
+
+def file_in(d: Stored, file_id: str) -> StoredFile:
+    return StoredFile(
+        id=file_id,
+        owner_id=d["owner_id"],
+        name=clean_text(d["name"]),
+        mime_type=d["mime_type"],
+        size=int(d["size"]),
+        sha256=d["sha256"],
+        created_at=time_req(d["created_at"]),
+        width=_opt(d, "width"),
+        height=_opt(d, "height"),
+        thumbnail_type=_opt(d, "thumbnail_type"),
+        attached_at=_opt(d, "attached_at"),
     )
 
 

@@ -11,6 +11,7 @@ from typing import TypeVar
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
+from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message, NewMessage
 from ezchat.domain.model import (
     Contact,
@@ -25,6 +26,7 @@ from ezchat.domain.model import (
 )
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
+from ezchat.ports.files import FileRecordStore
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
@@ -222,6 +224,11 @@ class ForwardingMessageStore(Forwarding):
             "search", lambda: self._inner.search(conversation_ids, query, limit)
         )
 
+    async def conversations_with_file(self, file_id: str) -> list[str]:
+        return await self._forward(
+            "conversations_with_file", lambda: self._inner.conversations_with_file(file_id)
+        )
+
 
 class ForwardingRevocationStore(Forwarding):
     def __init__(self, inner: RevocationStore) -> None:
@@ -284,3 +291,28 @@ class ForwardingPushSubscriptionStore(Forwarding):
 
     async def for_user(self, user_id: str) -> list[PushSubscription]:
         return await self._forward("for_user", lambda: self._inner.for_user(user_id))
+
+
+class ForwardingFileRecordStore(Forwarding):
+    def __init__(self, inner: FileRecordStore) -> None:
+        self._inner = inner
+
+    async def add(self, record: StoredFile, *, quota_bytes: int) -> bool:
+        return await self._forward("add", lambda: self._inner.add(record, quota_bytes=quota_bytes))
+
+    async def get(self, file_id: str) -> StoredFile | None:
+        return await self._forward("get", lambda: self._inner.get(file_id))
+
+    async def used_bytes(self, owner_id: str) -> int:
+        return await self._forward("used_bytes", lambda: self._inner.used_bytes(owner_id))
+
+    async def touch(self, file_id: str, now: float) -> bool:
+        return await self._forward("touch", lambda: self._inner.touch(file_id, now))
+
+    async def delete_if_idle(self, file_id: str, attached_before: float) -> bool:
+        return await self._forward(
+            "delete_if_idle", lambda: self._inner.delete_if_idle(file_id, attached_before)
+        )
+
+    async def idle(self, before: float, limit: int) -> list[StoredFile]:
+        return await self._forward("idle", lambda: self._inner.idle(before, limit))

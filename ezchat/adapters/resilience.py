@@ -19,6 +19,7 @@ from ezchat.adapters.forwarding import (
     Forwarding,
     ForwardingContactStore,
     ForwardingConversationStore,
+    ForwardingFileRecordStore,
     ForwardingMessageStore,
     ForwardingOutboxStore,
     ForwardingPushSubscriptionStore,
@@ -27,6 +28,7 @@ from ezchat.adapters.forwarding import (
 )
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
+from ezchat.ports.files import FileRecordStore
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
@@ -153,3 +155,9 @@ class GuardedPushSubscriptionStore(_Guarded, ForwardingPushSubscriptionStore):
     def __init__(self, inner: PushSubscriptionStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "push_subscriptions"
+
+
+class GuardedFileRecordStore(_Guarded, ForwardingFileRecordStore):
+    def __init__(self, inner: FileRecordStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "files"

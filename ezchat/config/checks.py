@@ -71,6 +71,11 @@ _MINIMUM: dict[str, float] = {
     "notify_max_attempts": 1,
     "notify_retry_base_s": 0,
     "notify_retry_max_s": 0,
+    "max_upload_bytes": 1,
+    "upload_quota_bytes": 0,
+    "upload_orphan_ttl_s": 1,
+    "file_url_ttl_s": 60,
+    "max_image_pixels": 1,
 }
 
 
@@ -83,6 +88,8 @@ def check(config: Config) -> None:
         raise ConfigError("PORT must be at most 65535")
     if config.storage == "mongo" and not config.mongodb_url:
         raise ConfigError("MONGODB_URL must be set with STORAGE=mongo")
+    if config.file_storage == "s3" and not config.s3_bucket:
+        raise ConfigError("S3_BUCKET must be set with FILE_STORAGE=s3")
     n = config.password_hash_n
     if n & (n - 1):
         raise ConfigError("PASSWORD_HASH_N must be a power of two")

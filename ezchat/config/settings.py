@@ -12,6 +12,7 @@ from typing import Literal
 from ezchat.config.origins import origin_list
 
 Storage = Literal["memory", "sqlite", "mongo"]
+FileStorage = Literal["local", "s3", "memory"]
 MongoDriver = Literal["motor", "pymongo"]
 SyncMode = Literal["FULL", "NORMAL"]
 BusRouting = Literal["conversation", "broadcast"]
@@ -58,6 +59,18 @@ class Config:
     sqlite_synchronous: SyncMode = "FULL"
     mongodb_url: str | None = None
     mongodb_db: str = "ezchat"
+
+    # Uploaded files: their bytes on local disk (DATA_DIR/files), in S3, or in memory.
+    file_storage: FileStorage = "local"
+    s3_endpoint_url: str | None = None  # any S3-compatible service; None: AWS's own
+    s3_bucket: str | None = None
+    s3_region: str = "us-east-1"
+    max_upload_bytes: int = 26_214_400  # 25 MiB
+    upload_quota_bytes: int = 1_073_741_824  # 1 GiB per user
+    upload_orphan_ttl_s: float = 86_400.0  # uploads no message carries go after this
+    file_url_ttl_s: int = 3600  # signed file links
+    max_image_pixels: int = 25_000_000  # larger images are refused (decoding one holds ~100 MB)
+
     mongodb_driver: MongoDriver = "motor"
     mongodb_max_pool_size: int = 100
     mongodb_min_pool_size: int = 10

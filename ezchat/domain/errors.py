@@ -53,6 +53,12 @@ class TooLarge(EzChatError):
     code = "too_large"
 
 
+class QuotaExceeded(TooLarge):
+    """The user's uploads would pass their storage quota (413, a code of its own)."""
+
+    code = "quota_exceeded"
+
+
 class RateLimited(EzChatError):
     code = "rate_limited"
 

@@ -11,10 +11,22 @@ from ezchat.domain.outbox import Notification, OutboxState
 
 @dataclass(frozen=True)
 class Attachment:
+    """A link the client gave (``url``), or an uploaded file (``file_id``; its ``url`` then is
+    the file's path, which each reader is given signed)."""
+
     url: str
     name: str
     mime_type: str
     size: int
+    file_id: str | None = None
+    width: int | None = None
+    height: int | None = None
+    thumbnail: bool = False
+
+
+def file_ids_of(attachments: tuple[Attachment, ...]) -> tuple[str, ...]:
+    """The uploaded files among attachments."""
+    return tuple(a.file_id for a in attachments if a.file_id is not None)
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,10 @@ def attachments(items: list[Attachment]) -> tuple[Attachment, ...]:
         )
     for i, a in enumerate(items):
         where = f"attachments[{i}]"
+        if a.file_id is not None:
+            if not a.file_id or len(a.file_id) > 64:
+                raise InvalidRequest(f"{where}.file_id names no file", field=f"{where}.file_id")
+            continue  # an upload: the file service fills it in
         url(a.url, f"{where}.url")
         if not a.url:
             raise InvalidRequest(f"{where}.url is required", field=f"{where}.url")

@@ -18,6 +18,7 @@ from ezchat.adapters.scrypt import ScryptPasswordHasher
 from ezchat.config import Config
 from ezchat.entry.context import Services
 from ezchat.entry.fastlane import FastLane
+from ezchat.entry.filelinks import LinkSigner
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.notifications import NotificationWorker, build_notifier, vapid_key
 from ezchat.entry.realtime.hub import Hub
@@ -26,9 +27,11 @@ from ezchat.entry.routes import web_application
 from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.wiring.core import build_core
+from ezchat.entry.wiring.files import FileSweeper, file_store
 from ezchat.entry.wiring.realtime import RemoteEvents, build_feed, build_hub, figures
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.files import FileStore
 from ezchat.ports.lifecycle import Lifecycle
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.presence import ConnectionCounter
@@ -64,11 +67,13 @@ class EzChatApp:
     feed: RevocationFeed
     notifier: NotificationWorker | None
     rate_limits: RateLimits
+    sweeper: FileSweeper
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def parts(self, *, serving: bool) -> list[Lifecycle]:
         """In starting order: the hasher's threads, the bus, the connection counter, the
-        one-time keys, the limits, the storage (schema, writers), the revocation feed, the hub
+        one-time keys, the limits, the storage (schema, writers), the uploads' clean-up, the
+        revocation feed, the hub
         (which closes first: clients get 1001 before anything stops), and, when serving, the
         notification worker and the metrics' event-loop lag probe."""
         parts: list[Lifecycle] = [
@@ -78,6 +83,7 @@ class EzChatApp:
             self.once,
             self.rate_limits,
             self.storage,
+            self.sweeper,
             self.feed,
             _Closes(self.hub),
         ]
@@ -115,6 +121,7 @@ def make_app(
     bus: EventBus | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher | None = None,
+    files: FileStore | None = None,
 ) -> EzChatApp:
     """Build the application; call ``start()`` before serving. Anything passed in is used as
     given; the rest is built from ``config``."""
@@ -133,7 +140,13 @@ def make_app(
     bus = bus or InProcessEventBus()
     storage.caches.hear_through(bus.hears)  # the bus is built after the caches it updates
     core = build_core(
-        config, stores=storage.stores, bus=bus, counter=counter, clock=clock, hasher=hasher
+        config,
+        stores=storage.stores,
+        bus=bus,
+        counter=counter,
+        clock=clock,
+        hasher=hasher,
+        blobs=files or file_store(config),
     )
     vapid = vapid_key(config) if config.web_push else None
     notifier = build_notifier(
@@ -142,6 +155,8 @@ def make_app(
     json = MessageJson()
     hub = build_hub(config, core=core, storage=storage, bus=bus, clock=clock, json=json)
     remote.count_for(hub.connections)
+    signer = LinkSigner(core.files.links, clock)
+    hub.connections.personal = signer.frame
     services = Services(
         **{f.name: getattr(core, f.name) for f in fields(core)},
         config=config,
@@ -152,6 +167,7 @@ def make_app(
         metrics=metrics,
         snapshot=lambda: figures(hub, storage, bus, config, notifier, remote),
         json=json,
+        signer=signer,
     )
     metrics.add_collector(services.snapshot)
     application = web_application(services, hub)
@@ -168,4 +184,5 @@ def make_app(
         feed=build_feed(config, core=core, storage=storage, hub=hub, clock=clock),
         notifier=notifier,
         rate_limits=core.rate_limits,
+        sweeper=FileSweeper(core.files),
     )

@@ -68,6 +68,7 @@ def backup(config: Config, args: argparse.Namespace) -> None:
     source = _sqlite_only(config, "backup")
     size = files.backup(source, Path(args.file))
     print(f"backed up {source} to {args.file} ({size} bytes)")
+    _backup_files(config, Path(args.file))
 
 
 def restore(config: Config, args: argparse.Namespace) -> None:
@@ -79,6 +80,41 @@ def restore(config: Config, args: argparse.Namespace) -> None:
     print(f"restored {args.file} to {target}")
     if kept is not None:
         print(f"the database it replaced is kept in {kept}")
+    _restore_files(config, Path(args.file))
+
+
+def _backup_files(config: Config, backup: Path) -> None:
+    """Uploaded files: copied beside the database copy when they are on local disk (after
+    it: a file newer than the copy has no record there and is never served)."""
+    from ezchat.adapters.files.backup import copy_files, files_beside
+
+    if config.file_storage == "s3":
+        print(f"uploaded files are in the S3 bucket {config.s3_bucket}: back it up with S3's own")
+        print("means (versioning, replication); this backup holds their records only")
+        return
+    if config.file_storage != "local":
+        return
+    target = files_beside(backup)
+    try:
+        count = copy_files(Path(config.data_dir) / "files", target)
+    except OSError as exc:
+        raise CommandError(f"could not copy the uploaded files to {target}: {exc}") from None
+    print(f"copied {count} uploaded files to {target}")
+
+
+def _restore_files(config: Config, backup: Path) -> None:
+    from ezchat.adapters.files.backup import files_beside, restore_files
+
+    source = files_beside(backup)
+    if config.file_storage != "local" or not source.is_dir():
+        return
+    try:
+        count, kept = restore_files(source, Path(config.data_dir) / "files")
+    except OSError as exc:
+        raise CommandError(f"could not restore the uploaded files from {source}: {exc}") from None
+    print(f"restored {count} uploaded files from {source}")
+    if kept is not None:
+        print(f"the files it replaced are kept in {kept}")
 
 
 def migrate(config: Config, args: argparse.Namespace) -> None:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ezchat.config import Config
+from ezchat.entry.filelinks import LinkSigner
 from ezchat.entry.metrics import Metrics
 from ezchat.entry.serialize import MessageJson
 from ezchat.ports.bus import EventBus
@@ -18,6 +19,7 @@ from ezchat.services.access import AccessService
 from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.files import FileService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MessageService
 from ezchat.services.presence import PresenceService
@@ -42,6 +44,7 @@ class Core:
     typing: TypingService
     push: PushService
     search: SearchService
+    files: FileService
     rate_limits: RateLimits
     once: OneTimeKeys
     revoked: RevokedTokens
@@ -59,3 +62,4 @@ class Services(Core):
     metrics: Metrics
     snapshot: Callable[[], dict[str, Any]]  # the app's own figures, for /api/system and /metrics
     json: MessageJson  # messages' JSON text, memoised by (id, rev)
+    signer: LinkSigner  # signs the files' links in what goes out to one user

@@ -92,7 +92,8 @@ class FastLane(httputil.HTTPServerConnectionDelegate):
         messages, more = await self.services.messages.history(
             session.user.id, conversation_id, before=None, after=None, limit=limit
         )
-        return self.services.json.page(messages, more).encode()
+        text = self.services.json.page(messages, more)
+        return self.services.signer.text(text, session.user.id).encode()
 
 
 class _Request(httputil.HTTPMessageDelegate):

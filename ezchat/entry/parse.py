@@ -197,6 +197,10 @@ class Fields:
             if not isinstance(item, dict):
                 raise InvalidRequest(f"{where} must be an object", field=where)
             f = Fields(item, prefix=f"{where}.")
+            if "file_id" in item:
+                file_id = f.text("file_id")
+                out.append(Attachment(url="", name="", mime_type="", size=0, file_id=file_id))
+                continue
             out.append(
                 Attachment(
                     url=f.text("url"),

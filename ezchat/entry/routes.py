@@ -9,7 +9,7 @@ import tornado.web
 from tornado.httputil import HTTPServerRequest
 
 from ezchat.entry.context import Services
-from ezchat.entry.handlers import accounts, conversations, docs, messages, ops, push, web
+from ezchat.entry.handlers import accounts, conversations, docs, files, messages, ops, push, web
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.headers import SecurityHeaders
 from ezchat.entry.logs import log_request
@@ -93,6 +93,9 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/members/{ID}", conversations.MemberHandler, a),
         (rf"{c}/settings", conversations.SettingsHandler, a),
         (r"/api/search", messages.SearchHandler, a),
+        (r"/api/files", files.UploadHandler, a),
+        (rf"/api/files/{ID}", files.FileHandler, a),
+        (rf"/api/files/{ID}/thumbnail", files.ThumbnailHandler, a),
         (r"/api/users/me", accounts.MeHandler, a),
         (r"/api/users/me/password", accounts.PasswordHandler, a),
         (r"/api/users", accounts.UserSearchHandler, a),

@@ -6,6 +6,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from ezchat.domain.files import StoredFile, file_path, thumbnail_path
 from ezchat.domain.messages import Attachment, Message, Receipt
 from ezchat.domain.model import Contact, Conversation, Member, User
 from ezchat.domain.notify import level_of
@@ -51,7 +52,39 @@ def member(m: Member) -> dict[str, Any]:
 
 
 def attachment(a: Attachment) -> dict[str, Any]:
-    return {"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size}
+    """A link as given; an upload with its file's fields (its paths are signed for each
+    reader on the way out: entry/filelinks.py)."""
+    if a.file_id is None:
+        return {"url": a.url, "name": a.name, "mime_type": a.mime_type, "size": a.size}
+    out: dict[str, Any] = {
+        "file_id": a.file_id,
+        "url": file_path(a.file_id),
+        "name": a.name,
+        "mime_type": a.mime_type,
+        "size": a.size,
+    }
+    if a.width is not None:
+        out.update(width=a.width, height=a.height)
+    if a.thumbnail:
+        out["thumbnail_url"] = thumbnail_path(a.file_id)
+    return out
+
+
+def stored_file(f: StoredFile) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": f.id,
+        "name": f.name,
+        "mime_type": f.mime_type,
+        "size": f.size,
+        "sha256": f.sha256,
+        "created_at": iso(f.created_at),
+        "url": file_path(f.id),
+    }
+    if f.width is not None:
+        out.update(width=f.width, height=f.height)
+    if f.thumbnail_type:
+        out["thumbnail_url"] = thumbnail_path(f.id)
+    return out
 
 
 def message(m: Message) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from ezchat.adapters.pointers import BufferedPointerStore
 from ezchat.adapters.resilience import (
     GuardedContactStore,
     GuardedConversationStore,
+    GuardedFileRecordStore,
     GuardedMessageStore,
     GuardedOutboxStore,
     GuardedPushSubscriptionStore,
@@ -158,6 +159,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         revocations=GuardedRevocationStore(raw.revocations, shared),
         outbox=GuardedOutboxStore(raw.outbox, shared),
         push=GuardedPushSubscriptionStore(raw.push, shared),
+        files=GuardedFileRecordStore(raw.files, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -290,7 +290,8 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             if kind == "ping":
                 conn.send(wire(frames.frame("pong", result, frame_id)))
             else:
-                conn.send(wire(frames.frame("ack", result if result is not None else {}, frame_id)))
+                ack = frames.frame("ack", result if result is not None else {}, frame_id)
+                conn.send(wire(self.services.signer.frame(ack, conn.user_id)))
         except EzChatError as exc:
             conn.send(wire(frames.error(exc.code, exc.message, frame_id, **exc.extra())))
             if isinstance(exc, RateLimited) and self._flood_guard().refused(

@@ -24,6 +24,7 @@ from ezchat.domain.model import (
 )
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
+from ezchat.ports.files import FileRecordStore
 
 
 class UserStore(Protocol):
@@ -200,6 +201,10 @@ class MessageStore(Protocol):
         (domain/search.py says what a term finds), passing its filters, in its order, after
         ``query.position``; and the position to go on from, or None when there is no more."""
 
+    async def conversations_with_file(self, file_id: str) -> list[str]:
+        """The conversations in which a message that stands (not deleted) carries the
+        uploaded file, sorted."""
+
 
 class OutboxStore(Protocol):
     """The notification outbox. Entries are written by ``MessageStore.add``/``add_many`` (from
@@ -257,6 +262,7 @@ class Stores:
     revocations: RevocationStore
     outbox: OutboxStore
     push: PushSubscriptionStore
+    files: FileRecordStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -21,7 +21,7 @@ from ezchat.domain.errors import (
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.mentions import find_mentions
-from ezchat.domain.messages import Attachment, Message, NewMessage, Receipt
+from ezchat.domain.messages import Attachment, Message, NewMessage, Receipt, file_ids_of
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -36,6 +36,7 @@ from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.files import FileService
 
 
 def _stamped_by(
@@ -79,11 +80,14 @@ class MessageService:
         rate_limits: RateLimits | None = None,
         users: UserStore | None = None,
         notify_delay_s: float | None = None,
+        files: FileService | None = None,
     ) -> None:
-        """``users``: to resolve @mentions (without it, messages mention no one).
+        """``users``: to resolve @mentions (without it, messages mention no one). ``files``:
+        to attach uploaded files and let them go with their last message.
         ``notify_delay_s``: queue notifications of a message for its recipients, due this long
         after it is sent (None: notifications are off)."""
         self._users = users
+        self._files = files
         self._notify_delay_s = notify_delay_s
         self._rate_limits = rate_limits
         self._conversations = conversations
@@ -107,6 +111,10 @@ class MessageService:
         conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
         rules.client_id(c.client_id)
         files = rules.attachments(list(c.attachments or ()))
+        if any(a.file_id for a in files):
+            if self._files is None:
+                raise InvalidRequest("this server takes no uploads", field="attachments")
+            files = await self._files.attach(caller, files)
         body = rules.message_text(c.text, limits=self._limits, has_attachments=bool(files))
         if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
@@ -190,16 +198,22 @@ class MessageService:
         )
 
     async def delete(self, caller: str, command: DeleteMessage) -> Message:
+        carried: list[str] = []
+
         def change(conv: Conversation, m: Message) -> Message | None:
             me = conv.member(caller)
             is_admin = conv.type is ConversationType.GROUP and me and me.role is Role.ADMIN
             if m.sender_id != caller and not is_admin:
                 raise Forbidden("only the sender or a group admin can delete a message")
+            carried[:] = file_ids_of(m.attachments)
             return None if m.deleted else m.tombstone()
 
-        return await self._mutate(
+        stored = await self._mutate(
             caller, command.conversation_id, command.message_id, change, "deleted", speaks=False
         )
+        if carried and self._files is not None:
+            await self._files.released(tuple(carried))
+        return stored
 
     async def react(self, caller: str, command: React) -> Message:
         emoji, add = command.emoji, command.add

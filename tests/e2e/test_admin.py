@@ -245,3 +245,49 @@ def test_restore_refuses_what_is_not_an_ezchat_database_and_keeps_what_it_replac
     assert str(kept) in run.stdout
     with sqlite3.connect(kept) as conn:
         assert conn.execute("SELECT username FROM users").fetchall() == [("dave",)]
+
+
+def test_a_backup_holds_the_uploaded_files_and_restore_puts_them_back(tmp_path):
+    import urllib.request
+
+    server = ServerProcess(tmp_path)
+    server.wait_ready()
+    _, token = register(server.base, "alice")
+
+    def upload(data: bytes) -> dict:
+        req = urllib.request.Request(
+            f"{server.base}/api/files?name=a.bin",
+            data=data,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/x-a"},
+            method="POST",
+        )
+        import json
+
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def download(file_id: str) -> bytes:
+        req = urllib.request.Request(
+            f"{server.base}/api/files/{file_id}", headers={"Authorization": f"Bearer {token}"}
+        )
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return r.read()
+
+    kept = upload(b"in the backup")
+    backup = tmp_path / "backups" / "b.db"
+    run = ezchat(tmp_path, "backup", str(backup))
+    assert run.returncode == 0 and "copied 1 uploaded files" in run.stdout, run.stdout
+    assert (tmp_path / "backups" / "b.db.files").is_dir()
+    server.stop()
+    shutil_root = tmp_path / "files"
+    for path in sorted(shutil_root.rglob("*"), reverse=True):  # the disk is lost
+        path.unlink() if path.is_file() else path.rmdir()
+
+    run = ezchat(tmp_path, "restore", str(backup))
+    assert run.returncode == 0 and "restored 1 uploaded files" in run.stdout, run.stdout
+    server = ServerProcess(tmp_path)
+    try:
+        server.wait_ready()
+        assert download(kept["id"]) == b"in the backup"
+    finally:
+        server.stop()

@@ -22,6 +22,8 @@ def openapi_path(pattern: str) -> str:
         names = iter(["user_id"])
     if "/members/" in path:
         names = iter(["conversation_id", "user_id"])
+    if path.startswith("/api/files/"):
+        names = iter(["file_id"])
     return re.sub(r"\(\[\^/\]\+\)", lambda _: "{" + next(names) + "}", path)
 
 

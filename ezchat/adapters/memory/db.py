@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ezchat.domain.access import Credentials, Revocation
+from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
@@ -35,3 +36,6 @@ class MemoryDatabase:
     outbox: dict[str, Notification] = field(default_factory=dict)  # id -> entry
     open_outbox: dict[tuple[str, str], str] = field(default_factory=dict)  # (user, conv) -> id
     push: dict[str, PushSubscription] = field(default_factory=dict)  # endpoint -> subscription
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    # file id -> (conversation id, message id) of the messages that carried it when written
+    file_refs: dict[str, set[tuple[str, str]]] = field(default_factory=dict)

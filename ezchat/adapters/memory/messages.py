@@ -12,7 +12,7 @@ from ezchat.adapters.memory.outbox import open_notifications
 from ezchat.domain import search
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, file_ids_of
 from ezchat.domain.search import SearchQuery
 
 
@@ -45,6 +45,7 @@ class MemoryMessageStore:
         timeline.seqs.append(seq)
         timeline.by_rev[rev] = message.id
         self._db.client_ids[(new.sender_id, new.client_id)] = (conv.id, message.id)
+        self._refer(message)
         open_notifications(self._db, new.notifications(message))
         self._db.conversations[conv.id] = replace(
             conv, last_seq=seq, rev=rev, last_activity=new.created_at
@@ -82,7 +83,22 @@ class MemoryMessageStore:
         del timeline.by_rev[current.rev]
         timeline.by_rev[stored.rev] = stored.id
         self._db.conversations[conv.id] = replace(conv, rev=stored.rev)
+        self._refer(stored)
         return stored
+
+    def _refer(self, m: Message) -> None:
+        for file_id in file_ids_of(m.attachments):
+            self._db.file_refs.setdefault(file_id, set()).add((m.conversation_id, m.id))
+
+    async def conversations_with_file(self, file_id: str) -> list[str]:
+        out = set()
+        for conv_id, msg_id in self._db.file_refs.get(file_id, set()).copy():
+            m = await self.get(conv_id, msg_id)
+            if m is not None and file_id in file_ids_of(m.attachments):
+                out.add(conv_id)
+            else:
+                self._db.file_refs[file_id].discard((conv_id, msg_id))
+        return sorted(out)
 
     async def page(
         self, conversation_id: str, *, before: int | None, after: int | None, limit: int

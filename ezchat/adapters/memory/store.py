@@ -10,6 +10,7 @@ from ezchat.adapters.memory.accounts import (
 )
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
+from ezchat.adapters.memory.files import MemoryFileRecordStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
 from ezchat.ports.storage import Stores
@@ -38,6 +39,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         revocations=MemoryRevocationStore(db),
         outbox=MemoryOutboxStore(db),
         push=MemoryPushSubscriptionStore(db),
+        files=MemoryFileRecordStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

@@ -15,6 +15,7 @@ from ezchat.adapters.mongo.db import (
     read_preference,
     translated,
 )
+from ezchat.adapters.mongo.files import MongoFileRecordStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.schema import upgrade
@@ -68,6 +69,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         revocations=MongoRevocationStore(db),
         outbox=MongoOutboxStore(db),
         push=MongoPushSubscriptionStore(db),
+        files=MongoFileRecordStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

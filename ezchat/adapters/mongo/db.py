@@ -55,6 +55,9 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         [("conversation_id", ASCENDING), ("created_at", DESCENDING)],
         {"name": "conv_created"},
     ),
+    ("messages", [("attachments.file_id", ASCENDING)], {"name": "attachment_files"}),
+    ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
+    ("files", [("created_ts", ASCENDING)], {"name": "created"}),
     # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique
     # index allows one open entry per pair (partial indexes are not everywhere).
     ("outbox", [("open_key", ASCENDING)], {"unique": True, "name": "open_key"}),

@@ -27,6 +27,7 @@ from ezchat.adapters.codec import (
     time_out,
 )
 from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
+from ezchat.adapters.mongo.files import conversations_with_file
 from ezchat.adapters.mongo.outbox import open_notifications
 from ezchat.adapters.mongo.search import search_messages
 from ezchat.domain.errors import (
@@ -339,3 +340,6 @@ class MongoMessageStore:
         return await search_messages(
             self._history, self._db.text_index, conversation_ids, query, limit
         )
+
+    async def conversations_with_file(self, file_id: str) -> list[str]:
+        return await conversations_with_file(self._messages, file_id)

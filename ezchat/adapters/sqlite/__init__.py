@@ -15,6 +15,7 @@ from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.search import search_indexer
+from ezchat.adapters.sqlite.uploads import SqliteFileRecordStore
 from ezchat.ports.storage import Stores
 
 __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
@@ -50,6 +51,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         revocations=SqliteRevocationStore(db),
         outbox=SqliteOutboxStore(db),
         push=SqlitePushSubscriptionStore(db),
+        files=SqliteFileRecordStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

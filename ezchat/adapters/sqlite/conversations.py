@@ -159,6 +159,7 @@ class SqliteConversationStore:
         def write(conn: sqlite3.Connection) -> None:
             with transaction(conn):
                 for table, column in (
+                    ("message_files", "conversation_id"),
                     ("messages", "conversation_id"),
                     ("members", "conversation_id"),
                     ("conversations", "id"),

@@ -18,7 +18,7 @@ from ezchat.adapters.sqlite.outbox import open_notifications
 from ezchat.adapters.sqlite.search import search_messages
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, file_ids_of
 from ezchat.domain.search import SearchQuery
 
 
@@ -64,7 +64,17 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
         (message.seq, message.rev, time_out(message.created_at), message.conversation_id),
     )
     open_notifications(conn, new.notifications(message))
+    if message.attachments:
+        _refer(conn, message)
     return message, True
+
+
+def _refer(conn: sqlite3.Connection, m: Message) -> None:
+    """The uploaded files the message carries as stored (none once it is deleted)."""
+    conn.executemany(
+        "INSERT OR IGNORE INTO message_files (file_id, conversation_id, message_id) VALUES (?,?,?)",
+        [(f, m.conversation_id, m.id) for f in file_ids_of(m.attachments)],
+    )
 
 
 def refused(exc: Exception) -> InvalidRequest:
@@ -160,6 +170,8 @@ class SqliteMessageStore:
                 conn.execute(
                     "UPDATE conversations SET rev = ? WHERE id = ?", (rev, m.conversation_id)
                 )
+                conn.execute("DELETE FROM message_files WHERE message_id = ?", (m.id,))
+                _refer(conn, m)
                 row = conn.execute("SELECT * FROM messages WHERE id = ?", (m.id,)).fetchone()
             return message_from_row(row)
 
@@ -239,3 +251,14 @@ class SqliteMessageStore:
         self, conversation_ids: list[str], query: SearchQuery, limit: int
     ) -> tuple[list[Message], str | None]:
         return await search_messages(self._db, conversation_ids, query, limit)
+
+    async def conversations_with_file(self, file_id: str) -> list[str]:
+        def read(conn: sqlite3.Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT DISTINCT conversation_id FROM message_files WHERE file_id = ?"
+                " ORDER BY conversation_id",
+                (file_id,),
+            )
+            return [r[0] for r in rows]
+
+        return await self._db.run(read)

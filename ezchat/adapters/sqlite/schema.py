@@ -206,6 +206,22 @@ def _step_7(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE push_subscriptions ADD COLUMN issued_at REAL NOT NULL DEFAULT 0")
 
 
+def _step_8(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE files (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL,"
+        " mime_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, width INTEGER, height INTEGER, thumbnail_type TEXT,"
+        " attached_at REAL)",
+        "CREATE INDEX files_by_owner ON files (owner_id)",
+        "CREATE INDEX files_by_age ON files (created_at)",
+        # Which standing messages carry which uploaded file: written with the message.
+        "CREATE TABLE message_files (file_id TEXT NOT NULL, conversation_id TEXT NOT NULL,"
+        " message_id TEXT NOT NULL, PRIMARY KEY (file_id, message_id))",
+        "CREATE INDEX message_files_by_message ON message_files (message_id)",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -224,6 +240,7 @@ MIGRATIONS = [
     Migration(5, "the notification outbox; Web Push subscriptions", _step_5),
     Migration(6, "messages: the full-text index (FTS5), built from what is stored", _step_6),
     Migration(7, "push subscriptions: the session that made each", _step_7),
+    Migration(8, "uploaded files, and the messages that carry them", _step_8),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -48,7 +48,7 @@ CLIENT: dict[str, tuple[str, Schema]] = {
             {"conversation_id": ID, "client_id": TEXT},
             {
                 "text": TEXT,
-                "attachments": {"type": "array", "items": _ref("Attachment")},
+                "attachments": {"type": "array", "items": _ref("AttachmentIn"), "maxItems": 10},
                 "reply_to": nullable(ID),
             },
         ),

@@ -7,13 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from ezchat import __version__
-from ezchat.entry.apidocs import paths_conversations, paths_people
+from ezchat.entry.apidocs import paths_conversations, paths_files, paths_people
 from ezchat.entry.apidocs.operations import path_params
 from ezchat.entry.apidocs.schemas import components
 
 
 def document() -> dict[str, Any]:
-    all_paths = {**paths_people.paths(), **paths_conversations.paths()}
+    all_paths = {**paths_people.paths(), **paths_conversations.paths(), **paths_files.paths()}
     for path, item in all_paths.items():
         params = path_params(path)
         if params:

@@ -122,7 +122,11 @@ def paths() -> dict[str, dict[str, Any]]:
                     {"client_id": CLIENT_ID},
                     {
                         "text": MESSAGE_TEXT,
-                        "attachments": {"type": "array", "items": ref("Attachment")},
+                        "attachments": {
+                            "type": "array",
+                            "items": ref("AttachmentIn"),
+                            "maxItems": 10,
+                        },
                         "reply_to": nullable(ID),
                     },
                 ),

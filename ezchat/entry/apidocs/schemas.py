@@ -15,6 +15,7 @@ ERROR_CODES = [
     "not_found",
     "conflict",
     "too_large",
+    "quota_exceeded",
     "rate_limited",
     "unavailable",
     "internal",
@@ -58,13 +59,50 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
             }
         ),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),
+        # A link the client gave (an http(s) URL), or an upload (file_id; url its signed path).
         "Attachment": obj(
             {
-                "url": {"type": "string", "format": "uri"},
+                "url": {"type": "string", "format": "uri-reference"},
                 "name": {"type": "string"},
                 "mime_type": {"type": "string"},
                 "size": {"type": "integer", "minimum": 0},
-            }
+            },
+            {
+                "file_id": ID,
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+                "thumbnail_url": {"type": "string", "format": "uri-reference"},
+            },
+        ),
+        # What a send takes: a link, or an upload of the sender's own by its id.
+        "AttachmentIn": {
+            "oneOf": [
+                obj(
+                    {
+                        "url": {"type": "string", "pattern": "^https?://[^\\s]+$"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 255},
+                        "mime_type": {"type": "string"},
+                        "size": {"type": "integer", "minimum": 0},
+                    }
+                ),
+                obj({"file_id": ID}),
+            ]
+        },
+        "File": obj(
+            {
+                "id": ID,
+                "name": {"type": "string"},
+                "mime_type": {"type": "string"},
+                "size": {"type": "integer", "minimum": 1},
+                "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                "created_at": TIME,
+                "url": {"type": "string", "format": "uri-reference"},
+            },
+            {
+                "width": {"type": "integer", "minimum": 1},
+                "height": {"type": "integer", "minimum": 1},
+                "thumbnail_url": {"type": "string", "format": "uri-reference"},
+            },
         ),
         "Message": obj(
             {

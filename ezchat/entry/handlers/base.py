@@ -34,7 +34,8 @@ STATUS = {
     "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
-    "too_large": 413,
+    "quota_exceeded": 413,
+    "too_large": 413,  # after quota_exceeded: the code of a bare 413
     "rate_limited": 429,
     "unavailable": 503,
     "internal": 500,
@@ -204,6 +205,8 @@ class ApiHandler(RedactedLogging, RequestHandler):
         self.finish()
 
     def finish(self, chunk: Any = None) -> Any:
+        if isinstance(chunk, str) and self._user is not None:
+            chunk = self.services.signer.text(chunk, self._user.id)  # files' links, signed
         if not self._headers_written:
             self.set_header("X-Process-Time", f"{self.request.request_time():.6f}")
         return super().finish(chunk)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from ezchat.entry.realtime.connection import Connection, wire
 
@@ -16,6 +16,10 @@ class Connections:
         self._by_user: dict[str, tuple[Connection, ...]] = {}
         self._count = 0
         self.deliveries = 0
+        # Makes a frame that names uploaded files into each recipient's own (their signed
+        # links); frames that name none are framed once for all (entry/filelinks.py).
+        self.personal: Callable[[bytes, str], bytes] | None = None
+        self.personal_mark = b'"url":"/api/files/'
 
     @property
     def count(self) -> int:
@@ -72,11 +76,31 @@ class Connections:
 
     def deliver(self, user_ids: frozenset[str] | set[str], payload: bytes) -> int:
         """One frame, framed once, to every connection of these users; how many took it."""
+        if self.personal is not None and self.personal_mark in payload:
+            return self._deliver_each(user_ids, payload, self.personal)
         sent = 0
         data = wire(payload)
         by_user = self._by_user
         for user_id in user_ids:
             for conn in by_user.get(user_id, ()):
+                if conn.send(data):
+                    sent += 1
+        self.deliveries += sent
+        return sent
+
+    def _deliver_each(
+        self,
+        user_ids: frozenset[str] | set[str],
+        payload: bytes,
+        personal: Callable[[bytes, str], bytes],
+    ) -> int:
+        sent = 0
+        for user_id in user_ids:
+            conns = self._by_user.get(user_id, ())
+            if not conns:
+                continue
+            data = wire(personal(payload, user_id))
+            for conn in conns:
                 if conn.send(data):
                     sent += 1
         self.deliveries += sent

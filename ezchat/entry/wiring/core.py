@@ -12,8 +12,10 @@ from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.rules import Limits
 from ezchat.entry.context import Core
+from ezchat.entry.wiring.files import build_files
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.files import FileStore
 from ezchat.ports.limits import Bucket, RateLimits, Window
 from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
@@ -64,6 +66,7 @@ def build_core(
     counter: ConnectionCounter,
     clock: Clock,
     hasher: PasswordHasher,
+    blobs: FileStore,
 ) -> Core:
     limits = Limits(
         max_message_length=config.max_message_length,
@@ -110,6 +113,7 @@ def build_core(
         bus=bus,
         large_group_members=limits.large_group_members,
     )
+    files = build_files(config, stores=stores, blobs=blobs, clock=clock, rate_limits=rate_limits)
     conversations = ConversationService(
         users=stores.users,
         conversations=stores.conversations,
@@ -145,7 +149,9 @@ def build_core(
             rate_limits=rate_limits,
             users=stores.users,
             notify_delay_s=config.notify_delay_s if config.notifications else None,
+            files=files,
         ),
+        files=files,
         presence=PresenceService(
             users=stores.users,
             audience=users.presence_audience,

@@ -1,0 +1,1 @@
+"""Where uploaded files' bytes live: local disk (the default), S3, or memory (tests)."""

@@ -1,0 +1,232 @@
+"""Uploads and downloads: ``POST /api/files`` (the file's bytes as the body, streamed to disk,
+never whole in memory), ``GET /api/files/{id}`` and ``.../thumbnail`` (by token or signed link,
+ranges, ETag; never shown as a page of ours)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote
+
+from tornado.iostream import StreamClosedError
+
+from ezchat.adapters.files.local import LocalFileStore
+from ezchat.domain.errors import NotFound, TooLarge, Unauthorized
+from ezchat.domain.files import StoredFile
+from ezchat.entry import serialize
+from ezchat.entry.handlers.base import ApiHandler, error_json
+from ezchat.entry.logs import assign_request_id
+from ezchat.entry.ranges import Unsatisfiable, byte_range
+from ezchat.services.files import THUMB
+
+
+class UploadHandler(ApiHandler):
+    """The body is the file. Its declared size is refused past the limit before a byte is
+    read; a body without one is refused as soon as it passes it (the connection then
+    closes: the rest is not read)."""
+
+    def initialize(self, services: Any) -> None:
+        super().initialize(services)
+        self._spool: IO[bytes] | None = None
+        self._spool_path = Path()
+        self._hash = hashlib.sha256()
+        self._kept_name = ""
+        self._refused = False
+
+    async def prepare(self) -> None:
+        assign_request_id(self)
+        if self.request.method != "POST":
+            return
+        self.session = await self.services.auth.session(self._bearer())
+        self._user = self.session.user
+        files = self.services.files
+        length = self.request.headers.get("Content-Length")
+        declared = int(length) if length is not None and length.isdigit() else None
+        self._kept_name = await files.admit(
+            self._user.id, self.get_query_argument("name", None), declared
+        )
+        # Tornado's own cap for this request, above ours: a declared size is checked above and
+        # a running one in data_received, which answers 413 itself; Tornado would cut a body
+        # without a length short with a bare 400 when it passes its cap first.
+        limit = files.limits.max_upload_bytes
+        self.request.connection.set_max_body_size(2 * limit + 2**20)  # type: ignore[union-attr]
+        self._spool, self._spool_path = _spool_file(files.blobs)
+
+    def data_received(self, chunk: bytes) -> None:
+        if self._refused or self._spool is None:
+            return
+        self._size += len(chunk)
+        limit = self.services.files.limits.max_upload_bytes
+        if self._size > limit:
+            self._refused = True
+            self._discard()
+            self.send_error(413, exc_info=(TooLarge, TooLarge(_too_large(limit)), None))
+            return
+        self._spool.write(chunk)
+        self._hash.update(chunk)
+
+    async def post(self) -> None:
+        spool = self._spool
+        assert spool is not None and self._user is not None
+        spool.close()
+        self._spool = None
+        record = await self.services.files.store(
+            self._user.id,
+            self._kept_name,
+            self._spool_path,
+            size=self._size,
+            sha256=self._hash.hexdigest(),
+        )
+        self.reply(serialize.stored_file(record), 201)
+
+    def _discard(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool_path.unlink(missing_ok=True)
+            self._spool = None
+
+    def on_finish(self) -> None:
+        self._discard()
+        super().on_finish()
+
+    def on_connection_close(self) -> None:
+        self._discard()  # a body cut short: nothing of it stays
+        super().on_connection_close()
+
+
+def _too_large(limit: int) -> str:
+    return f"a file must be at most {limit} bytes"
+
+
+def _spool_file(blobs: object) -> tuple[IO[bytes], Path]:
+    """Where an upload is received: beside the local store's files (so that storing it is a
+    rename), else the system's temporary directory."""
+    where = blobs.spool if isinstance(blobs, LocalFileStore) else None
+    fd, name = tempfile.mkstemp(prefix="upload-", dir=where)
+    os.fchmod(fd, 0o600)
+    return os.fdopen(fd, "wb"), Path(name)
+
+
+class FileHandler(ApiHandler):
+    """The bytes, to the uploader and to members of a conversation where a standing message
+    carries the file; ``404`` to anyone else. By ``Authorization: Bearer`` or by a signed
+    link (``?exp=&sig=``, bound to the file and the user it was made for)."""
+
+    requires_auth = False
+    thumbnail = False
+
+    async def prepare(self) -> None:
+        await super().prepare()
+        if self.request.method in ("GET", "HEAD") and self._bearer() is not None:
+            self.session = await self.services.auth.session(self._bearer())
+            self._user = self.session.user
+
+    async def _reader(self, file_id: str) -> str:
+        """Who is asking: the token's user, or the user a genuine link was made for."""
+        if self._user is not None:
+            return self._user.id
+        links = self.services.files.links
+        now = self.services.clock.now().timestamp()
+        user_id = links.user_of(
+            file_id, self.get_query_argument("exp", None), self.get_query_argument("sig", None), now
+        )
+        if user_id is None:
+            if self.get_query_argument("sig", None) is not None:
+                raise NotFound("file not found")  # a tampered or expired link opens nothing
+            raise Unauthorized("a token or a signed link is required")
+        user = await self.services.stores.users.get(user_id)
+        if user is None or user.disabled:
+            raise NotFound("file not found")
+        return user_id
+
+    async def get(self, file_id: str) -> None:
+        await self._serve(file_id, body=True)
+
+    async def head(self, file_id: str) -> None:
+        await self._serve(file_id, body=False)
+
+    async def _serve(self, file_id: str, *, body: bool) -> None:
+        user_id = await self._reader(file_id)
+        record = await self.services.files.open(user_id, file_id)
+        key, mime, size, etag = _what(record, self.thumbnail)
+        if key is None:
+            raise NotFound("this file has no thumbnail")
+        if size is None:
+            size = await _size_of(self, key)
+        self._file_headers(record, mime, etag)
+        if etag in _etags(self.request.headers.get("If-None-Match", "")):
+            self.set_status(304)
+            self.finish()
+            return
+        wanted = self.request.headers.get("Range")
+        if_range = self.request.headers.get("If-Range")
+        if if_range is not None and if_range.strip() != etag:
+            wanted = None  # the client holds another version: the whole file
+        try:
+            span = byte_range(wanted, size)
+        except Unsatisfiable:
+            self.set_status(416)
+            self.set_header("Content-Range", f"bytes */{size}")
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.clear_header("Content-Disposition")
+            self.finish(error_json("invalid_request", "the range is past the end of the file"))
+            return
+        start, end = span if span is not None else (0, size)
+        if span is not None:
+            self.set_status(206)
+            self.set_header("Content-Range", f"bytes {start}-{end - 1}/{size}")
+        self.set_header("Content-Length", str(end - start))
+        if not body or end == start:
+            self.finish()
+            return
+        try:
+            async for chunk in self.services.files.blobs.read(key, start, end):
+                self.write(chunk)
+                await self.flush()
+        except StreamClosedError:
+            return  # the client went away
+        self.finish()
+
+    def _file_headers(self, record: StoredFile, mime: str, etag: str) -> None:
+        self.set_header("Content-Type", mime + ("; charset=utf-8" if mime == "text/plain" else ""))
+        self.set_header("ETag", etag)
+        self.set_header("Cache-Control", "private, max-age=3600")
+        self.set_header("Accept-Ranges", "bytes")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Security-Policy", "sandbox")
+        shown = "inline" if record.inline else "attachment"
+        self.set_header("Content-Disposition", _disposition(shown, record.name))
+        self.clear_header("Vary")
+
+
+def _what(record: StoredFile, thumbnail: bool) -> tuple[str | None, str, int | None, str]:
+    if not thumbnail:
+        return record.id, record.mime_type, record.size, f'"{record.sha256}"'
+    if not record.thumbnail_type:
+        return None, "", None, ""
+    return record.id + THUMB, record.thumbnail_type, None, f'"{record.sha256}-thumb"'
+
+
+async def _size_of(handler: FileHandler, key: str) -> int:
+    """A thumbnail's size: it is small, so it is read to be counted."""
+    total = 0
+    async for chunk in handler.services.files.blobs.read(key):
+        total += len(chunk)
+    return total
+
+
+def _etags(header: str) -> set[str]:
+    return {t.strip().removeprefix("W/") for t in header.split(",") if t.strip()}
+
+
+def _disposition(kind: str, name: str) -> str:
+    """RFC 6266: an ASCII fallback, and the name itself in UTF-8 (RFC 8187)."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    return f"{kind}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+class ThumbnailHandler(FileHandler):
+    thumbnail = True
