@@ -34,11 +34,13 @@ def page_csp(api_origins: Iterable[str] = ()) -> str:
     """The pages' policy (the web client and the API docs): everything from this origin only,
     no inline script, not framed. ``api_origins`` are the other origins the web client may
     call (and open its WebSocket on). Inline styles stay allowed for Swagger UI's markup."""
+    api_origins = list(api_origins)
     connect = " ".join(["'self'", *(f"{o} {_ws_form(o)}" for o in api_origins)])
+    images = " ".join(["'self'", "data:", "blob:", *api_origins])  # thumbnails from the API
     return (
         "default-src 'self'; script-src 'self'; "
         f"connect-src {connect}; "
-        "img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "
+        f"img-src {images}; style-src 'self' 'unsafe-inline'; "
         "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'; "
         "worker-src 'self'; manifest-src 'self'"
     )

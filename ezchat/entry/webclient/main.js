@@ -2,6 +2,7 @@
 // no build step. The API may live on another origin the server allows (WEB_API_ORIGINS): open
 // the page with ?api=https://host.
 import { Api, Socket, apiOrigin } from "./api.js";
+import { Staged, attachmentView, attachmentsSummary } from "./files.js";
 import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 
 const $ = (selector) => document.querySelector(selector);
@@ -24,7 +25,7 @@ const state = {
   older: new Map(), // conversation id -> whether older messages remain to load
   revs: new Map(), // conversation id -> the highest rev seen (what sync continues from)
   receipts: new Map(), // conversation id -> Map(user id -> read_seq)
-  pending: new Map(), // client_id -> {conversation_id, text}: shown, not yet acked
+  pending: new Map(), // client_id -> {conversation_id, text, attachments}: shown, not yet acked
   users: new Map(), // user id -> User
   typing: new Map(), // user id -> timer
   lastTyping: 0,
@@ -163,7 +164,8 @@ function renderList() {
     }
     const last = document.createElement("div");
     last.className = "last";
-    last.textContent = conv.last_message ? conv.last_message.text || "(deleted)" : "";
+    const lm = conv.last_message;
+    last.textContent = !lm ? "" : lm.deleted ? "(deleted)" : lm.text || attachmentsSummary(lm.attachments);
     item.append(last);
     item.addEventListener("click", guarded(() => openConversation(conv.id)));
     list.append(item);
@@ -297,6 +299,10 @@ function messageItem(m, seen) {
   const text = document.createElement("div");
   text.className = "text";
   text.textContent = m.deleted ? "message deleted" : m.text;
+  if (!m.deleted && !m.text) text.hidden = true; // attachments only
+  const files = document.createElement("div");
+  files.className = "attachments";
+  if (!m.deleted) for (const a of m.attachments) files.append(attachmentView(a, api.base));
   const meta = document.createElement("div");
   meta.className = "meta";
   const sender = state.users.get(m.sender_id);
@@ -320,7 +326,7 @@ function messageItem(m, seen) {
       { conversation_id: m.conversation_id, message_id: m.id })));
   }
   if (seen) meta.append(" · seen");
-  item.append(text, meta);
+  item.append(text, files, meta);
   return item;
 }
 
@@ -330,7 +336,7 @@ function pendingItem(clientId, p) {
   item.dataset.state = "pending";
   item.dataset.clientId = clientId;
   item.className = "mine";
-  item.textContent = p.text;
+  item.textContent = p.text || (p.names || []).map((n) => `📎 ${n}`).join(" ");
   return item;
 }
 
@@ -344,17 +350,46 @@ function button(label, action) {
 
 // -- sending ---------------------------------------------------------------------------------
 
+const staged = new Staged(api, () => { $("#staged").replaceChildren(...staged.view()); });
+
 $("#composer").addEventListener("submit", guarded(async (event) => {
   event.preventDefault();
   const input = $("#message-input");
   const text = input.value;
-  if (!text.trim() || !state.current) return;
+  if ((!text.trim() && staged.empty) || !state.current) return;
+  const conversationId = state.current;
+  const attachments = staged.empty ? [] : await staged.take(); // waits for the uploads
   input.value = "";
   const clientId = crypto.randomUUID();
-  state.pending.set(clientId, { conversation_id: state.current, text });
+  state.pending.set(clientId, {
+    conversation_id: conversationId,
+    text,
+    attachments: attachments.map((a) => ({ file_id: a.file_id })),
+    names: attachments.map((a) => a.name),
+  });
   renderMessages(true);
   await deliver(clientId);
 }));
+
+$("#attach").addEventListener("click", () => $("#file-input").click());
+$("#file-input").addEventListener("change", (event) => {
+  staged.add([...event.target.files]);
+  event.target.value = "";
+});
+$("#message-input").addEventListener("paste", (event) => {
+  const files = [...(event.clipboardData ? event.clipboardData.files : [])];
+  if (files.length) { event.preventDefault(); staged.add(files); }
+});
+$("#conversation").addEventListener("dragover", (event) => {
+  if ([...event.dataTransfer.types].includes("Files")) { event.preventDefault(); $("#conversation").classList.add("dropping"); }
+});
+$("#conversation").addEventListener("dragleave", () => $("#conversation").classList.remove("dropping"));
+$("#conversation").addEventListener("drop", (event) => {
+  $("#conversation").classList.remove("dropping");
+  if (!event.dataTransfer.files.length) return;
+  event.preventDefault();
+  staged.add([...event.dataTransfer.files]);
+});
 
 // Send one pending message. Offline, it stays pending and goes after the reconnect: the same
 // client_id makes a repeat harmless (the server answers with the original).
@@ -362,8 +397,9 @@ async function deliver(clientId) {
   const p = state.pending.get(clientId);
   if (!p || !state.socket.online) return;
   try {
-    const { message } = await state.socket.request("message.send",
-      { conversation_id: p.conversation_id, client_id: clientId, text: p.text });
+    const send = { conversation_id: p.conversation_id, client_id: clientId, text: p.text };
+    if (p.attachments && p.attachments.length) send.attachments = p.attachments;
+    const { message } = await state.socket.request("message.send", send);
     state.pending.delete(clientId);
     store(p.conversation_id, [message]);
   } catch (err) {
