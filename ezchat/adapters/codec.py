@@ -97,6 +97,7 @@ def file_in(d: Stored, file_id: str) -> StoredFile:
         width=_opt(d, "width"),
         height=_opt(d, "height"),
         thumbnail_type=_opt(d, "thumbnail_type"),
+        thumbnail_size=int(_opt(d, "thumbnail_size", 0) or 0),
         attached_at=_opt(d, "attached_at"),
     )
 

@@ -33,6 +33,7 @@ class StoredFile:
     width: int | None = None
     height: int | None = None
     thumbnail_type: str | None = None  # the thumbnail's type, None when there is none
+    thumbnail_size: int = 0
     # When a message last took it (epoch seconds): the clean-up leaves a file alone for a while
     # after, so a send in progress never loses its file.
     attached_at: float | None = None

@@ -107,6 +107,7 @@ class FileService:
                 width=seen.width,
                 height=seen.height,
                 thumbnail_type=seen.thumbnail_type if thumb else None,
+                thumbnail_size=thumb.stat().st_size if thumb else 0,
             )
             await self.blobs.put(record.id, spooled)
             if thumb is not None:

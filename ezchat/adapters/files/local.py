@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 from ezchat.domain.errors import NotFound, StorageUnavailable
 
@@ -57,23 +58,31 @@ class LocalFileStore:
 
     async def read(self, key: str, start: int = 0, end: int | None = None) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
+        path = self.path_of(key)
+        first = CHUNK if end is None else min(CHUNK, max(0, end - start))
+
+        def begin() -> tuple[Any, bytes]:
+            f = open(path, "rb")  # noqa: SIM115 - closed below, after the last chunk
+            f.seek(start)
+            return f, f.read(first)
+
         try:
-            f = await loop.run_in_executor(None, open, self.path_of(key), "rb")
+            f, chunk = await loop.run_in_executor(None, begin)  # one hop: a thumbnail whole
         except FileNotFoundError:
             raise NotFound("file not found") from None
         except OSError as exc:
             raise StorageUnavailable(f"could not read the file: {exc.strerror}") from None
         try:
-            f.seek(start)
             left = None if end is None else max(0, end - start)
-            while left is None or left > 0:
-                n = CHUNK if left is None else min(CHUNK, left)
-                chunk = await loop.run_in_executor(None, f.read, n)
-                if not chunk:
-                    return
+            asked = first
+            while chunk:
                 if left is not None:
                     left -= len(chunk)
                 yield chunk
+                if len(chunk) < asked or left == 0:
+                    return  # the end of the file, or of the range
+                asked = CHUNK if left is None else min(CHUNK, left)
+                chunk = await loop.run_in_executor(None, f.read, asked)
         finally:
             f.close()
 

@@ -211,6 +211,7 @@ def _step_8(conn: sqlite3.Connection) -> None:
         "CREATE TABLE files (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL,"
         " mime_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
         " created_at TEXT NOT NULL, width INTEGER, height INTEGER, thumbnail_type TEXT,"
+        " thumbnail_size INTEGER NOT NULL DEFAULT 0,"
         " attached_at REAL)",
         "CREATE INDEX files_by_owner ON files (owner_id)",
         "CREATE INDEX files_by_age ON files (created_at)",

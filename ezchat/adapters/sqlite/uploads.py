@@ -26,7 +26,8 @@ class SqliteFileRecordStore:
                     return False
                 conn.execute(
                     "INSERT INTO files (id, owner_id, name, mime_type, size, sha256, created_at,"
-                    " width, height, thumbnail_type, attached_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                    " width, height, thumbnail_type, thumbnail_size, attached_at)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         f.id,
                         f.owner_id,
@@ -38,6 +39,7 @@ class SqliteFileRecordStore:
                         f.width,
                         f.height,
                         f.thumbnail_type,
+                        f.thumbnail_size,
                         f.attached_at,
                     ),
                 )

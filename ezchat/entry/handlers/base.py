@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Awaitable
 from datetime import datetime
 from http.client import responses
 from typing import Any
@@ -156,11 +157,12 @@ class ApiHandler(RedactedLogging, RequestHandler):
             self.session = await self.services.auth.session(self._bearer())
             self._user = self.session.user
 
-    def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
         # A chunked body with no Content-Length: keep counting, stop keeping.
         self._size += len(chunk)
         if self._size <= self.services.config.max_body_bytes:
             self._chunks.append(chunk)
+        return None
 
     def body(self) -> parse.Fields:
         limit = self.services.config.max_body_bytes
