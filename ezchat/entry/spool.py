@@ -14,7 +14,6 @@ from pathlib import Path
 
 from ezchat.domain.errors import StorageUnavailable
 
-
 FLUSH_EVERY = 4 * 1024 * 1024
 
 
