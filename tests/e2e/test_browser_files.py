@@ -37,7 +37,7 @@ def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the f
         open_direct(alice, "bob")
 
         # The button: an image and a text file, sent as one message without text.
-        alice.get_by_test_id("file-input").set_input_files(
+        alice.get_by_test_id("attach-input").set_input_files(
             [
                 {
                     "name": "red.png",
@@ -62,7 +62,7 @@ def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the f
         item = bob.get_by_test_id("conversation-item")
         playwright.expect(item).to_contain_text("📎 red.png +1", timeout=WAIT_MS)
         item.click()
-        image = bob.get_by_test_id("attachment-image")
+        image = bob.locator('[data-testid="attachment"][data-kind="image"]')
         playwright.expect(image).to_have_count(1, timeout=WAIT_MS)
         thumb = image.locator("img")
         bob.wait_for_function(
@@ -74,7 +74,7 @@ def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the f
         full = bob.request.get(image.get_attribute("href"))  # the signed link alone opens it
         assert full.status == 200 and full.headers["content-type"] == "image/png"
         assert Image.open(io.BytesIO(full.body())).size == (900, 600)
-        chip = bob.get_by_test_id("attachment-file")
+        chip = bob.locator('[data-testid="attachment"][data-kind="file"]')
         playwright.expect(chip).to_contain_text("notes.txt")
         playwright.expect(chip).to_contain_text("1.8 KB")
         message = bob.get_by_test_id("message").filter(has=image)
@@ -104,15 +104,19 @@ def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the f
         bob.get_by_test_id("message-input").fill("from my side")
         bob.get_by_test_id("message-send").click()
         mine = alice.get_by_test_id("message").filter(has_text="from my side")
-        playwright.expect(mine.get_by_test_id("attachment-image")).to_have_count(1, timeout=WAIT_MS)
-        playwright.expect(mine.get_by_test_id("attachment-file")).to_contain_text("dropped.txt")
+        playwright.expect(
+            mine.locator('[data-testid="attachment"][data-kind="image"]')
+        ).to_have_count(1, timeout=WAIT_MS)
+        playwright.expect(
+            mine.locator('[data-testid="attachment"][data-kind="file"]')
+        ).to_contain_text("dropped.txt")
 
         # A reload: the images come back from history with fresh links.
         alice.reload()
         alice.get_by_test_id("conversation-item").click()
-        playwright.expect(alice.get_by_test_id("attachment-image")).to_have_count(
-            2, timeout=WAIT_MS
-        )
+        playwright.expect(
+            alice.locator('[data-testid="attachment"][data-kind="image"]')
+        ).to_have_count(2, timeout=WAIT_MS)
         for page in (alice, bob):
             assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:

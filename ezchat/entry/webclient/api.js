@@ -78,6 +78,12 @@ export class Api {
 
 // One WebSocket, kept open: every client frame gets a promise of its reply (ack or error);
 // events go to onEvent; onState hears "online" (after hello) and "reconnecting".
+// Tests shorten these (window.ezchatTimings, set before the page loads).
+const TIMINGS = { quietMs: 30000, pongWaitMs: 10000, checkEveryMs: 5000, ...(globalThis.ezchatTimings || {}) };
+const QUIET_MS = TIMINGS.quietMs;
+const PONG_WAIT_MS = TIMINGS.pongWaitMs;
+const CHECK_EVERY_MS = TIMINGS.checkEveryMs;
+
 export class Socket {
   constructor(api, { onEvent, onState, onHello }) {
     this.api = api;
@@ -89,6 +95,10 @@ export class Socket {
     this.attempt = 0;
     this.closed = false;
     this.ws = null;
+    this.heard = 0; // when the server was last heard from
+    // A network that drops silently leaves a socket "open" and deaf: after a quiet spell the
+    // client pings, and a ping left unanswered ends the connection (and reconnects).
+    this.watch = setInterval(() => this.checkAlive(), CHECK_EVERY_MS);
   }
 
   wsUrl(ticket) {
@@ -115,7 +125,7 @@ export class Socket {
     }
     const ws = new WebSocket(this.wsUrl(ticket));
     this.ws = ws;
-    ws.onmessage = (e) => this.received(JSON.parse(e.data));
+    ws.onmessage = (e) => { this.heard = Date.now(); this.received(JSON.parse(e.data)); };
     ws.onclose = (e) => {
       if (this.ws !== ws) return;
       this.ws = null;
@@ -124,6 +134,23 @@ export class Socket {
       if (e.code === 4401) this.onEvent({ type: "unauthorized", payload: { message: e.reason } });
       else this.retry();
     };
+  }
+
+  checkAlive() {
+    if (!this.online || Date.now() - this.heard < QUIET_MS || this.probing) return;
+    this.probing = true;
+    const ws = this.ws;
+    const timer = setTimeout(() => { if (this.ws === ws) this.drop(ws); }, PONG_WAIT_MS);
+    this.request("ping", {}).catch(() => {}).finally(() => { clearTimeout(timer); this.probing = false; });
+  }
+
+  // Give up on a socket that stopped answering: its promises fail, a new one is opened.
+  drop(ws) {
+    this.ws = null;
+    for (const { reject } of this.waiting.values()) reject(new ApiError(0, null));
+    this.waiting.clear();
+    try { ws.close(); } catch { /* already closing */ }
+    this.retry();
   }
 
   retry() {
@@ -167,6 +194,7 @@ export class Socket {
 
   close() {
     this.closed = true;
+    clearInterval(this.watch);
     if (this.ws) this.ws.close();
   }
 }

@@ -51,7 +51,8 @@ export function attachmentView(a, base) {
     link.target = "_blank";
     link.rel = "noopener noreferrer";
     link.className = "image";
-    link.setAttribute("data-testid", "attachment-image");
+    link.setAttribute("data-testid", "attachment");
+    link.dataset.kind = "image";
     const img = document.createElement("img");
     img.src = absolute(a.thumbnail_url, base);
     img.alt = a.name;
@@ -66,7 +67,8 @@ export function attachmentView(a, base) {
   }
   const chip = document.createElement("a");
   chip.className = "file-chip";
-  chip.setAttribute("data-testid", "attachment-file");
+  chip.setAttribute("data-testid", "attachment");
+  chip.dataset.kind = "file";
   chip.href = url;
   chip.rel = "noopener noreferrer";
   if (a.file_id) chip.download = a.name; else chip.target = "_blank";
