@@ -47,13 +47,17 @@ def test_groups_contacts_and_ones_own_account(browser, tmp_path, size):  # noqa:
         playwright.expect(jump).to_be_visible(timeout=WAIT_MS)
         jump.click()
         playwright.expect(jump).to_be_hidden(timeout=WAIT_MS)
-        playwright.expect(a.get_by_test_id("message").filter(has_text="filler 79")).to_be_in_viewport()
+        playwright.expect(
+            a.get_by_test_id("message").filter(has_text="filler 79")
+        ).to_be_in_viewport()
 
         # The admin renames the group and makes bob an admin; bob then leaves.
         a.locator("#members-open").click()
         a.locator("#rename input").fill("second name")
         a.locator("#rename button").click()
-        playwright.expect(a.locator("#conversation-title")).to_have_text("second name", timeout=WAIT_MS)
+        playwright.expect(a.locator("#conversation-title")).to_have_text(
+            "second name", timeout=WAIT_MS
+        )
         playwright.expect(item_of(b, "second name")).to_be_visible(timeout=WAIT_MS)
         bob_item = a.get_by_test_id("member-item").filter(has_text="bobby")
         bob_item.get_by_role("button", name="make admin").click()
@@ -75,7 +79,9 @@ def test_groups_contacts_and_ones_own_account(browser, tmp_path, size):  # noqa:
         )
         back_to_list(a)
         a.reload()
-        playwright.expect(a.get_by_test_id("connection-state")).to_have_text("online", timeout=WAIT_MS)
+        playwright.expect(a.get_by_test_id("connection-state")).to_have_text(
+            "online", timeout=WAIT_MS
+        )
         back_to_list(a)
         a.locator("#contacts summary").click()
         contact = a.get_by_test_id("contact-item")
@@ -95,6 +101,8 @@ def test_groups_contacts_and_ones_own_account(browser, tmp_path, size):  # noqa:
         a.get_by_test_id("auth-username").fill("alice")
         a.get_by_test_id("auth-password").fill("password-2")
         a.get_by_test_id("auth-login").click()
-        playwright.expect(a.get_by_test_id("connection-state")).to_have_text("online", timeout=WAIT_MS)
+        playwright.expect(a.get_by_test_id("connection-state")).to_have_text(
+            "online", timeout=WAIT_MS
+        )
     finally:
         server.stop()
