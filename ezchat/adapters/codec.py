@@ -148,6 +148,7 @@ def user_in(d: Stored, user_id: str) -> User:
         disabled=bool(_opt(d, "disabled", False)),
         sessions_after=float(_opt(d, "sessions_after", 0.0) or 0.0),
         session_kept=_opt(d, "session_kept"),
+        external_id=_opt(d, "external_id"),
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TypeVar
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
+from ezchat.domain.apps import ServerKey
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message, NewMessage
@@ -26,6 +27,7 @@ from ezchat.domain.model import (
 )
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
+from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.storage import (
     ContactStore,
@@ -59,6 +61,11 @@ class ForwardingUserStore(Forwarding):
 
     async def get_many(self, user_ids: list[str]) -> dict[str, User]:
         return await self._forward("get_many", lambda: self._inner.get_many(user_ids))
+
+    async def get_by_external_id(self, external_id: str) -> User | None:
+        return await self._forward(
+            "get_by_external_id", lambda: self._inner.get_by_external_id(external_id)
+        )
 
     async def get_by_username(self, username: str) -> User | None:
         return await self._forward("get_by_username", lambda: self._inner.get_by_username(username))
@@ -316,3 +323,20 @@ class ForwardingFileRecordStore(Forwarding):
 
     async def idle(self, before: float, limit: int) -> list[StoredFile]:
         return await self._forward("idle", lambda: self._inner.idle(before, limit))
+
+
+class ForwardingServerKeyStore(Forwarding):
+    def __init__(self, inner: ServerKeyStore) -> None:
+        self._inner = inner
+
+    async def add(self, key: ServerKey) -> None:
+        await self._forward("add", lambda: self._inner.add(key))
+
+    async def by_hash(self, key_hash: str) -> ServerKey | None:
+        return await self._forward("by_hash", lambda: self._inner.by_hash(key_hash))
+
+    async def list(self) -> list[ServerKey]:
+        return await self._forward("list", self._inner.list)
+
+    async def revoke(self, name: str, at: datetime) -> bool:
+        return await self._forward("revoke", lambda: self._inner.revoke(name, at))

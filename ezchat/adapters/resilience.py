@@ -24,10 +24,12 @@ from ezchat.adapters.forwarding import (
     ForwardingOutboxStore,
     ForwardingPushSubscriptionStore,
     ForwardingRevocationStore,
+    ForwardingServerKeyStore,
     ForwardingUserStore,
 )
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
+from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.storage import (
     ContactStore,
@@ -161,3 +163,9 @@ class GuardedFileRecordStore(_Guarded, ForwardingFileRecordStore):
     def __init__(self, inner: FileRecordStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "files"
+
+
+class GuardedServerKeyStore(_Guarded, ForwardingServerKeyStore):
+    def __init__(self, inner: ServerKeyStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "server_keys"

@@ -88,6 +88,8 @@ def check(config: Config) -> None:
         raise ConfigError("PORT must be at most 65535")
     if config.storage == "mongo" and not config.mongodb_url:
         raise ConfigError("MONGODB_URL must be set with STORAGE=mongo")
+    if config.auth_jwt_secret and config.auth_jwks_url:
+        raise ConfigError("set one of AUTH_JWT_SECRET (HS256) and AUTH_JWKS_URL (RS256/ES256)")
     if config.file_storage == "s3" and not config.s3_bucket:
         raise ConfigError("S3_BUCKET must be set with FILE_STORAGE=s3")
     n = config.password_hash_n

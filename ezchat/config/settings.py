@@ -106,6 +106,13 @@ class Config:
     pointer_flush_ms: float = 250.0
 
     secret_key: str | None = None
+    # App-signed JWTs accepted as user tokens: HS256 with the secret, or RS256/ES256 with the
+    # keys at the JWKS URL (one of the two); sub is the user's external id.
+    auth_jwt_secret: str | None = None
+    auth_jwks_url: str | None = None
+    auth_jwt_issuer: str | None = None
+    auth_jwt_audience: str | None = None
+    auth_jwt_provision: bool = False  # a token for an unknown external id makes the user
     token_ttl_s: float = 2_592_000.0
     password_hash_n: int = 16384
     login_max_failures: int = 5

@@ -54,6 +54,10 @@ class User:
     disabled: bool = False
     sessions_after: float = 0.0
     session_kept: str | None = None
+    # The id an app's backend knows this user by (provisioned through /api/server), or None
+    # for someone who registered themselves.
+    external_id: str | None = None
+    bot: bool = False  # made by `python -m ezchat bots create`: never counts as online
 
     def admits(self, *, token_id: str | None, issued_at: float) -> bool:
         """Whether a token of this user, with that id and issue time, still works."""

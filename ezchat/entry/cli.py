@@ -18,7 +18,7 @@ from ezchat.adapters.sqlite.files import DatabaseFileError
 from ezchat.config import Config, ConfigError, data_dir_needed, data_dir_problem, load_config
 from ezchat.domain.errors import EzChatError
 
-SECRET_KEYS = {"secret_key", "notify_webhook_secret", "vapid_private_key"}
+SECRET_KEYS = {"secret_key", "notify_webhook_secret", "vapid_private_key", "auth_jwt_secret"}
 
 
 class CommandError(Exception):
@@ -278,6 +278,9 @@ def parser() -> argparse.ArgumentParser:
     u.add_argument("--display-name")
     u.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     u.set_defaults(run=users)
+    from ezchat.entry import cli_keys
+
+    cli_keys.add_parser(sub)
     return top
 
 

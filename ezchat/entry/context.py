@@ -16,6 +16,7 @@ from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
+from ezchat.services.apps import AppService
 from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
@@ -33,6 +34,7 @@ from ezchat.services.users import UserService
 class Core:
     """The services and what they share, as the composition root builds them."""
 
+    apps: AppService
     auth: AuthService
     access: AccessService
     users: UserService

@@ -9,7 +9,17 @@ import tornado.web
 from tornado.httputil import HTTPServerRequest
 
 from ezchat.entry.context import Services
-from ezchat.entry.handlers import accounts, conversations, docs, files, messages, ops, push, web
+from ezchat.entry.handlers import (
+    accounts,
+    conversations,
+    docs,
+    files,
+    messages,
+    ops,
+    push,
+    server,
+    web,
+)
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.headers import SecurityHeaders
 from ezchat.entry.logs import log_request
@@ -93,6 +103,10 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/members/{ID}", conversations.MemberHandler, a),
         (rf"{c}/settings", conversations.SettingsHandler, a),
         (r"/api/search", messages.SearchHandler, a),
+        (rf"/api/server/users/{ID}", server.ServerUserHandler, a),
+        (rf"/api/server/users/{ID}/tokens", server.ServerTokenHandler, a),
+        (r"/api/server/conversations", server.ServerConversationsHandler, a),
+        (rf"/api/server/conversations/{ID}/messages", server.ServerMessagesHandler, a),
         (r"/api/files", files.UploadHandler, a),
         (rf"/api/files/{ID}", files.FileHandler, a),
         (rf"/api/files/{ID}/thumbnail", files.ThumbnailHandler, a),

@@ -22,6 +22,10 @@ def iso(value: datetime | None) -> str | None:
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 
+def iso_epoch(seconds: float) -> str | None:
+    return iso(datetime.fromtimestamp(seconds, UTC))
+
+
 def dumps(obj: Any) -> str:
     """Compact JSON text that always encodes as UTF-8: the edge refuses lone surrogates, and
     should one come from a store anyway it goes out escaped (``\\ud800``) instead of failing
@@ -44,6 +48,7 @@ def user(u: User) -> dict[str, Any]:
         "status": u.status.value,
         "last_seen": iso(u.last_seen),
         "created_at": iso(u.created_at),
+        "external_id": u.external_id,
     }
 
 

@@ -34,6 +34,7 @@ from ezchat.adapters.resilience import (
     GuardedOutboxStore,
     GuardedPushSubscriptionStore,
     GuardedRevocationStore,
+    GuardedServerKeyStore,
     GuardedUserStore,
     Policy,
     StoreGuard,
@@ -160,6 +161,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         outbox=GuardedOutboxStore(raw.outbox, shared),
         push=GuardedPushSubscriptionStore(raw.push, shared),
         files=GuardedFileRecordStore(raw.files, shared),
+        keys=GuardedServerKeyStore(raw.keys, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -24,6 +24,7 @@ from ezchat.domain.model import (
 )
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
+from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 
 
@@ -38,6 +39,10 @@ class UserStore(Protocol):
 
     async def get_by_username(self, username: str) -> User | None:
         """Lookup by the lower-case username."""
+
+    async def get_by_external_id(self, external_id: str) -> User | None:
+        """Lookup by the id an app knows the user by. ``add`` raises ``Conflict`` for a user
+        whose external id another user has."""
 
     async def credentials(self, user_id: str) -> Credentials | None: ...
 
@@ -263,6 +268,7 @@ class Stores:
     outbox: OutboxStore
     push: PushSubscriptionStore
     files: FileRecordStore
+    keys: ServerKeyStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from ezchat.domain import rules
 from ezchat.domain.access import Credentials, Revocation
-from ezchat.domain.errors import Conflict, Forbidden, RateLimited, Unauthorized
+from ezchat.domain.apps import looks_like_jwt
+from ezchat.domain.errors import Conflict, EzChatError, Forbidden, RateLimited, Unauthorized
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import User
+from ezchat.ports.apps import ExternalTokens
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
 from ezchat.ports.storage import UserStore
 
 BAD_LOGIN = "wrong username or password"
+# The password hash of a user an app provisioned: no password opens it (their app signs them
+# in, through a token from /api/server or a JWT).
+NO_PASSWORD = "none$"
 
 
 # The failure windows of the deployment's RateLimits: failed logins per username, and per client
@@ -89,12 +94,20 @@ class AuthService:
         self._ids = ids
         self._limits = limits
         self._dummy_hash: str | None = None
+        # App-signed JWTs, when the deployment takes them (set by the composition root).
+        self.external: ExternalLogin | None = None
 
     def issue_token(self, user_id: str) -> str:
+        return self.issue_token_for(user_id, self._ttl)[0]
+
+    def issue_token_for(self, user_id: str, ttl_s: float) -> tuple[str, float]:
+        """A token good for ``ttl_s`` seconds, and when it expires (epoch seconds)."""
         now = self._clock.now().timestamp()
-        return self._tokens.issue(
-            user_id, expires_at=now + self._ttl, token_id=self._ids(), issued_at=now
+        expires_at = now + ttl_s
+        token = self._tokens.issue(
+            user_id, expires_at=expires_at, token_id=self._ids(), issued_at=now
         )
+        return token, expires_at
 
     async def register(
         self, username: str, password: str, display_name: str | None = None, *, client: str = ""
@@ -137,7 +150,7 @@ class AuthService:
             raise RateLimited("too many failed logins; try again later", retry_after=wait)
         user = await self._users.get_by_username(name)
         credentials = await self._users.credentials(user.id) if user else None
-        if user is None or credentials is None:
+        if user is None or credentials is None or credentials.password_hash == NO_PASSWORD:
             # Spend the same time as a real check, so response time does not tell who exists.
             await self._hasher.verify(password, await self._dummy())
             ok = False
@@ -164,6 +177,8 @@ class AuthService:
         the (cached) user: revocations are in the user record and in memory."""
         if not token:
             raise Unauthorized("missing token")
+        if self.external is not None and looks_like_jwt(token):
+            return await self.external.session(token, self.revoked)
         claims = self._tokens.read(token, now=self._clock.now().timestamp())
         if claims is None:
             raise Unauthorized("invalid or expired token")
@@ -234,3 +249,38 @@ class AuthService:
         if self._dummy_hash is None:
             self._dummy_hash = await self._hasher.hash(new_id())
         return self._dummy_hash
+
+
+class ExternalLogin:
+    """Sessions from app-signed tokens: the token's ``sub`` is the user's external id; with
+    ``provision`` the first token of a user not seen yet makes them (``name`` as display
+    name). Revocation applies as to our own tokens (``jti``, ``iat`` against the user's
+    cut-off)."""
+
+    def __init__(
+        self,
+        tokens: ExternalTokens,
+        users: UserStore,
+        provision: Callable[[str, str | None], Awaitable[User]] | None,
+    ) -> None:
+        self._tokens = tokens
+        self._users = users
+        self._provision = provision
+
+    async def session(self, token: str, revoked: RevokedTokens) -> Session:
+        claims = await self._tokens.verify(token)
+        if claims is None:
+            raise Unauthorized("invalid or expired token")
+        user = await self._users.get_by_external_id(claims.subject)
+        if user is None and self._provision is not None:
+            try:
+                user = await self._provision(claims.subject, claims.name)
+            except EzChatError:  # a subject that cannot be an external id, say
+                raise Unauthorized("this token names no user that can be made") from None
+        if user is None:
+            raise Unauthorized("this token names no user")
+        if not user.admits(token_id=claims.token_id, issued_at=claims.issued_at):
+            raise Unauthorized("invalid or expired token")
+        if claims.token_id is not None and claims.token_id in revoked:
+            raise Unauthorized("this token was revoked")
+        return Session(user, claims.token_id, claims.issued_at, claims.expires_at)

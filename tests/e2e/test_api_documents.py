@@ -24,6 +24,8 @@ def openapi_path(pattern: str) -> str:
         names = iter(["conversation_id", "user_id"])
     if path.startswith("/api/files/"):
         names = iter(["file_id"])
+    if path.startswith("/api/server/users/"):
+        names = iter(["external_id"])
     return re.sub(r"\(\[\^/\]\+\)", lambda _: "{" + next(names) + "}", path)
 
 

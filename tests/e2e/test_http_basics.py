@@ -140,8 +140,10 @@ async def test_register_then_login_gives_a_working_token(api):
         "status",
         "last_seen",
         "created_at",
+        "external_id",
     }
     assert user["username"] == "alice" and user["status"] == "offline"
+    assert user["external_id"] is None  # registered themselves, not provisioned by an app
     assert user["created_at"].endswith("Z") and len(user["created_at"]) == 24
     r = await api.call("POST", "/api/auth/login", {"username": "ALICE", "password": "password-1"})
     assert r.status == 200

@@ -19,6 +19,10 @@ class MemoryUserStore:
     async def add(self, user: User, credentials: Credentials) -> None:
         if user.username in self._db.usernames:
             raise Conflict("username is taken")
+        if user.external_id is not None:
+            if user.external_id in self._db.external_ids:
+                raise Conflict("external_id is taken")
+            self._db.external_ids[user.external_id] = user.id
         self._db.users[user.id] = user
         self._db.usernames[user.username] = user.id
         self._db.credentials[user.id] = credentials
@@ -32,6 +36,10 @@ class MemoryUserStore:
 
     async def get_by_username(self, username: str) -> User | None:
         user_id = self._db.usernames.get(username)
+        return self._db.users.get(user_id) if user_id else None
+
+    async def get_by_external_id(self, external_id: str) -> User | None:
+        user_id = self._db.external_ids.get(external_id)
         return self._db.users.get(user_id) if user_id else None
 
     async def credentials(self, user_id: str) -> Credentials | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ezchat.domain.access import Credentials, Revocation
+from ezchat.domain.apps import ServerKey
 from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message
 from ezchat.domain.model import Contact, Conversation, User
@@ -25,6 +26,8 @@ class Timeline:
 class MemoryDatabase:
     users: dict[str, User] = field(default_factory=dict)
     usernames: dict[str, str] = field(default_factory=dict)
+    external_ids: dict[str, str] = field(default_factory=dict)  # external id -> user id
+    server_keys: dict[str, ServerKey] = field(default_factory=dict)  # key hash -> key
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)

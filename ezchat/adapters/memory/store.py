@@ -8,6 +8,7 @@ from ezchat.adapters.memory.accounts import (
     MemoryRevocationStore,
     MemoryUserStore,
 )
+from ezchat.adapters.memory.apps import MemoryServerKeyStore
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.files import MemoryFileRecordStore
@@ -40,6 +41,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         outbox=MemoryOutboxStore(db),
         push=MemoryPushSubscriptionStore(db),
         files=MemoryFileRecordStore(db),
+        keys=MemoryServerKeyStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

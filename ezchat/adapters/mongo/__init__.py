@@ -7,6 +7,7 @@ from ezchat.adapters.mongo.accounts import (
     MongoRevocationStore,
     MongoUserStore,
 )
+from ezchat.adapters.mongo.apps import MongoServerKeyStore
 from ezchat.adapters.mongo.conversations import MongoConversationStore
 from ezchat.adapters.mongo.db import (
     MongoDatabase,
@@ -70,6 +71,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         outbox=MongoOutboxStore(db),
         push=MongoPushSubscriptionStore(db),
         files=MongoFileRecordStore(db),
+        keys=MongoServerKeyStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

@@ -11,6 +11,7 @@ from pymongo import ASCENDING, ReturnDocument, UpdateOne
 from pymongo.errors import DuplicateKeyError
 
 from ezchat.adapters.codec import revocation_in, time_out, time_req, user_in
+from ezchat.adapters.mongo.apps import ExternalIds
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import Conflict, NotFound
@@ -30,6 +31,7 @@ def user_doc(u: User, password_hash: str) -> dict[str, Any]:
         "last_seen": time_out(u.last_seen),
         "created_at": time_out(u.created_at),
         "password_hash": password_hash,
+        "external_id": u.external_id,
     }
 
 
@@ -40,13 +42,15 @@ def user_from(doc: dict[str, Any]) -> User:
 class MongoUserStore:
     def __init__(self, db: MongoDatabase) -> None:
         self._users = db["users"]
+        self._external = ExternalIds(db)
 
     @translated
     async def add(self, user: User, credentials: Credentials) -> None:
-        try:
-            await self._users.insert_one(user_doc(user, credentials.password_hash))
-        except DuplicateKeyError as exc:
-            raise Conflict("username is taken") from exc
+        async with self._external.claimed(user):  # an external id is unique: claimed first
+            try:
+                await self._users.insert_one(user_doc(user, credentials.password_hash))
+            except DuplicateKeyError as exc:
+                raise Conflict("username is taken") from exc
 
     @translated
     async def get(self, user_id: str) -> User | None:
@@ -64,6 +68,10 @@ class MongoUserStore:
     async def get_by_username(self, username: str) -> User | None:
         doc = await self._users.find_one({"username": username}, NO_SECRET)
         return user_from(doc) if doc else None
+
+    async def get_by_external_id(self, external_id: str) -> User | None:
+        user_id = await self._external.user_of(external_id)
+        return await self.get(user_id) if user_id else None
 
     @translated
     async def credentials(self, user_id: str) -> Credentials | None:

@@ -101,6 +101,23 @@ class OutboundHttp:
     async def post(
         self, url: str, *, body: bytes, headers: dict[str, str], timeout_s: float
     ) -> Answer:
+        return (await self._request("POST", url, body, headers, timeout_s, keep=False))[0]
+
+    async def get(self, url: str, *, timeout_s: float) -> tuple[Answer, bytes]:
+        """A GET whose body is kept (at most ``max_answer_bytes``; a longer one is cut off and
+        answers with no body): what a key set (JWKS) is read with."""
+        return await self._request("GET", url, None, {}, timeout_s, keep=True)
+
+    async def _request(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        timeout_s: float,
+        *,
+        keep: bool,
+    ) -> tuple[Answer, bytes]:
         parts = urlsplit(url)
         key = f"{parts.scheme}://{parts.netloc.lower()}"
         target = self._targets.get(key)
@@ -112,9 +129,10 @@ class OutboundHttp:
             try:
                 await asyncio.wait_for(target.open.acquire(), timeout_s)
             except TimeoutError:
-                return Answer(None, error=f"timed out waiting for {key}")
+                return Answer(None, error=f"timed out waiting for {key}"), b""
             try:
-                return await self._send(url, body, headers, deadline - time.monotonic())
+                left = deadline - time.monotonic()
+                return await self._send(method, url, body, headers, left, keep=keep)
             finally:
                 target.open.release()
         finally:
@@ -122,8 +140,18 @@ class OutboundHttp:
             if target.users == 0:
                 del self._targets[key]
 
-    async def _send(self, url: str, body: bytes, headers: dict[str, str], left_s: float) -> Answer:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None,
+        headers: dict[str, str],
+        left_s: float,
+        *,
+        keep: bool,
+    ) -> tuple[Answer, bytes]:
         status: list[int] = []
+        kept: list[bytes] = []
 
         def header_line(line: str) -> None:
             if not status and line.startswith("HTTP/"):
@@ -134,7 +162,7 @@ class OutboundHttp:
         left_s = max(left_s, 0.001)
         request = HTTPRequest(
             url,
-            method="POST",
+            method=method,
             body=body,
             headers=headers,
             connect_timeout=left_s,
@@ -142,15 +170,16 @@ class OutboundHttp:
             follow_redirects=False,
             decompress_response=False,
             header_callback=header_line,
-            streaming_callback=lambda chunk: None,  # the body is never kept
+            # The body is kept only when asked for, and never past the size limit.
+            streaming_callback=kept.append if keep else lambda chunk: None,
         )
         try:
             resp: HTTPResponse = await self._http.fetch(request, raise_error=False)
         except Exception as exc:  # no HTTP answer came whole (raise_error covers only those)
-            return _unanswered(exc, status)
+            return _unanswered(exc, status), b""
         if resp.code == 599:
-            return _unanswered(resp.error, status)
-        return Answer(resp.code, resp.headers)
+            return _unanswered(resp.error, status), b""
+        return Answer(resp.code, resp.headers), b"".join(kept)
 
     def close(self) -> None:
         self._http.close()

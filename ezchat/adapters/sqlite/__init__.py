@@ -10,6 +10,7 @@ from ezchat.adapters.sqlite.accounts import (
     SqliteRevocationStore,
     SqliteUserStore,
 )
+from ezchat.adapters.sqlite.apps import SqliteServerKeyStore
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
@@ -52,6 +53,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         outbox=SqliteOutboxStore(db),
         push=SqlitePushSubscriptionStore(db),
         files=SqliteFileRecordStore(db),
+        keys=SqliteServerKeyStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

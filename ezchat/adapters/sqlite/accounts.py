@@ -14,7 +14,7 @@ from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, Pr
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 # What reads take: the profile and the access fields (never the password hash).
-USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept"
+USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id"
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -41,7 +41,8 @@ class SqliteUserStore:
         def write(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO users ({USER_COLUMNS}, password_hash) VALUES (?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO users ({USER_COLUMNS}, password_hash, external_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?)",
                     (
                         user.id,
                         user.username,
@@ -51,10 +52,12 @@ class SqliteUserStore:
                         time_out(user.last_seen),
                         time_out(user.created_at),
                         credentials.password_hash,
+                        user.external_id,
                     ),
                 )
             except sqlite3.IntegrityError as exc:
-                raise Conflict("username is taken") from exc
+                taken = "external_id" if "external_id" in str(exc) else "username"
+                raise Conflict(f"{taken} is taken") from exc
 
         await self._db.run(write)
 
@@ -75,6 +78,15 @@ class SqliteUserStore:
         def read(conn: sqlite3.Connection) -> User | None:
             row = conn.execute(
                 f"SELECT {USER_READ} FROM users WHERE username = ?", (username,)
+            ).fetchone()
+            return user_from_row(row) if row else None
+
+        return await self._db.run(read)
+
+    async def get_by_external_id(self, external_id: str) -> User | None:
+        def read(conn: sqlite3.Connection) -> User | None:
+            row = conn.execute(
+                f"SELECT {USER_READ} FROM users WHERE external_id = ?", (external_id,)
             ).fetchone()
             return user_from_row(row) if row else None
 

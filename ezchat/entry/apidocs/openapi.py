@@ -7,13 +7,18 @@ from __future__ import annotations
 from typing import Any
 
 from ezchat import __version__
-from ezchat.entry.apidocs import paths_conversations, paths_files, paths_people
+from ezchat.entry.apidocs import paths_conversations, paths_files, paths_people, paths_server
 from ezchat.entry.apidocs.operations import path_params
 from ezchat.entry.apidocs.schemas import components
 
 
 def document() -> dict[str, Any]:
-    all_paths = {**paths_people.paths(), **paths_conversations.paths(), **paths_files.paths()}
+    all_paths = {
+        **paths_people.paths(),
+        **paths_conversations.paths(),
+        **paths_files.paths(),
+        **paths_server.paths(),
+    }
     for path, item in all_paths.items():
         params = path_params(path)
         if params:
@@ -31,7 +36,15 @@ def document() -> dict[str, Any]:
         "paths": all_paths,
         "components": {
             "schemas": components(),
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "serverKey": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "A server key (python -m ezchat keys create NAME), on "
+                    "/api/server only",
+                },
+            },
             "headers": {
                 "X-Process-Time": {
                     "description": "Seconds the server spent on the request",

@@ -56,6 +56,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "status": {"enum": ["online", "away", "offline"]},
                 "last_seen": nullable(TIME),
                 "created_at": TIME,
+                "external_id": nullable({"type": "string"}),
             }
         ),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),

@@ -10,6 +10,7 @@ from ezchat.adapters.memory.limits import LocalRateLimits
 from ezchat.adapters.memory.once import LocalOneTimeKeys
 from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
+from ezchat.domain.model import User
 from ezchat.domain.rules import Limits
 from ezchat.entry.context import Core
 from ezchat.entry.wiring.files import build_files
@@ -21,7 +22,15 @@ from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
-from ezchat.services.auth import LOGIN_CLIENT, LOGIN_NAME, REGISTER, AuthService, RevokedTokens
+from ezchat.services.apps import AppService
+from ezchat.services.auth import (
+    LOGIN_CLIENT,
+    LOGIN_NAME,
+    REGISTER,
+    AuthService,
+    ExternalLogin,
+    RevokedTokens,
+)
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.members import MemberService
@@ -56,6 +65,34 @@ def one_time_keys(config: Config) -> OneTimeKeys:
     from ezchat.adapters.redis import redis_one_time_keys
 
     return redis_one_time_keys(config)
+
+
+def external_login(
+    config: Config, *, stores: Stores, clock: Clock, apps: AppService
+) -> ExternalLogin | None:
+    """App-signed JWTs as user tokens, when AUTH_JWT_SECRET or AUTH_JWKS_URL says so."""
+    if not (config.auth_jwt_secret or config.auth_jwks_url):
+        return None
+    from ezchat.adapters.jwt_tokens import JwtTokens
+    from ezchat.adapters.outbound.client import OutboundHttp
+
+    tokens = JwtTokens(
+        clock=clock,
+        secret=config.auth_jwt_secret,
+        jwks_url=config.auth_jwks_url if not config.auth_jwt_secret else None,
+        http=OutboundHttp(allow_private=config.outbound_allow_private, max_answer_bytes=65536),
+        issuer=config.auth_jwt_issuer,
+        audience=config.auth_jwt_audience,
+    )
+
+    async def provision(external: str, name: str | None) -> User:
+        shown = (name or "").strip()[:64] or None
+        made, _ = await apps.provision(
+            external, username=None, display_name=shown, avatar_url=None, avatar_given=False
+        )
+        return made
+
+    return ExternalLogin(tokens, stores.users, provision if config.auth_jwt_provision else None)
 
 
 def build_core(
@@ -123,7 +160,18 @@ def build_core(
         clock=clock,
         limits=limits,
     )
+    apps = AppService(
+        keys=stores.keys,
+        users=stores.users,
+        auth=auth,
+        access=access,
+        clock=clock,
+        key_check_s=config.revocation_poll_s,
+        token_ttl_s=config.token_ttl_s,
+    )
+    auth.external = external_login(config, stores=stores, clock=clock, apps=apps)
     return Core(
+        apps=apps,
         auth=auth,
         access=access,
         users=users,
