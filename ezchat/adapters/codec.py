@@ -149,6 +149,7 @@ def user_in(d: Stored, user_id: str) -> User:
         sessions_after=float(_opt(d, "sessions_after", 0.0) or 0.0),
         session_kept=_opt(d, "session_kept"),
         external_id=_opt(d, "external_id"),
+        bot=bool(_opt(d, "bot", False)),
     )
 
 

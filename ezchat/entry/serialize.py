@@ -49,6 +49,7 @@ def user(u: User) -> dict[str, Any]:
         "last_seen": iso(u.last_seen),
         "created_at": iso(u.created_at),
         "external_id": u.external_id,
+        "bot": u.bot,
     }
 
 

@@ -27,6 +27,7 @@ from ezchat.services.access import AccessService
 from ezchat.services.auth import NO_PASSWORD, AuthService
 
 MIN_TOKEN_TTL_S = 60.0
+BOT_TOKEN_TTL_S = 100 * 365 * 86_400.0  # "does not expire": a century, revocable any time
 MAX_NAME_ATTEMPTS = 5
 
 
@@ -148,6 +149,37 @@ class AppService:
         if changed != user:
             await self._users.update(changed)
         return changed
+
+    # -- bots -------------------------------------------------------------------------------
+
+    async def create_bot(self, name: str, display_name: str | None = None) -> tuple[User, str]:
+        """A bot user and its token, which does not expire (``revoke_bot`` ends it)."""
+        username = rules.username(name)
+        shown = rules.text_field(display_name or username, "display_name", min_len=1, max_len=64)
+        bot = User(
+            id=new_id(),
+            username=username,
+            display_name=shown,
+            created_at=self._clock.now(),
+            bot=True,
+        )
+        await self._users.add(bot, Credentials(user_id=bot.id, password_hash=NO_PASSWORD))
+        token, _ = self._auth.issue_token_for(bot.id, BOT_TOKEN_TTL_S)
+        return bot, token
+
+    async def bot_named(self, name: str) -> User:
+        bot = await self._users.get_by_username(name.lower())
+        if bot is None or not bot.bot:
+            raise NotFound(f"no bot named {name}")
+        return bot
+
+    async def revoke_bot(self, name: str) -> None:
+        """Every token of the bot stops (a new one: ``bot_token``)."""
+        await self._access.logout_all((await self.bot_named(name)).id)
+
+    async def bot_token(self, name: str) -> str:
+        bot = await self.bot_named(name)
+        return self._auth.issue_token_for(bot.id, BOT_TOKEN_TTL_S)[0]
 
     async def acting_user(self, who: str) -> User:
         """Whom a server request acts as: an external id, else a bot's username."""

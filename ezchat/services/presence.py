@@ -41,7 +41,8 @@ class PresenceService:
         connections everywhere, this one included."""
         count = await self._counter.opened(user_id, connection_id)
         user = await self._users.get(user_id)
-        if user is not None and user.status is Presence.OFFLINE:
+        # A bot is never one of the people online: its connections change no presence.
+        if user is not None and user.status is Presence.OFFLINE and not user.bot:
             await self._set(user, Presence.ONLINE)
         return count
 
@@ -68,7 +69,7 @@ class PresenceService:
         if wanted not in (Presence.ONLINE, Presence.AWAY):
             raise InvalidRequest("status must be 'online' or 'away'", field="status")
         user = await self._users.get(user_id)
-        if user is not None and user.status is not wanted:
+        if user is not None and user.status is not wanted and not user.bot:
             await self._set(user, wanted)
 
     async def _set(self, user: User, status: Presence) -> User:

@@ -141,6 +141,7 @@ async def test_register_then_login_gives_a_working_token(api):
         "last_seen",
         "created_at",
         "external_id",
+        "bot",
     }
     assert user["username"] == "alice" and user["status"] == "offline"
     assert user["external_id"] is None  # registered themselves, not provisioned by an app

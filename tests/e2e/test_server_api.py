@@ -183,3 +183,54 @@ async def test_a_backend_makes_conversations_and_sends_as_its_users(running):
     )
     assert user_token.status == 401
     api.http.close()
+
+
+def test_bots_have_tokens_that_last_send_and_never_show_online(tmp_path):
+    server = ServerProcess(tmp_path)
+    server.wait_ready()
+    try:
+        base = server.base
+        made = ezchat(tmp_path, "bots", "create", "helper", "--display-name", "Helper")
+        assert made.returncode == 0, made.stderr
+        token = made.stdout.splitlines()[0].strip()
+        bot = call(base, "GET", "/api/users/me", token=token)
+        assert bot["bot"] is True and bot["display_name"] == "Helper"
+        people = call(
+            base, "POST", "/api/auth/register", {"username": "human", "password": "password-1"}
+        )
+        group = {"type": "group", "name": "g", "member_ids": [bot["id"]]}
+        cid = call(base, "POST", "/api/conversations", group, token=people["token"])["id"]
+        # The bot connects: it stays offline for everyone (not one of the people online).
+        import asyncio
+
+        from tornado.websocket import websocket_connect
+
+        async def connect_and_look() -> str:
+            ws = await websocket_connect(f"ws{base[4:]}/ws?token={token}")
+            await ws.read_message()  # hello
+            await asyncio.sleep(0.5)
+            seen = call(base, "GET", f"/api/users/{bot['id']}", token=people["token"])["status"]
+            ws.close()
+            return str(seen)
+
+        assert asyncio.run(connect_and_look()) == "offline"
+        said = call(
+            base,
+            "POST",
+            f"/api/conversations/{cid}/messages",
+            {"client_id": "b1", "text": "beep"},
+            token=token,
+        )
+        assert said["sender_id"] == bot["id"]
+        assert "helper" in ezchat(tmp_path, "bots", "list").stdout
+        assert ezchat(tmp_path, "bots", "revoke", "helper").returncode == 0
+        import time
+
+        deadline = time.monotonic() + 10
+        while status(base, "GET", "/api/users/me", token=token) != 401:
+            assert time.monotonic() < deadline, "the revoked bot token still works"
+            time.sleep(0.2)
+        fresh = ezchat(tmp_path, "bots", "token", "helper").stdout.strip()
+        assert call(base, "GET", "/api/users/me", token=fresh)["id"] == bot["id"]
+    finally:
+        server.stop()

@@ -32,6 +32,7 @@ def user_doc(u: User, password_hash: str) -> dict[str, Any]:
         "created_at": time_out(u.created_at),
         "password_hash": password_hash,
         "external_id": u.external_id,
+        "bot": u.bot,
     }
 
 

@@ -14,7 +14,7 @@ from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, Pr
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 # What reads take: the profile and the access fields (never the password hash).
-USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id"
+USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id, bot"
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -41,8 +41,8 @@ class SqliteUserStore:
         def write(conn: sqlite3.Connection) -> None:
             try:
                 conn.execute(
-                    f"INSERT INTO users ({USER_COLUMNS}, password_hash, external_id)"
-                    " VALUES (?,?,?,?,?,?,?,?,?)",
+                    f"INSERT INTO users ({USER_COLUMNS}, password_hash, external_id, bot)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?)",
                     (
                         user.id,
                         user.username,
@@ -53,6 +53,7 @@ class SqliteUserStore:
                         time_out(user.created_at),
                         credentials.password_hash,
                         user.external_id,
+                        int(user.bot),
                     ),
                 )
             except sqlite3.IntegrityError as exc:

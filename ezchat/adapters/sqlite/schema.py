@@ -226,6 +226,7 @@ def _step_8(conn: sqlite3.Connection) -> None:
 def _step_9(conn: sqlite3.Connection) -> None:
     for statement in (
         "ALTER TABLE users ADD COLUMN external_id TEXT",
+        "ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0",
         "CREATE UNIQUE INDEX users_external_id ON users (external_id)"
         " WHERE external_id IS NOT NULL",
         "CREATE TABLE server_keys (key_hash TEXT PRIMARY KEY, name TEXT NOT NULL,"
@@ -254,7 +255,7 @@ MIGRATIONS = [
     Migration(6, "messages: the full-text index (FTS5), built from what is stored", _step_6),
     Migration(7, "push subscriptions: the session that made each", _step_7),
     Migration(8, "uploaded files, and the messages that carry them", _step_8),
-    Migration(9, "users: the external id an app knows them by; server keys", _step_9),
+    Migration(9, "users: the external id an app knows them by, bots; server keys", _step_9),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -57,6 +57,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "last_seen": nullable(TIME),
                 "created_at": TIME,
                 "external_id": nullable({"type": "string"}),
+                "bot": {"type": "boolean"},
             }
         ),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),

@@ -15,7 +15,8 @@ export function other(conv) {
 export function title(conv) {
   if (conv.type === "group") return conv.name;
   const user = other(conv);
-  return user ? user.display_name : "(direct)";
+  if (!user) return "(direct)";
+  return user.bot ? `${user.display_name} 🤖` : user.display_name;
 }
 
 function activity(conv) {

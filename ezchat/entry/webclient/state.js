@@ -58,9 +58,11 @@ export async function loadUsers(ids, { fresh = false } = {}) {
   }));
 }
 
+// A person's name as shown; bots are marked as bots wherever their name appears.
 export function displayName(userId) {
   const user = state.users.get(userId);
-  return user ? user.display_name : "someone";
+  if (!user) return "someone";
+  return user.bot ? `${user.display_name} 🤖` : user.display_name;
 }
 
 // Who may do what in a conversation: the caller's own member entry.
