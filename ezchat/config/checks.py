@@ -76,6 +76,7 @@ _MINIMUM: dict[str, float] = {
     "upload_orphan_ttl_s": 1,
     "file_url_ttl_s": 60,
     "max_image_pixels": 1,
+    "before_send_timeout_ms": 1,
 }
 
 

@@ -13,6 +13,7 @@ from ezchat.config.origins import origin_list
 
 Storage = Literal["memory", "sqlite", "mongo"]
 FileStorage = Literal["local", "s3", "memory"]
+HookFailure = Literal["open", "closed"]
 MongoDriver = Literal["motor", "pymongo"]
 SyncMode = Literal["FULL", "NORMAL"]
 BusRouting = Literal["conversation", "broadcast"]
@@ -113,6 +114,11 @@ class Config:
     auth_jwt_issuer: str | None = None
     auth_jwt_audience: str | None = None
     auth_jwt_provision: bool = False  # a token for an unknown external id makes the user
+    # Every send is POSTed here first; it answers allow, reject or replace.
+    before_send_url: str | None = None
+    before_send_secret: str | None = None
+    before_send_timeout_ms: float = 1000.0
+    before_send_failure: HookFailure = "open"  # open: a failing hook lets messages through
     token_ttl_s: float = 2_592_000.0
     password_hash_n: int = 16384
     login_max_failures: int = 5

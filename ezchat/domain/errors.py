@@ -49,6 +49,12 @@ class Conflict(EzChatError):
     code = "conflict"
 
 
+class Rejected(EzChatError):
+    """The deployment's before-send hook refused the message (403, its own code)."""
+
+    code = "rejected"
+
+
 class TooLarge(EzChatError):
     code = "too_large"
 

@@ -18,7 +18,13 @@ from ezchat.adapters.sqlite.files import DatabaseFileError
 from ezchat.config import Config, ConfigError, data_dir_needed, data_dir_problem, load_config
 from ezchat.domain.errors import EzChatError
 
-SECRET_KEYS = {"secret_key", "notify_webhook_secret", "vapid_private_key", "auth_jwt_secret"}
+SECRET_KEYS = {
+    "secret_key",
+    "notify_webhook_secret",
+    "vapid_private_key",
+    "auth_jwt_secret",
+    "before_send_secret",
+}
 
 
 class CommandError(Exception):

@@ -32,11 +32,13 @@ from ezchat.domain.model import (
 )
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
+from ezchat.ports.hooks import BeforeSend
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
+from ezchat.services.hooks import hook_checked
 
 
 def _stamped_by(
@@ -88,6 +90,7 @@ class MessageService:
         after it is sent (None: notifications are off)."""
         self._users = users
         self._files = files
+        self.before_send: BeforeSend | None = None  # set by the composition root
         self._notify_delay_s = notify_delay_s
         self._rate_limits = rate_limits
         self._conversations = conversations
@@ -118,6 +121,8 @@ class MessageService:
         body = rules.message_text(c.text, limits=self._limits, has_attachments=bool(files))
         if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
+        if self.before_send is not None:
+            body = await hook_checked(self.before_send, self._limits, caller, c, body, files)
         now = self._clock.now()
         mentions = await self._mentions(conv, caller, body)
         delay = self._notify_delay_s

@@ -200,20 +200,6 @@ def test_bots_have_tokens_that_last_send_and_never_show_online(tmp_path):
         )
         group = {"type": "group", "name": "g", "member_ids": [bot["id"]]}
         cid = call(base, "POST", "/api/conversations", group, token=people["token"])["id"]
-        # The bot connects: it stays offline for everyone (not one of the people online).
-        import asyncio
-
-        from tornado.websocket import websocket_connect
-
-        async def connect_and_look() -> str:
-            ws = await websocket_connect(f"ws{base[4:]}/ws?token={token}")
-            await ws.read_message()  # hello
-            await asyncio.sleep(0.5)
-            seen = call(base, "GET", f"/api/users/{bot['id']}", token=people["token"])["status"]
-            ws.close()
-            return str(seen)
-
-        assert asyncio.run(connect_and_look()) == "offline"
         said = call(
             base,
             "POST",
@@ -234,3 +220,51 @@ def test_bots_have_tokens_that_last_send_and_never_show_online(tmp_path):
         assert call(base, "GET", "/api/users/me", token=fresh)["id"] == bot["id"]
     finally:
         server.stop()
+
+
+def test_a_key_revoked_through_one_process_is_refused_by_another(tmp_path, redis_url):
+    import time
+    import uuid
+
+    shared = {
+        "STORAGE": "sqlite",
+        "SECRET_KEY": "shared-secret",
+        "REDIS_URL": redis_url,
+        "REDIS_PREFIX": f"t{uuid.uuid4().hex[:10]}",
+    }
+    a, b = ServerProcess(tmp_path, **shared), ServerProcess(tmp_path, **shared)
+    try:
+        a.wait_ready()
+        b.wait_ready()
+        key = ezchat(tmp_path, "keys", "create", "shared").stdout.splitlines()[0].strip()
+        for server in (a, b):  # both take it (and each now believes it for a while)
+            assert status(server.base, "PUT", "/api/server/users/x-1", {}, key) == 200
+        assert ezchat(tmp_path, "keys", "revoke", "shared").returncode == 0
+        deadline = time.monotonic() + 10  # REVOCATION_POLL_S is 2 s; a margin for the VM
+        while status(b.base, "PUT", "/api/server/users/x-1", {}, key) != 401:
+            assert time.monotonic() < deadline, "the other process still takes the revoked key"
+            time.sleep(0.2)
+        assert status(a.base, "PUT", "/api/server/users/x-1", {}, key) == 401
+    finally:
+        a.stop()
+        b.stop()
+
+
+@pytest.mark.gen_test(timeout=30)
+async def test_a_connected_bot_is_never_one_of_the_people_online(running):
+    from tests.e2e.conftest import Api
+    from tests.e2e.wsclient import Ws
+
+    api = Api(running.base)
+    bot, token = await running.app.services.apps.create_bot("watcher")
+    person, tp = await api.register()
+    group = {"type": "group", "name": "g", "member_ids": [bot.id]}
+    assert (await api.call("POST", "/api/conversations", group, token=tp)).status == 201
+    ws = await Ws.connect(running.ws_base, token, header=True)
+    await ws.barrier()
+    await asyncio.sleep(0.3)
+    seen = await api.call("GET", f"/api/users/{bot.id}", token=tp)
+    assert seen.body["status"] == "offline" and seen.body["bot"] is True
+    me = await api.call("GET", "/api/users/me", token=token)
+    assert me.body["status"] == "offline"
+    api.http.close()

@@ -103,6 +103,12 @@ class OutboundHttp:
     ) -> Answer:
         return (await self._request("POST", url, body, headers, timeout_s, keep=False))[0]
 
+    async def post_reading(
+        self, url: str, *, body: bytes, headers: dict[str, str], timeout_s: float
+    ) -> tuple[Answer, bytes]:
+        """A POST whose answer's body is kept (capped as for ``get``): a hook's verdict."""
+        return await self._request("POST", url, body, headers, timeout_s, keep=True)
+
     async def get(self, url: str, *, timeout_s: float) -> tuple[Answer, bytes]:
         """A GET whose body is kept (at most ``max_answer_bytes``; a longer one is cut off and
         answers with no body): what a key set (JWKS) is read with."""

@@ -12,6 +12,7 @@ ERROR_CODES = [
     "invalid_request",
     "unauthorized",
     "forbidden",
+    "rejected",
     "not_found",
     "conflict",
     "too_large",

@@ -32,7 +32,8 @@ log = logging.getLogger("ezchat.http")
 STATUS = {
     "invalid_request": 400,
     "unauthorized": 401,
-    "forbidden": 403,
+    "rejected": 403,
+    "forbidden": 403,  # after rejected: the code of a bare 403
     "not_found": 404,
     "conflict": 409,
     "quota_exceeded": 413,

@@ -25,7 +25,17 @@ function activity(conv) {
 
 export async function loadConversations() {
   const { conversations } = await ctx.api.call("GET", "/api/conversations?limit=100");
-  for (const c of conversations) state.conversations.set(c.id, c);
+  for (const c of conversations) {
+    // The list may have been read before a message that already came live: never let it
+    // take the conversation back to an older last message.
+    const known = state.conversations.get(c.id);
+    if (known && known.last_seq > c.last_seq) {
+      c.last_message = known.last_message;
+      c.last_seq = known.last_seq;
+      c.unread_count = known.unread_count;
+    }
+    state.conversations.set(c.id, c);
+  }
   await loadUsers(conversations.flatMap((c) => c.members.map((m) => m.user_id)));
   renderList();
 }

@@ -17,6 +17,7 @@ from ezchat.entry.wiring.files import build_files
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.files import FileStore
+from ezchat.ports.hooks import BeforeSend
 from ezchat.ports.limits import Bucket, RateLimits, Window
 from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
@@ -95,6 +96,21 @@ def external_login(
     return ExternalLogin(tokens, stores.users, provision if config.auth_jwt_provision else None)
 
 
+def before_send(config: Config) -> BeforeSend | None:
+    """The hook every send goes through first, when BEFORE_SEND_URL names one."""
+    if not config.before_send_url:
+        return None
+    from ezchat.adapters.notify.before_send import HttpBeforeSend
+
+    return HttpBeforeSend(
+        url=config.before_send_url,
+        secret=config.before_send_secret,
+        timeout_s=config.before_send_timeout_ms / 1000,
+        fail_open=config.before_send_failure == "open",
+        allow_private=config.outbound_allow_private,
+    )
+
+
 def build_core(
     config: Config,
     *,
@@ -170,6 +186,20 @@ def build_core(
         token_ttl_s=config.token_ttl_s,
     )
     auth.external = external_login(config, stores=stores, clock=clock, apps=apps)
+    messages = MessageService(
+        conversations=conversations,
+        conversation_store=stores.conversations,
+        messages=stores.messages,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+        rate_limits=rate_limits,
+        users=stores.users,
+        notify_delay_s=config.notify_delay_s if config.notifications else None,
+        files=files,
+    )
+    messages.before_send = before_send(config)
     return Core(
         apps=apps,
         auth=auth,
@@ -186,19 +216,7 @@ def build_core(
             clock=clock,
             limits=limits,
         ),
-        messages=MessageService(
-            conversations=conversations,
-            conversation_store=stores.conversations,
-            messages=stores.messages,
-            contacts=contacts,
-            bus=bus,
-            clock=clock,
-            limits=limits,
-            rate_limits=rate_limits,
-            users=stores.users,
-            notify_delay_s=config.notify_delay_s if config.notifications else None,
-            files=files,
-        ),
+        messages=messages,
         files=files,
         presence=PresenceService(
             users=stores.users,
