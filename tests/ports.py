@@ -23,3 +23,19 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError(f"no free port in {_LOW}-{_HIGH}")
+
+
+def wait_listening(proc, port: int, what: str, deadline_s: float = 30) -> bool:
+    """Whether ``proc`` listens on ``port`` within the deadline; RuntimeError when it exited."""
+    import time
+
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return True
+        except OSError:
+            time.sleep(0.05)
+    return False

@@ -4,14 +4,12 @@ and stopped when the session ends, the way nx-27017 stands in for MongoDB."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-from tests.ports import free_port
+from tests.ports import free_port, wait_listening
 
 # moto takes any credentials; botocore needs some to sign with.
 TEST_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"}
@@ -28,17 +26,9 @@ class MotoServer:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"moto_server exited with {self.proc.returncode}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
-                    return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise RuntimeError("moto_server did not start listening in time")
+        if not wait_listening(self.proc, self.port, "moto_server"):
+            self.stop()
+            raise RuntimeError("moto_server did not start listening in time")
 
     @property
     def url(self) -> str:

@@ -69,10 +69,17 @@ def attachment(a: Attachment) -> dict[str, Any]:
         "mime_type": a.mime_type,
         "size": a.size,
     }
-    if a.width is not None:
-        out.update(width=a.width, height=a.height)
-    if a.thumbnail:
-        out["thumbnail_url"] = thumbnail_path(a.file_id)
+    return _image(out, a.file_id, a.width, a.height, a.thumbnail)
+
+
+def _image(
+    out: dict[str, Any], file_id: str, width: int | None, height: int | None, thumb: bool
+) -> dict[str, Any]:
+    """An image's dimensions and thumbnail, on a File or an Attachment alike."""
+    if width is not None:
+        out.update(width=width, height=height)
+    if thumb:
+        out["thumbnail_url"] = thumbnail_path(file_id)
     return out
 
 
@@ -86,11 +93,7 @@ def stored_file(f: StoredFile) -> dict[str, Any]:
         "created_at": iso(f.created_at),
         "url": file_path(f.id),
     }
-    if f.width is not None:
-        out.update(width=f.width, height=f.height)
-    if f.thumbnail_type:
-        out["thumbnail_url"] = thumbnail_path(f.id)
-    return out
+    return _image(out, f.id, f.width, f.height, bool(f.thumbnail_type))
 
 
 def message(m: Message) -> dict[str, Any]:
