@@ -125,13 +125,14 @@ def test_nothing_a_message_holds_widens_the_page(browser, server, size):  # noqa
     assert lines.bounding_box()["height"] > 30, "two lines, not one"
 
 
-def test_writing_replying_reacting_and_what_each_person_may_do(browser, server):  # noqa: F811
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_writing_replying_reacting_and_what_each_person_may_do(browser, server, size):  # noqa: F811
     base = server.base
     alice, ta = register(base, "alice")
     bob, _ = register(base, "bobby")
     new_group(base, ta, bob, name="crew")
-    a = browser.new_context(viewport=DESKTOP).new_page()
-    b = browser.new_context(viewport=DESKTOP).new_page()
+    a = browser.new_context(viewport=size).new_page()
+    b = browser.new_context(viewport=size).new_page()
     log_in(a, base, "alice")
     log_in(b, base, "bobby")
     item_of(a, "crew").click()
@@ -191,7 +192,8 @@ def test_writing_replying_reacting_and_what_each_person_may_do(browser, server):
     assert alice["id"]
 
 
-def test_a_send_the_server_refuses_keeps_its_words(browser, tmp_path):  # noqa: F811
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_a_send_the_server_refuses_keeps_its_words(browser, tmp_path, size):  # noqa: F811
     server = ServerProcess(tmp_path, MESSAGE_RATE_PER_SEC="0.01", MESSAGE_BURST="1")
     server.wait_ready()
     try:
@@ -200,7 +202,7 @@ def test_a_send_the_server_refuses_keeps_its_words(browser, tmp_path):  # noqa: 
         call(
             server.base, "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, ta
         )
-        page = browser.new_context(viewport=DESKTOP).new_page()
+        page = browser.new_context(viewport=size).new_page()
         log_in(page, server.base, "alice")
         page.get_by_test_id("conversation-item").click()
         box = page.get_by_test_id("message-input")
@@ -217,15 +219,26 @@ def test_a_send_the_server_refuses_keeps_its_words(browser, tmp_path):  # noqa: 
         server.stop()
 
 
-def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
+def to_list(page) -> None:
+    """At phone width the list and the conversation are two screens: back to the list."""
+    if page.get_by_test_id("back").is_visible():
+        page.get_by_test_id("back").click()
+
+
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_people_search_and_the_unread_line(browser, server, size):  # noqa: F811
     base = server.base
     _, ta = register(base, "alice")
     bob, tb = register(base, "bobby")
-    a = browser.new_context(viewport=DESKTOP).new_page()
-    b = browser.new_context(viewport=DESKTOP, color_scheme="dark").new_page()
+    a = browser.new_context(viewport=size).new_page()
+    b = browser.new_context(viewport=size, color_scheme="dark").new_page()
     log_in(b, base, "bobby")
     log_in(a, base, "alice")
     # A new chat partner shows online at once, without a reload (bug 5).
+    a.get_by_test_id("new-direct-username").fill("bob")  # people are suggested as one types
+    playwright.expect(a.locator("#user-suggestions option[value='bobby']")).to_have_count(
+        1, timeout=WAIT_MS
+    )
     a.get_by_test_id("new-direct-username").fill("bobby")
     a.get_by_test_id("new-direct-submit").click()
     playwright.expect(a.locator("#conversation-list li .dot.online")).to_have_count(
@@ -245,6 +258,7 @@ def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
     assert b.evaluate("getComputedStyle(document.body).backgroundColor") != "rgb(255, 255, 255)"
 
     # Search finds the message and opens it in its conversation.
+    to_list(a)
     a.get_by_test_id("search-input").fill("news")
     a.get_by_test_id("search-input").press("Enter")
     result = a.get_by_test_id("search-result").first
@@ -254,6 +268,7 @@ def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
     playwright.expect(a.locator("#message-list li.flash")).to_contain_text("news", timeout=WAIT_MS)
 
     # Contacts: a request, accepted on the other side.
+    to_list(a)
     a.locator("#contacts summary").click()
     a.locator("#add-contact input").fill("bobby")
     a.locator("#add-contact button").click()
@@ -262,6 +277,7 @@ def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
     )
     b.reload()
     playwright.expect(b.get_by_test_id("connection-state")).to_have_text("online", timeout=WAIT_MS)
+    to_list(b)
     b.locator("#contacts summary").click()
     contact = b.get_by_test_id("contact-item")
     playwright.expect(contact).to_have_attribute("data-state", "incoming", timeout=WAIT_MS)
@@ -273,6 +289,7 @@ def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
     b.locator("#profile-name").fill("Bob the Builder")
     b.locator("#profile-form button").click()
     playwright.expect(b.locator("#me")).to_have_text("Bob the Builder", timeout=WAIT_MS)
+    b.get_by_test_id("conversation-item").click()
     b.locator("#notify-level").select_option("mentions")
     b.wait_for_timeout(300)
     conv = call(base, "GET", f"/api/conversations/{cid}", token=tb)
@@ -280,12 +297,13 @@ def test_people_search_and_the_unread_line(browser, server):  # noqa: F811
     assert bob["id"]
 
 
-def test_the_phone_layout_and_a_dead_connection(browser, server):  # noqa: F811
+@pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_the_layout_and_a_dead_connection(browser, server, size):  # noqa: F811
     base = server.base
     _, ta = register(base, "alice")
     bob, _ = register(base, "bobby")
     call(base, "POST", "/api/conversations", {"type": "direct", "user_id": bob["id"]}, ta)
-    context = browser.new_context(viewport=PHONE)
+    context = browser.new_context(viewport=size)
     context.add_init_script(
         "window.ezchatTimings = {quietMs: 1500, pongWaitMs: 1000, checkEveryMs: 250}"
     )
@@ -293,10 +311,13 @@ def test_the_phone_layout_and_a_dead_connection(browser, server):  # noqa: F811
     log_in(page, base, "alice")
     page.get_by_test_id("conversation-item").click()
     playwright.expect(page.locator("#conversation")).to_be_visible(timeout=WAIT_MS)
-    assert page.locator("aside").is_hidden(), "one screen at a time at 390 px"
-    page.get_by_test_id("back").click()
-    playwright.expect(page.locator("aside")).to_be_visible()
-    assert page.locator("#conversation").is_hidden()
+    if size is PHONE:
+        assert page.locator("aside").is_hidden(), "one screen at a time at 390 px"
+        page.get_by_test_id("back").click()
+        playwright.expect(page.locator("aside")).to_be_visible()
+        assert page.locator("#conversation").is_hidden()
+    else:
+        assert page.locator("aside").is_visible() and page.get_by_test_id("back").is_hidden()
     nothing_wider_than_the_window(page)
     # The server stops answering without closing anything: the client notices and says so.
     server.proc.send_signal(signal.SIGSTOP)

@@ -8,6 +8,7 @@ import base64
 import io
 
 import playwright.sync_api as playwright
+import pytest
 from PIL import Image
 
 from tests.e2e.processes import ServerProcess
@@ -27,11 +28,17 @@ def open_direct(page, other: str) -> None:
     page.get_by_test_id("new-direct-submit").click()
 
 
-def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the fixture
+@pytest.mark.parametrize(
+    "size",
+    [{"width": 1280, "height": 800}, {"width": 390, "height": 844}],
+    ids=["desktop", "phone"],
+)
+def test_people_share_images_and_files(browser, tmp_path, size):  # noqa: F811 - the fixture
     server = ServerProcess(tmp_path)
     server.wait_ready()
     try:
-        alice, bob = browser.new_context().new_page(), browser.new_context().new_page()
+        alice = browser.new_context(viewport=size).new_page()
+        bob = browser.new_context(viewport=size).new_page()
         sign_up(alice, server.base, "alice")
         sign_up(bob, server.base, "bob")
         open_direct(alice, "bob")
@@ -112,8 +119,7 @@ def test_people_share_images_and_files(browser, tmp_path):  # noqa: F811 - the f
         ).to_contain_text("dropped.txt")
 
         # A reload: the images come back from history with fresh links.
-        alice.reload()
-        alice.get_by_test_id("conversation-item").click()
+        alice.reload()  # back in the open conversation (its id is in the address)
         playwright.expect(
             alice.locator('[data-testid="attachment"][data-kind="image"]')
         ).to_have_count(2, timeout=WAIT_MS)
