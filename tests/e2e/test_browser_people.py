@@ -9,14 +9,9 @@ import pytest
 
 from tests.e2e.processes import ServerProcess, call, new_group, post, register
 from tests.e2e.test_browser import WAIT_MS, browser  # noqa: F401 - the fixture
-from tests.e2e.test_browser_daily import DESKTOP, PHONE, item_of, log_in
+from tests.e2e.test_browser_daily import DESKTOP, PHONE, item_of, log_in, to_list
 
 __all__ = ["browser"]
-
-
-def back_to_list(page) -> None:
-    if page.get_by_test_id("back").is_visible():
-        page.get_by_test_id("back").click()
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
@@ -70,19 +65,19 @@ def test_groups_contacts_and_ones_own_account(browser, tmp_path, size):  # noqa:
         playwright.expect(a.get_by_test_id("member-item")).to_have_count(1, timeout=WAIT_MS)
 
         # Contacts: bob asks, alice blocks.
-        back_to_list(b)
+        to_list(b)
         b.locator("#contacts summary").click()
         b.locator("#add-contact input").fill("alice")
         b.locator("#add-contact button").click()
         playwright.expect(b.get_by_test_id("contact-item")).to_have_attribute(
             "data-state", "outgoing", timeout=WAIT_MS
         )
-        back_to_list(a)
+        to_list(a)
         a.reload()
         playwright.expect(a.get_by_test_id("connection-state")).to_have_text(
             "online", timeout=WAIT_MS
         )
-        back_to_list(a)
+        to_list(a)
         a.locator("#contacts summary").click()
         contact = a.get_by_test_id("contact-item")
         playwright.expect(contact).to_have_attribute("data-state", "incoming", timeout=WAIT_MS)
