@@ -170,8 +170,6 @@ class FileHandler(ApiHandler):
         key, mime, size, etag = _what(record, self.thumbnail)
         if key is None:
             raise NotFound("this file has no thumbnail")
-        if size is None:
-            size = await _size_of(self, key)
         self._file_headers(record, mime, etag)
         if etag in _etags(self.request.headers.get("If-None-Match", "")):
             self.set_status(304)
@@ -218,25 +216,19 @@ class FileHandler(ApiHandler):
         self.clear_header("Vary")
 
 
-def _what(record: StoredFile, thumbnail: bool) -> tuple[str | None, str, int | None, str]:
+def _what(record: StoredFile, thumbnail: bool) -> tuple[str | None, str, int, str]:
+    """The object to serve, its type, size and ETag (every record with a thumbnail keeps its
+    size: both are written in the same upload)."""
     if not thumbnail:
         return record.id, record.mime_type, record.size, f'"{record.sha256}"'
     if not record.thumbnail_type:
-        return None, "", None, ""
+        return None, "", 0, ""
     return (
         record.id + THUMB,
         record.thumbnail_type,
-        record.thumbnail_size or None,
+        record.thumbnail_size,
         f'"{record.sha256}-thumb"',
     )
-
-
-async def _size_of(handler: FileHandler, key: str) -> int:
-    """A thumbnail's size: it is small, so it is read to be counted."""
-    total = 0
-    async for chunk in handler.services.files.blobs.read(key):
-        total += len(chunk)
-    return total
 
 
 def _etags(header: str) -> set[str]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+from ezchat.entry.filelinks import MARK_BYTES
 from ezchat.entry.realtime.connection import Connection, wire
 
 
@@ -19,7 +20,6 @@ class Connections:
         # Makes a frame that names uploaded files into each recipient's own (their signed
         # links); frames that name none are framed once for all (entry/filelinks.py).
         self.personal: Callable[[bytes, str], bytes] | None = None
-        self.personal_mark = b'"url":"/api/files/'
 
     @property
     def count(self) -> int:
@@ -76,7 +76,7 @@ class Connections:
 
     def deliver(self, user_ids: frozenset[str] | set[str], payload: bytes) -> int:
         """One frame, framed once, to every connection of these users; how many took it."""
-        if self.personal is not None and self.personal_mark in payload:
+        if self.personal is not None and MARK_BYTES in payload:
             return self._deliver_each(user_ids, payload, self.personal)
         sent = 0
         data = wire(payload)

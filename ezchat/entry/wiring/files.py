@@ -80,3 +80,6 @@ class FileSweeper:
 
     async def aclose(self) -> None:
         await self._loop.aclose()
+        close = getattr(self._files.blobs, "aclose", None)  # S3: its client's connections
+        if close is not None:
+            await close()
