@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import TypeVar
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
-from ezchat.domain.apps import ServerKey
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message, NewMessage
@@ -27,7 +26,6 @@ from ezchat.domain.model import (
 )
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
-from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.storage import (
     ContactStore,
@@ -323,20 +321,3 @@ class ForwardingFileRecordStore(Forwarding):
 
     async def idle(self, before: float, limit: int) -> list[StoredFile]:
         return await self._forward("idle", lambda: self._inner.idle(before, limit))
-
-
-class ForwardingServerKeyStore(Forwarding):
-    def __init__(self, inner: ServerKeyStore) -> None:
-        self._inner = inner
-
-    async def add(self, key: ServerKey) -> None:
-        await self._forward("add", lambda: self._inner.add(key))
-
-    async def by_hash(self, key_hash: str) -> ServerKey | None:
-        return await self._forward("by_hash", lambda: self._inner.by_hash(key_hash))
-
-    async def list(self) -> list[ServerKey]:
-        return await self._forward("list", self._inner.list)
-
-    async def revoke(self, name: str, at: datetime) -> bool:
-        return await self._forward("revoke", lambda: self._inner.revoke(name, at))

@@ -24,8 +24,12 @@ from ezchat.adapters.forwarding import (
     ForwardingOutboxStore,
     ForwardingPushSubscriptionStore,
     ForwardingRevocationStore,
-    ForwardingServerKeyStore,
     ForwardingUserStore,
+)
+from ezchat.adapters.forwarding_apps import (
+    ForwardingIncomingHookStore,
+    ForwardingServerKeyStore,
+    ForwardingWebhookStore,
 )
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
@@ -40,6 +44,7 @@ from ezchat.ports.storage import (
     RevocationStore,
     UserStore,
 )
+from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
 log = logging.getLogger("ezchat.storage")
 T = TypeVar("T")
@@ -169,3 +174,15 @@ class GuardedServerKeyStore(_Guarded, ForwardingServerKeyStore):
     def __init__(self, inner: ServerKeyStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "server_keys"
+
+
+class GuardedWebhookStore(_Guarded, ForwardingWebhookStore):
+    def __init__(self, inner: WebhookStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "webhooks"
+
+
+class GuardedIncomingHookStore(_Guarded, ForwardingIncomingHookStore):
+    def __init__(self, inner: IncomingHookStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "incoming_hooks"

@@ -77,6 +77,13 @@ _MINIMUM: dict[str, float] = {
     "file_url_ttl_s": 60,
     "max_image_pixels": 1,
     "before_send_timeout_ms": 1,
+    "webhook_max_attempts": 1,
+    "webhook_timeout_s": 0.1,
+    "webhook_retry_base_s": 0,
+    "webhook_retry_max_s": 0,
+    "webhook_poll_s": 0.05,
+    "webhook_lease_s": 1,
+    "webhook_keep_s": 0,
 }
 
 
@@ -140,6 +147,8 @@ def _check_notifications(config: Config) -> None:
                 "NOTIFY_WEBHOOK_SECRET must be set with NOTIFY_WEBHOOK_URL (receivers check "
                 "the signature made with it)"
             )
+    if config.webhook_lease_s <= config.webhook_timeout_s:
+        raise ConfigError("WEBHOOK_LEASE_S must be longer than WEBHOOK_TIMEOUT_S")
     if config.notify_lease_s <= config.notify_timeout_s:
         raise ConfigError("NOTIFY_LEASE_S must be longer than NOTIFY_TIMEOUT_S")
     if config.push_ttl_s > 2_419_200:

@@ -119,6 +119,14 @@ class Config:
     before_send_secret: str | None = None
     before_send_timeout_ms: float = 1000.0
     before_send_failure: HookFailure = "open"  # open: a failing hook lets messages through
+    # Event webhooks (made through /api/server/webhooks): delivery from the durable record.
+    webhook_max_attempts: int = 8
+    webhook_timeout_s: float = 5.0
+    webhook_retry_base_s: float = 1.0
+    webhook_retry_max_s: float = 600.0
+    webhook_poll_s: float = 1.0
+    webhook_lease_s: float = 30.0
+    webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long
     token_ttl_s: float = 2_592_000.0
     password_hash_n: int = 16384
     login_max_failures: int = 5

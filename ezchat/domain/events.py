@@ -70,6 +70,14 @@ class ReceiptMoved(Event):
 
 
 @dataclass(frozen=True)
+class UserCreated(Event):
+    """A new account (registered, provisioned by an app, or a bot): heard by apps' webhooks,
+    no connection (recipients are none)."""
+
+    user: User
+
+
+@dataclass(frozen=True)
 class UserUpdated(Event):
     user: User
 

@@ -26,9 +26,11 @@ from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.routes import web_application
 from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
+from ezchat.entry.webhook_worker import WebhookWorker
 from ezchat.entry.wiring.core import build_core
 from ezchat.entry.wiring.files import FileSweeper, file_store
 from ezchat.entry.wiring.realtime import RemoteEvents, build_feed, build_hub, figures
+from ezchat.entry.wiring.webhooks import webhook_worker
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.files import FileStore
@@ -66,6 +68,7 @@ class EzChatApp:
     once: OneTimeKeys
     feed: RevocationFeed
     notifier: NotificationWorker | None
+    webhooks: WebhookWorker
     rate_limits: RateLimits
     sweeper: FileSweeper
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -89,6 +92,8 @@ class EzChatApp:
         ]
         if serving and self.notifier is not None:
             parts.append(self.notifier)
+        if serving:
+            parts.append(self.webhooks)
         if serving:
             parts.append(self.services.metrics)  # its event-loop lag probe
         return parts
@@ -183,6 +188,7 @@ def make_app(
         once=core.once,
         feed=build_feed(config, core=core, storage=storage, hub=hub, clock=clock),
         notifier=notifier,
+        webhooks=webhook_worker(config, core.webhooks),
         rate_limits=core.rate_limits,
         sweeper=FileSweeper(core.files),
     )

@@ -21,6 +21,7 @@ from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
+from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MessageService
 from ezchat.services.presence import PresenceService
@@ -28,6 +29,7 @@ from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
 from ezchat.services.typing import TypingService
 from ezchat.services.users import UserService
+from ezchat.services.webhooks import WebhookService
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class Core:
     rate_limits: RateLimits
     once: OneTimeKeys
     revoked: RevokedTokens
+    webhooks: WebhookService
+    incoming_hooks: IncomingHookService
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ezchat.entry.handlers import (
     server,
     web,
 )
+from ezchat.entry.handlers import webhooks as hooks
 from ezchat.entry.handlers.base import NotFoundHandler
 from ezchat.entry.headers import SecurityHeaders
 from ezchat.entry.logs import log_request
@@ -107,6 +108,18 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"/api/server/users/{ID}/tokens", server.ServerTokenHandler, a),
         (r"/api/server/conversations", server.ServerConversationsHandler, a),
         (rf"/api/server/conversations/{ID}/messages", server.ServerMessagesHandler, a),
+        (rf"/api/server/conversations/{ID}/incoming-webhooks", hooks.ServerIncomingHooksHandler, a),
+        (
+            rf"/api/server/conversations/{ID}/incoming-webhooks/{ID}",
+            hooks.ServerIncomingHookHandler,
+            a,
+        ),
+        (r"/api/server/webhooks", hooks.WebhooksHandler, a),
+        (rf"/api/server/webhooks/{ID}", hooks.WebhookHandler, a),
+        (rf"/api/server/webhooks/{ID}/deliveries", hooks.DeliveriesHandler, a),
+        (rf"{c}/incoming-webhooks", hooks.IncomingHooksHandler, a),
+        (rf"{c}/incoming-webhooks/{ID}", hooks.IncomingHookHandler, a),
+        (rf"/hooks/{ID}", hooks.HookPostHandler, a),
         (r"/api/files", files.UploadHandler, a),
         (rf"/api/files/{ID}", files.FileHandler, a),
         (rf"/api/files/{ID}/thumbnail", files.ThumbnailHandler, a),

@@ -30,12 +30,14 @@ from ezchat.adapters.resilience import (
     GuardedContactStore,
     GuardedConversationStore,
     GuardedFileRecordStore,
+    GuardedIncomingHookStore,
     GuardedMessageStore,
     GuardedOutboxStore,
     GuardedPushSubscriptionStore,
     GuardedRevocationStore,
     GuardedServerKeyStore,
     GuardedUserStore,
+    GuardedWebhookStore,
     Policy,
     StoreGuard,
 )
@@ -162,6 +164,8 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         push=GuardedPushSubscriptionStore(raw.push, shared),
         files=GuardedFileRecordStore(raw.files, shared),
         keys=GuardedServerKeyStore(raw.keys, shared),
+        webhooks=GuardedWebhookStore(raw.webhooks, shared),
+        incoming_hooks=GuardedIncomingHookStore(raw.incoming_hooks, shared),
         conversations=pointers,
         messages=batcher,
     )

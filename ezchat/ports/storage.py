@@ -26,6 +26,7 @@ from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
 
 class UserStore(Protocol):
@@ -269,6 +270,8 @@ class Stores:
     push: PushSubscriptionStore
     files: FileRecordStore
     keys: ServerKeyStore
+    webhooks: WebhookStore
+    incoming_hooks: IncomingHookStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

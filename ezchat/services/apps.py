@@ -3,6 +3,7 @@ its users by the ids it knows them by, disable them, and get tokens for them."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from ezchat.domain import rules
@@ -53,6 +54,8 @@ class AppService:
         self._key_check_s = key_check_s
         self._token_ttl_s = token_ttl_s
         self._checked: dict[str, tuple[ServerKey, float]] = {}
+        # Tells the user's audience of a changed profile (set by the wiring: UserService's).
+        self.updated: Callable[[User], Awaitable[None]] | None = None
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -125,6 +128,7 @@ class AppService:
             )
             try:
                 await self._users.add(user, Credentials(user_id=user.id, password_hash=NO_PASSWORD))
+                await self._auth.created(user)
                 return user, True
             except Conflict:
                 if asked is not None and await self._users.get_by_external_id(ext) is None:
@@ -148,6 +152,8 @@ class AppService:
         )
         if changed != user:
             await self._users.update(changed)
+            if self.updated is not None:
+                await self.updated(changed)
         return changed
 
     # -- bots -------------------------------------------------------------------------------
@@ -164,6 +170,7 @@ class AppService:
             bot=True,
         )
         await self._users.add(bot, Credentials(user_id=bot.id, password_hash=NO_PASSWORD))
+        await self._auth.created(bot)
         token, _ = self._auth.issue_token_for(bot.id, BOT_TOKEN_TTL_S)
         return bot, token
 

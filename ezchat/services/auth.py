@@ -9,9 +9,11 @@ from ezchat.domain import rules
 from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.apps import looks_like_jwt
 from ezchat.domain.errors import Conflict, EzChatError, Forbidden, RateLimited, Unauthorized
+from ezchat.domain.events import UserCreated
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import User
 from ezchat.ports.apps import ExternalTokens
+from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
@@ -83,6 +85,7 @@ class AuthService:
         only in this process (no Redis), tickets are good only in the process that issued
         them, named by this scope: another process cannot know one was used already."""
         self._ticket_scope = ticket_scope
+        self.bus: EventBus | None = None  # where new accounts are told of (set by the wiring)
         self._tickets = tickets
         self._once = once
         self.revoked = revoked or RevokedTokens()
@@ -136,7 +139,12 @@ class AuthService:
         now = self._clock.now()
         user = User(id=self._ids(), username=name, display_name=shown, created_at=now)
         await self._users.add(user, Credentials(user_id=user.id, password_hash=password_hash))
+        await self.created(user)
         return user, self.issue_token(user.id)
+
+    async def created(self, user: User) -> None:
+        if self.bus is not None:
+            await self.bus.publish(UserCreated(recipients=frozenset(), user=user))
 
     async def login(self, username: str, password: str, *, client: str = "") -> tuple[User, str]:
         """Check a password. Raises ``Unauthorized`` with one message for an unknown user and a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime
 
@@ -101,6 +101,9 @@ class MessageService:
         self._clock = clock
         self._limits = limits
         self._locks = KeyedLocks()
+        # Told of a send repeated with its client_id (set by the wiring: apps' webhooks record
+        # its event again, in case the first attempt stopped before it was recorded).
+        self.repeated: Callable[[Message], Awaitable[None]] | None = None
 
     async def send(
         self, caller: str, command: SendMessage, *, on_queued: Callable[[], None] | None = None
@@ -148,6 +151,8 @@ class MessageService:
         if not created:
             if message.conversation_id != conv.id:
                 raise Conflict("client_id was already used for a message in another conversation")
+            if self.repeated is not None:
+                await self.repeated(message)
             return message, False
         # Membership may have changed while the write was in flight: deliver to members now.
         conv = await self._conversation_store.get(conv.id) or conv

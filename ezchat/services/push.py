@@ -53,28 +53,29 @@ def _loopback(host: str) -> bool:
         return False
 
 
-def check_endpoint(endpoint: str, *, allow_private: bool = False) -> str:
-    """An https URL (plain http only on this machine's loopback: tests, local push services),
-    on a public address unless ``allow_private``."""
-    field = "endpoint"
+def check_endpoint(
+    endpoint: str, *, allow_private: bool = False, field: str = "endpoint", http: bool = False
+) -> str:
+    """An https URL (plain http only on this machine's loopback: tests, local push services;
+    or anywhere with ``http``), on a public address unless ``allow_private``."""
     if len(endpoint) > MAX_ENDPOINT_CHARS:
         raise InvalidRequest(
-            f"endpoint must be at most {MAX_ENDPOINT_CHARS} characters", field=field
+            f"{field} must be at most {MAX_ENDPOINT_CHARS} characters", field=field
         )
     try:
         parts = urlsplit(endpoint)
         port = parts.port
     except ValueError:
-        raise InvalidRequest("endpoint is not a URL", field=field) from None
+        raise InvalidRequest(f"{field} is not a URL", field=field) from None
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host or parts.username or parts.password:
-        raise InvalidRequest("endpoint must be an https URL", field=field)
+        raise InvalidRequest(f"{field} must be an https URL", field=field)
     if not allow_private and known_private(host):
-        raise InvalidRequest("endpoint must be on a public address", field=field)
-    if parts.scheme == "http" and not _loopback(host):
-        raise InvalidRequest("endpoint must be https (http only on loopback)", field=field)
+        raise InvalidRequest(f"{field} must be on a public address", field=field)
+    if parts.scheme == "http" and not (http or _loopback(host)):
+        raise InvalidRequest(f"{field} must be https (http only on loopback)", field=field)
     if parts.fragment or any(c.isspace() or ord(c) < 0x21 for c in endpoint) or port == 0:
-        raise InvalidRequest("endpoint is not a usable URL", field=field)
+        raise InvalidRequest(f"{field} is not a usable URL", field=field)
     return endpoint
 
 

@@ -55,10 +55,12 @@ class UserService:
         updated = replace(user, **changes)  # type: ignore[arg-type]
         if updated != user:
             await self._users.update(updated)
-            await self._bus.publish(
-                UserUpdated(recipients=await self.audience(user_id), user=updated)
-            )
+            await self.changed(updated)
         return updated
+
+    async def changed(self, user: User) -> None:
+        """Tell who may see the user of their changed profile."""
+        await self._bus.publish(UserUpdated(recipients=await self.audience(user.id), user=user))
 
     async def search(self, query: str, limit: int) -> list[User]:
         prefix = query.strip()

@@ -26,6 +26,12 @@ def openapi_path(pattern: str) -> str:
         names = iter(["file_id"])
     if path.startswith("/api/server/users/"):
         names = iter(["external_id"])
+    if path.startswith("/api/server/webhooks/"):
+        names = iter(["webhook_id"])
+    if "/incoming-webhooks" in path:
+        names = iter(["conversation_id", "hook_id"])
+    if path.startswith("/hooks/"):
+        names = iter(["token"])
     return re.sub(r"\(\[\^/\]\+\)", lambda _: "{" + next(names) + "}", path)
 
 

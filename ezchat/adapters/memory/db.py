@@ -10,6 +10,7 @@ from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
+from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
 
 
 @dataclass
@@ -28,6 +29,10 @@ class MemoryDatabase:
     usernames: dict[str, str] = field(default_factory=dict)
     external_ids: dict[str, str] = field(default_factory=dict)  # external id -> user id
     server_keys: dict[str, ServerKey] = field(default_factory=dict)  # key hash -> key
+    webhooks: dict[str, Webhook] = field(default_factory=dict)
+    deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)  # recording order
+    incoming_hooks: dict[str, IncomingHook] = field(default_factory=dict)  # id -> hook
+    delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)
     conversations: dict[str, Conversation] = field(default_factory=dict)

@@ -14,6 +14,7 @@ from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.files import MemoryFileRecordStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
+from ezchat.adapters.memory.webhooks import MemoryIncomingHookStore, MemoryWebhookStore
 from ezchat.ports.storage import Stores
 
 __all__ = [
@@ -42,6 +43,8 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         push=MemoryPushSubscriptionStore(db),
         files=MemoryFileRecordStore(db),
         keys=MemoryServerKeyStore(db),
+        webhooks=MemoryWebhookStore(db),
+        incoming_hooks=MemoryIncomingHookStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

@@ -63,6 +63,11 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("outbox", [("open_key", ASCENDING)], {"unique": True, "name": "open_key"}),
     ("outbox", [("next_at", ASCENDING)], {"name": "next_at"}),
     ("push_subscriptions", [("user_id", ASCENDING), ("position", ASCENDING)], {"name": "user"}),
+    ("webhook_deliveries", [("state", ASCENDING), ("position", ASCENDING)], {"name": "state"}),
+    ("webhook_deliveries", [("key", ASCENDING), ("position", ASCENDING)], {"name": "group"}),
+    ("webhook_deliveries", [("webhook_id", ASCENDING), ("position", ASCENDING)], {"name": "hook"}),
+    ("incoming_hooks", [("token_hash", ASCENDING)], {"unique": True, "name": "token"}),
+    ("incoming_hooks", [("conversation_id", ASCENDING)], {"name": "conversation"}),
 ]
 
 

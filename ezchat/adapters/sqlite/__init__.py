@@ -17,6 +17,7 @@ from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.search import search_indexer
 from ezchat.adapters.sqlite.uploads import SqliteFileRecordStore
+from ezchat.adapters.sqlite.webhooks import SqliteIncomingHookStore, SqliteWebhookStore
 from ezchat.ports.storage import Stores
 
 __all__ = ["SqliteDatabase", "open_sqlite_stores", "sqlite_stores"]
@@ -54,6 +55,8 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         push=SqlitePushSubscriptionStore(db),
         files=SqliteFileRecordStore(db),
         keys=SqliteServerKeyStore(db),
+        webhooks=SqliteWebhookStore(db),
+        incoming_hooks=SqliteIncomingHookStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

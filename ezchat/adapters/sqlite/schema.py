@@ -236,6 +236,30 @@ def _step_9(conn: sqlite3.Connection) -> None:
         conn.execute(statement)
 
 
+def _step_10(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL,"
+        " secret TEXT NOT NULL, created_at REAL NOT NULL)",
+        # position: the recording order (rowid, never reused: AUTOINCREMENT).
+        "CREATE TABLE webhook_deliveries (position INTEGER PRIMARY KEY AUTOINCREMENT,"
+        " webhook_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
+        " grp TEXT NOT NULL, body TEXT NOT NULL, created_at REAL NOT NULL,"
+        " state TEXT NOT NULL, attempts INTEGER NOT NULL, next_at REAL NOT NULL,"
+        " lease_until REAL NOT NULL, lease_token TEXT, last_status INTEGER, last_error TEXT,"
+        " finished_at REAL, UNIQUE (webhook_id, event_id))",
+        "CREATE INDEX webhook_deliveries_group ON webhook_deliveries"
+        " (webhook_id, grp, position) WHERE state = 'pending'",
+        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at)"
+        " WHERE state = 'pending'",
+        "CREATE INDEX webhook_deliveries_listed ON webhook_deliveries (webhook_id, position)",
+        "CREATE TABLE incoming_hooks (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL,"
+        " name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, bot_id TEXT NOT NULL,"
+        " created_by TEXT, created_at REAL NOT NULL)",
+        "CREATE INDEX incoming_hooks_conversation ON incoming_hooks (conversation_id)",
+    ):
+        conn.execute(statement)
+
+
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -256,6 +280,7 @@ MIGRATIONS = [
     Migration(7, "push subscriptions: the session that made each", _step_7),
     Migration(8, "uploaded files, and the messages that carry them", _step_8),
     Migration(9, "users: the external id an app knows them by, bots; server keys", _step_9),
+    Migration(10, "event webhooks and their deliveries; incoming webhooks", _step_10),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -7,7 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from ezchat import __version__
-from ezchat.entry.apidocs import paths_conversations, paths_files, paths_people, paths_server
+from ezchat.entry.apidocs import (
+    paths_conversations,
+    paths_files,
+    paths_people,
+    paths_server,
+    paths_webhooks,
+)
 from ezchat.entry.apidocs.operations import path_params
 from ezchat.entry.apidocs.schemas import components
 
@@ -18,6 +24,7 @@ def document() -> dict[str, Any]:
         **paths_conversations.paths(),
         **paths_files.paths(),
         **paths_server.paths(),
+        **paths_webhooks.paths(),
     }
     for path, item in all_paths.items():
         params = path_params(path)

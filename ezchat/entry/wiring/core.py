@@ -14,6 +14,7 @@ from ezchat.domain.model import User
 from ezchat.domain.rules import Limits
 from ezchat.entry.context import Core
 from ezchat.entry.wiring.files import build_files
+from ezchat.entry.wiring.webhooks import build_webhooks, recording
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.files import FileStore
@@ -34,6 +35,7 @@ from ezchat.services.auth import (
 )
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MESSAGES, MessageService
 from ezchat.services.presence import PresenceService
@@ -128,6 +130,8 @@ def build_core(
     )
     once = one_time_keys(config)
     revoked = RevokedTokens()
+    webhooks = build_webhooks(config, stores=stores, clock=clock)
+    bus = recording(bus, webhooks, clock)  # what the services publish, apps' webhooks hear
     rate_limits = make_rate_limits(config, clock)
     auth = AuthService(
         users=stores.users,
@@ -186,6 +190,8 @@ def build_core(
         token_ttl_s=config.token_ttl_s,
     )
     auth.external = external_login(config, stores=stores, clock=clock, apps=apps)
+    auth.bus = bus
+    apps.updated = users.changed
     messages = MessageService(
         conversations=conversations,
         conversation_store=stores.conversations,
@@ -200,6 +206,26 @@ def build_core(
         files=files,
     )
     messages.before_send = before_send(config)
+    messages.repeated = bus.repeated
+    members = MemberService(
+        conversations=conversations,
+        store=stores.conversations,
+        users=stores.users,
+        contacts=contacts,
+        bus=bus,
+        clock=clock,
+        limits=limits,
+    )
+    incoming = IncomingHookService(
+        store=stores.incoming_hooks,
+        conversations=conversations,
+        conversation_store=stores.conversations,
+        members=members,
+        messages=messages,
+        apps=apps,
+        access=access,
+        clock=clock,
+    )
     return Core(
         apps=apps,
         auth=auth,
@@ -207,15 +233,7 @@ def build_core(
         users=users,
         contacts=contacts,
         conversations=conversations,
-        members=MemberService(
-            conversations=conversations,
-            store=stores.conversations,
-            users=stores.users,
-            contacts=contacts,
-            bus=bus,
-            clock=clock,
-            limits=limits,
-        ),
+        members=members,
         messages=messages,
         files=files,
         presence=PresenceService(
@@ -235,4 +253,6 @@ def build_core(
         rate_limits=rate_limits,
         once=once,
         revoked=revoked,
+        webhooks=webhooks,
+        incoming_hooks=incoming,
     )
