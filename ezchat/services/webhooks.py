@@ -54,6 +54,8 @@ class WebhookService:
         self.sender = sender
         self._known: list[Webhook] = []
         self._read_at = float("-inf")
+        self._reading: asyncio.Future[list[Webhook]] | None = None
+        self._generation = 0  # moves on when this process makes or removes a webhook
         self._queue: list[WebhookEvent] = []
         self._flushed: asyncio.Future[None] | None = None
         self.recorded = asyncio.Event()  # set when this process recorded deliveries
@@ -80,8 +82,12 @@ class WebhookService:
             created_at=self._now(),
         )
         await self._store.add(hook)
-        self._read_at = float("-inf")
+        self._forget()
         return hook
+
+    def _forget(self) -> None:
+        self._read_at = float("-inf")
+        self._generation += 1
 
     async def all(self) -> list[Webhook]:
         return await self._store.all()
@@ -89,7 +95,7 @@ class WebhookService:
     async def remove(self, webhook_id: str) -> None:
         if not await self._store.remove(webhook_id):
             raise NotFound("no webhook with that id")
-        self._read_at = float("-inf")
+        self._forget()
 
     async def deliveries(self, webhook_id: str, limit: int) -> list[Delivery]:
         if not any(w.id == webhook_id for w in await self._store.all()):
@@ -101,11 +107,23 @@ class WebhookService:
         return any(w.wants(event_type) for w in await self._webhooks())
 
     async def _webhooks(self) -> list[Webhook]:
-        now = self._now()
-        if now - self._read_at >= self.policy.refresh_s:
-            self._known = await self._store.all()
-            self._read_at = now
-        return self._known
+        """The webhooks, read at most every ``refresh_s``; the sends that find the list stale
+        together wait for one read."""
+        if self._now() - self._read_at < self.policy.refresh_s:
+            return self._known
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read())
+        return await asyncio.shield(self._reading)
+
+    async def _read(self) -> list[Webhook]:
+        try:
+            now, generation = self._now(), self._generation
+            found = await self._store.all()
+            if generation == self._generation:  # no webhook made or removed here meanwhile
+                self._known, self._read_at = found, now
+            return found
+        finally:
+            self._reading = None
 
     # -- recording --------------------------------------------------------------------------
 
