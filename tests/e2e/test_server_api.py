@@ -113,10 +113,17 @@ async def test_concurrent_provisioning_of_one_id_makes_one_user(running):
     assert derived[1] and derived[0].username.startswith("same-")  # a free name found
 
 
+@pytest.mark.parametrize("storage", ["sqlite", "mongo"])
 @pytest.mark.gen_test(timeout=30)
-async def test_a_backend_makes_conversations_and_sends_as_its_users(running):
+async def test_a_backend_makes_conversations_and_sends_as_its_users(request, start_server, storage):
     from tests.e2e.conftest import Api
     from tests.e2e.wsclient import Ws
+
+    overrides = {}
+    if storage == "mongo":
+        url = request.getfixturevalue("mongo_urls")["nx"]
+        overrides = {"storage": "mongo", "mongodb_url": url, "mongodb_db": f"sa{id(request)}"}
+    running = await start_server(**overrides)
 
     api = Api(running.base)
     key = await running.app.services.apps.create_key("acting")
@@ -175,6 +182,23 @@ async def test_a_backend_makes_conversations_and_sends_as_its_users(running):
         token=key,
     )
     assert outsider.status == 404  # not a member: as for the user themselves
+    # A bot sends through `as` with its username, once it is a member like anyone.
+    bot, _ = await running.app.services.apps.create_bot("deploy-bot", "Deploys")
+    admin_token = (await api.call("POST", "/api/server/users/u-1/tokens", {}, token=key)).body
+    added = await api.call(
+        "POST", f"/api/conversations/{group.body['id']}/members", {"user_id": bot.id},
+        token=admin_token["token"],
+    )  # fmt: skip
+    assert added.status in (200, 201), added.body
+    by_bot = await api.call(
+        "POST", f"/api/server/conversations/{group.body['id']}/messages",
+        {"as": "deploy-bot", "client_id": "b1", "text": "deployed"}, token=key,
+    )  # fmt: skip
+    assert by_bot.status == 201 and by_bot.body["sender_id"] == bot.id
+    heard_bot = await ws.expect(
+        "message.new", lambda f: f["payload"]["message"]["id"] == by_bot.body["id"]
+    )
+    assert heard_bot["payload"]["message"]["text"] == "deployed"
     user_token = await api.call(
         "POST",
         "/api/server/conversations",
