@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Attachment, Message
+from ezchat.domain.messages import Attachment, Message, Version
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -211,6 +211,14 @@ def message_in(d: Stored, message_id: str) -> Message:
         deleted=bool(_opt(d, "deleted")),
         mentions=tuple(_listed(_opt(d, "mentions")) or ()),
     )
+
+
+def version_out(v: Version) -> dict[str, Any]:
+    return {"text": v.text, "edited_at": time_out(v.edited_at)}
+
+
+def version_in(d: Stored) -> Version:
+    return Version(text=d["text"], edited_at=time_in(_opt(d, "edited_at")))
 
 
 def notification_in(d: Stored, notification_id: str) -> Notification:

@@ -12,7 +12,7 @@ from typing import TypeVar
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, Version
 from ezchat.domain.model import (
     Contact,
     ContactPair,
@@ -186,9 +186,17 @@ class ForwardingMessageStore(Forwarding):
     async def get(self, conversation_id: str, message_id: str) -> Message | None:
         return await self._forward("get", lambda: self._inner.get(conversation_id, message_id))
 
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
         return await self._forward(
-            "replace", lambda: self._inner.replace(message, expected_rev=expected_rev)
+            "replace",
+            lambda: self._inner.replace(message, expected_rev=expected_rev, earlier=earlier),
+        )
+
+    async def history(self, conversation_id: str, message_id: str) -> list[Version]:
+        return await self._forward(
+            "history", lambda: self._inner.history(conversation_id, message_id)
         )
 
     async def page(

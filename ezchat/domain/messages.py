@@ -134,7 +134,42 @@ class Message:
 
 
 @dataclass(frozen=True)
+class Version:
+    """A message's earlier text, kept when an edit replaced it: ``edited_at`` is when that text
+    was written by an edit (None for the text as first sent)."""
+
+    text: str
+    edited_at: datetime | None
+
+
+@dataclass(frozen=True)
 class Receipt:
     user_id: str
     read_seq: int
     delivered_seq: int
+
+
+def stamped_by(
+    message: Message,
+    now: datetime,
+    text: str,
+    files: tuple[Attachment, ...],
+    conversation_id: str,
+) -> bool:
+    """Whether ``message`` is the one this send stored: its time is this send's own clock
+    reading, to the microsecond, and it says what this send says. A client's repeat comes
+    later (and may say something else)."""
+    return (
+        message.created_at == now
+        and message.conversation_id == conversation_id
+        and message.text == text
+        and message.attachments == files
+    )
+
+
+def replaced_text(current: Message, new: Message) -> Version | None:
+    """What an edit of ``current`` into ``new`` keeps: its text, when the text changes and the
+    message stays (a delete keeps nothing)."""
+    if new.text == current.text or new.deleted:
+        return None
+    return Version(current.text, current.edited_at)

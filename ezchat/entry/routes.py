@@ -96,6 +96,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/messages", messages.MessagesHandler, a),
         (rf"{c}/messages/{ID}", messages.MessageHandler, a),
         (rf"{c}/messages/{ID}/reactions/{ID}", messages.ReactionHandler, a),
+        (rf"{c}/messages/{ID}/history", messages.HistoryHandler, a),
         (rf"{c}/read", messages.ReadHandler, a),
         (rf"{c}/receipts", messages.ReceiptsHandler, a),
         (c, conversations.ConversationHandler, a),

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from ezchat.domain.access import AccessChange, Credentials, Revocation
 from ezchat.domain.errors import EzChatError
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, Version
 from ezchat.domain.model import (
     Contact,
     ContactPair,
@@ -175,9 +175,16 @@ class MessageStore(Protocol):
 
     async def get(self, conversation_id: str, message_id: str) -> Message | None: ...
 
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
-        """Store a changed message under the conversation's next rev. Raises ``StaleWrite``
-        when the stored message's rev is not ``expected_rev``."""
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
+        """Store a changed message under the conversation's next rev, in the same write
+        keeping ``earlier`` (the text it replaces) after the message's earlier versions; a
+        deleted message keeps none. Raises ``StaleWrite`` when the stored message's rev is not
+        ``expected_rev``."""
+
+    async def history(self, conversation_id: str, message_id: str) -> list[Version]:
+        """The message's earlier texts, oldest first ([] for an unknown message)."""
 
     async def page(
         self, conversation_id: str, *, before: int | None, after: int | None, limit: int

@@ -6,7 +6,6 @@ import asyncio
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
-from datetime import datetime
 
 from ezchat.domain import notify, rules
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
@@ -21,7 +20,15 @@ from ezchat.domain.errors import (
 from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
 from ezchat.domain.locks import KeyedLocks
 from ezchat.domain.mentions import find_mentions
-from ezchat.domain.messages import Attachment, Message, NewMessage, Receipt, file_ids_of
+from ezchat.domain.messages import (
+    Message,
+    NewMessage,
+    Receipt,
+    Version,
+    file_ids_of,
+    replaced_text,
+    stamped_by,
+)
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -39,25 +46,6 @@ from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 from ezchat.services.hooks import hook_checked
-
-
-def _stamped_by(
-    message: Message,
-    now: datetime,
-    text: str,
-    files: tuple[Attachment, ...],
-    conversation_id: str,
-) -> bool:
-    """Whether ``message`` is the one this send stored: its time is this send's own clock
-    reading, to the microsecond, and it says what this send says. A client's repeat comes
-    later (and may say something else)."""
-    return (
-        message.created_at == now
-        and message.conversation_id == conversation_id
-        and message.text == text
-        and message.attachments == files
-    )
-
 
 # The token bucket of sends, edits and reactions (per user), in the deployment's RateLimits.
 MESSAGES = "messages"
@@ -144,7 +132,7 @@ class MessageService:
             ),
             on_queued=on_queued,
         )
-        if not created and _stamped_by(message, now, body, files, conv.id):
+        if not created and stamped_by(message, now, body, files, conv.id):
             # Our own write, whose answer was lost and which the storage guard retried (a
             # write-concern timeout, say): still the send that made it.
             created = True
@@ -295,7 +283,9 @@ class MessageService:
                 if new is None:
                     return current
                 try:
-                    stored = await self._messages.replace(new, expected_rev=current.rev)
+                    stored = await self._messages.replace(
+                        new, expected_rev=current.rev, earlier=replaced_text(current, new)
+                    )
                 except StaleWrite:
                     await asyncio.sleep(min(0.05, 0.001 * 2**attempt) * random.random())
                     continue
@@ -304,6 +294,14 @@ class MessageService:
                 )
                 return stored
         raise Conflict("the message is changing too fast; try again")
+
+    async def versions(self, caller: str, conversation_id: str, message_id: str) -> list[Version]:
+        """A message's earlier texts, oldest first, for the conversation's members (none once
+        it is deleted: deleting erases them)."""
+        await self._conversations.require_member(caller, conversation_id)
+        if await self._messages.get(conversation_id, message_id) is None:
+            raise NotFound("message not found")
+        return await self._messages.history(conversation_id, message_id)
 
     async def mark_read(self, caller: str, conversation_id: str, seq: int) -> Member:
         return await self._advance(caller, conversation_id, seq, read=True)

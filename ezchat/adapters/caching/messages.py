@@ -9,7 +9,7 @@ from typing import Any
 from ezchat.adapters.caching.caches import PAGE, Caches, _Page
 from ezchat.adapters.forwarding import ForwardingMessageStore
 from ezchat.domain.errors import EzChatError
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, Version
 from ezchat.ports.storage import MessageStore
 
 
@@ -48,8 +48,10 @@ class CachedMessageStore(ForwardingMessageStore):
                     return m
         return await super().get(conversation_id, message_id)
 
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
-        stored = await self._inner.replace(message, expected_rev=expected_rev)
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
+        stored = await self._inner.replace(message, expected_rev=expected_rev, earlier=earlier)
         self._caches.note_messages(stored.conversation_id, [stored])
         return stored
 

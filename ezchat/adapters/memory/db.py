@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.apps import ServerKey
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Message
+from ezchat.domain.messages import Message, Version
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
@@ -32,6 +32,7 @@ class MemoryDatabase:
     webhooks: dict[str, Webhook] = field(default_factory=dict)
     deliveries: dict[tuple[str, str], Delivery] = field(default_factory=dict)  # recording order
     incoming_hooks: dict[str, IncomingHook] = field(default_factory=dict)  # id -> hook
+    histories: dict[tuple[str, str], list[Version]] = field(default_factory=dict)
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

@@ -12,7 +12,7 @@ from ezchat.adapters.memory.outbox import open_notifications
 from ezchat.domain import search
 from ezchat.domain.errors import EzChatError, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.messages import Message, NewMessage, file_ids_of
+from ezchat.domain.messages import Message, NewMessage, Version, file_ids_of
 from ezchat.domain.search import SearchQuery
 
 
@@ -69,7 +69,9 @@ class MemoryMessageStore:
             return None
         return timeline.messages[timeline.by_id[message_id]]
 
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
         conv = self._db.conversations.get(message.conversation_id)
         timeline = self._db.timelines.get(message.conversation_id)
         if conv is None or timeline is None or message.id not in timeline.by_id:
@@ -84,7 +86,15 @@ class MemoryMessageStore:
         timeline.by_rev[stored.rev] = stored.id
         self._db.conversations[conv.id] = replace(conv, rev=stored.rev)
         self._refer(stored)
+        key = (stored.conversation_id, stored.id)
+        if stored.deleted:
+            self._db.histories.pop(key, None)
+        elif earlier is not None:
+            self._db.histories.setdefault(key, []).append(earlier)
         return stored
+
+    async def history(self, conversation_id: str, message_id: str) -> list[Version]:
+        return list(self._db.histories.get((conversation_id, message_id), ()))
 
     def _refer(self, m: Message) -> None:
         for file_id in file_ids_of(m.attachments):

@@ -11,23 +11,23 @@ that rely on the same indexes are one mechanism, easier to check in one place.""
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
-import bson
 from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
 
 from ezchat.adapters.codec import (
-    attachments_out,
-    message_in,
-    reactions_out,
     time_out,
+    version_in,
+    version_out,
 )
 from ezchat.adapters.mongo.db import MongoDatabase, duplicate_of, translated
 from ezchat.adapters.mongo.files import conversations_with_file
+from ezchat.adapters.mongo.message_docs import message_doc, message_from, unstorable
 from ezchat.adapters.mongo.outbox import open_notifications
 from ezchat.adapters.mongo.search import search_messages
 from ezchat.domain.errors import (
@@ -38,7 +38,7 @@ from ezchat.domain.errors import (
     TransientStorageError,
 )
 from ezchat.domain.ids import new_id
-from ezchat.domain.messages import Message, NewMessage
+from ezchat.domain.messages import Message, NewMessage, Version
 from ezchat.domain.search import SearchQuery
 
 log = logging.getLogger(__name__)
@@ -47,40 +47,6 @@ log = logging.getLogger(__name__)
 MAX_ALLOCATION_ROUNDS = 50
 
 Result = tuple[Message, bool] | EzChatError
-
-
-def message_doc(m: Message) -> dict[str, Any]:
-    return {
-        "_id": m.id,
-        "conversation_id": m.conversation_id,
-        "seq": m.seq,
-        "rev": m.rev,
-        "client_id": m.client_id,
-        "sender_id": m.sender_id,
-        "text": m.text,
-        "text_folded": m.text.casefold(),
-        "attachments": attachments_out(m.attachments),
-        "reply_to": m.reply_to,
-        "reactions": reactions_out(m.reactions),
-        "created_at": time_out(m.created_at),
-        "edited_at": time_out(m.edited_at),
-        "deleted": m.deleted,
-        "mentions": list(m.mentions),
-    }
-
-
-def message_from(doc: dict[str, Any]) -> Message:
-    return message_in(doc, doc["_id"])
-
-
-def unstorable(new: NewMessage) -> InvalidRequest | None:
-    """Why BSON cannot hold this message (a lone surrogate, a value out of range), or None.
-    Checked per item before a batch is written: one such item would fail the whole insert."""
-    try:
-        bson.encode(message_doc(new.stored(id=new_id(), seq=1, rev=1)))
-    except Exception as exc:  # InvalidDocument, InvalidStringData, OverflowError, ...
-        return InvalidRequest(f"message refused by the store: {type(exc).__name__}")
-    return None
 
 
 def _unread(conversation_id: str, user_id: str, after_seq: int) -> dict[str, Any]:
@@ -236,7 +202,9 @@ class MongoMessageStore:
         return message_from(doc) if doc else None
 
     @translated
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
         m = message
         for _ in range(MAX_ALLOCATION_ROUNDS):
             stored = replace(m, rev=await self._highest(m.conversation_id, "rev") + 1)
@@ -254,10 +222,16 @@ class MongoMessageStore:
                     "mentions",
                 )
             }
+            update: dict[str, Any] = {"$set": changes}
+            if m.deleted:
+                changes["history"] = []
+            elif earlier is not None:
+                # Kept as JSON text: nx-27017 turns pushed subdocuments into text anyway.
+                update["$push"] = {"history": json.dumps(version_out(earlier))}
             try:
                 result = await self._messages.update_one(
                     {"_id": m.id, "conversation_id": m.conversation_id, "rev": expected_rev},
-                    {"$set": changes},
+                    update,
                 )
             except DuplicateKeyError:
                 continue  # that rev was just taken: take the next
@@ -270,6 +244,13 @@ class MongoMessageStore:
             # to that writer's answer and event, never to this one's.
             return stored
         raise TransientStorageError("too much contention on this conversation")
+
+    @translated
+    async def history(self, conversation_id: str, message_id: str) -> list[Version]:
+        doc = await self._messages.find_one(
+            {"_id": message_id, "conversation_id": conversation_id}, {"history": 1}
+        )
+        return [version_in(json.loads(v)) for v in (doc or {}).get("history", [])]
 
     @translated
     async def page(

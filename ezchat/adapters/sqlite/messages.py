@@ -12,13 +12,15 @@ from ezchat.adapters.codec import (
     message_in,
     reactions_out,
     time_out,
+    version_in,
+    version_out,
 )
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.adapters.sqlite.outbox import open_notifications
 from ezchat.adapters.sqlite.search import search_messages
 from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWrite
 from ezchat.domain.ids import new_id
-from ezchat.domain.messages import Message, NewMessage, file_ids_of
+from ezchat.domain.messages import Message, NewMessage, Version, file_ids_of
 from ezchat.domain.search import SearchQuery
 
 
@@ -131,8 +133,11 @@ class SqliteMessageStore:
 
         return await self._db.run(read)
 
-    async def replace(self, message: Message, *, expected_rev: int) -> Message:
+    async def replace(
+        self, message: Message, *, expected_rev: int, earlier: Version | None = None
+    ) -> Message:
         m = message
+        kept = None if earlier is None else json.dumps(version_out(earlier))
 
         def write(conn: sqlite3.Connection) -> Message:
             with transaction(conn):
@@ -144,7 +149,9 @@ class SqliteMessageStore:
                 rev = conv["rev"] + 1
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
-                    " edited_at = ?, deleted = ?, mentions = ?"
+                    " edited_at = ?, deleted = ?, mentions = ?,"
+                    " history = CASE WHEN ? THEN '[]' WHEN ? IS NULL THEN history"
+                    "  ELSE json_insert(history, '$[#]', json(?)) END"
                     " WHERE id = ? AND conversation_id = ? AND rev = ?",
                     (
                         rev,
@@ -154,6 +161,9 @@ class SqliteMessageStore:
                         time_out(m.edited_at),
                         int(m.deleted),
                         json.dumps(list(m.mentions)),
+                        int(m.deleted),
+                        kept,
+                        kept,
                         m.id,
                         m.conversation_id,
                         expected_rev,
@@ -176,6 +186,16 @@ class SqliteMessageStore:
             return message_from_row(row)
 
         return await self._db.run(write)
+
+    async def history(self, conversation_id: str, message_id: str) -> list[Version]:
+        def read(conn: sqlite3.Connection) -> list[Version]:
+            row = conn.execute(
+                "SELECT history FROM messages WHERE id = ? AND conversation_id = ?",
+                (message_id, conversation_id),
+            ).fetchone()
+            return [version_in(v) for v in json.loads(row["history"])] if row else []
+
+        return await self._db.run(read)
 
     async def page(
         self, conversation_id: str, *, before: int | None, after: int | None, limit: int

@@ -281,6 +281,13 @@ MIGRATIONS = [
     Migration(8, "uploaded files, and the messages that carry them", _step_8),
     Migration(9, "users: the external id an app knows them by, bots; server keys", _step_9),
     Migration(10, "event webhooks and their deliveries; incoming webhooks", _step_10),
+    Migration(
+        11,
+        "messages: the earlier texts of edited ones",
+        lambda conn: conn.execute(
+            "ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]'"
+        ),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

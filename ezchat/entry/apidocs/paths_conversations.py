@@ -144,6 +144,27 @@ def paths() -> dict[str, dict[str, Any]]:
             ),
             "delete": op("Delete a message (sender or group admin)", 204, errors=(403, 404, 409)),
         },
+        m + "/history": {
+            "get": op(
+                "A message's earlier texts, oldest first (none once it is deleted)",
+                200,
+                obj(
+                    {
+                        "versions": {
+                            "type": "array",
+                            "items": obj(
+                                {
+                                    "text": TEXT,
+                                    "edited_at": nullable(
+                                        {"type": "string", "format": "date-time"}
+                                    ),
+                                }
+                            ),
+                        }
+                    }
+                ),
+            )
+        },
         m + "/reactions/{emoji}": {
             "put": op("React", 200, MESSAGE, errors=(403, 404, 409, 429)),
             "delete": op("Take a reaction back", 200, MESSAGE, errors=(403, 404, 409, 429)),

@@ -59,6 +59,14 @@ class MessageHandler(ApiHandler):
         self.no_content()
 
 
+class HistoryHandler(ApiHandler):
+    async def get(self, conversation_id: str, message_id: str) -> None:
+        found = await self.services.messages.versions(self.user.id, conversation_id, message_id)
+        self.reply(
+            {"versions": [{"text": v.text, "edited_at": serialize.iso(v.edited_at)} for v in found]}
+        )
+
+
 class ReactionHandler(ApiHandler):
     async def put(self, conversation_id: str, message_id: str, emoji: str) -> None:
         await self._react(conversation_id, message_id, emoji, add=True)
