@@ -6,13 +6,14 @@ same as text and as time."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Attachment, Message, Version
+from ezchat.domain.messages import Attachment, Forward, Message, Version
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -210,7 +211,18 @@ def message_in(d: Stored, message_id: str) -> Message:
         edited_at=time_in(_opt(d, "edited_at")),
         deleted=bool(_opt(d, "deleted")),
         mentions=tuple(_listed(_opt(d, "mentions")) or ()),
+        forwarded_from=forward_in(_listed(_opt(d, "forwarded_from"))),
     )
+
+
+def forward_out(f: Forward | None) -> dict[str, str] | None:
+    return None if f is None else dataclasses.asdict(f)
+
+
+def forward_in(d: dict[str, str] | None) -> Forward | None:
+    if not d:
+        return None
+    return Forward(d["conversation_id"], d["message_id"], d["sender_id"])
 
 
 def version_out(v: Version) -> dict[str, Any]:

@@ -15,6 +15,7 @@ class SendMessage:
     text: str
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
+    forward_of: tuple[str, str] | None = None  # (conversation id, message id) to copy
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,15 @@ def file_ids_of(attachments: tuple[Attachment, ...]) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
+class Forward:
+    """Where a forwarded message was copied from: ids only, whoever reads it."""
+
+    conversation_id: str
+    message_id: str
+    sender_id: str
+
+
+@dataclass(frozen=True)
 class NewMessage:
     """A message before the store gives it an id, seq and rev."""
 
@@ -41,6 +50,7 @@ class NewMessage:
     reply_to: str | None
     created_at: datetime
     mentions: tuple[str, ...] = ()
+    forwarded_from: Forward | None = None
     # Whom to notify of it if still unread at ``notify_at`` (epoch seconds): written to the
     # outbox in the same write as the message, where the store allows.
     notify: tuple[str, ...] = ()
@@ -60,6 +70,7 @@ class NewMessage:
             reply_to=self.reply_to,
             created_at=self.created_at,
             mentions=self.mentions,
+            forwarded_from=self.forwarded_from,
         )
 
     def notifications(self, message: Message) -> list[Notification]:
@@ -98,6 +109,7 @@ class Message:
     edited_at: datetime | None = None
     deleted: bool = False
     mentions: tuple[str, ...] = ()  # user ids the text names (sorted)
+    forwarded_from: Forward | None = None
 
     def reactions_dict(self) -> dict[str, list[str]]:
         return {emoji: list(users) for emoji, users in self.reactions}
@@ -130,7 +142,15 @@ class Message:
 
     def tombstone(self) -> Message:
         """The message as it stays after a delete: identity and place kept, content gone."""
-        return replace(self, text="", attachments=(), reactions=(), mentions=(), deleted=True)
+        return replace(
+            self,
+            text="",
+            attachments=(),
+            reactions=(),
+            mentions=(),
+            deleted=True,
+            forwarded_from=None,
+        )
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,15 @@ def send_message(f: Fields, conversation_id: str) -> SendMessage:
         text=f.optional_text("text") or "",
         attachments=tuple(f.attachments()),
         reply_to=f.optional_text("reply_to"),
+        forward_of=forward_of(f),
     )
+
+
+def forward_of(f: Fields) -> tuple[str, str] | None:
+    source = f.object("forward_of", required=False)
+    if source is None:
+        return None
+    return source.text("conversation_id"), source.text("message_id")
 
 
 def edit_message(f: Fields, conversation_id: str, message_id: str) -> EditMessage:

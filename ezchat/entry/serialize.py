@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -112,6 +113,7 @@ def message(m: Message) -> dict[str, Any]:
         "edited_at": iso(m.edited_at),
         "deleted": m.deleted,
         "mentions": list(m.mentions),
+        "forwarded_from": dataclasses.asdict(m.forwarded_from) if m.forwarded_from else None,
     }
 
 

@@ -43,6 +43,7 @@ from ezchat.ports.hooks import BeforeSend
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
 from ezchat.services.contacts import ContactService
+from ezchat.services.content import outgoing
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 from ezchat.services.hooks import hook_checked
@@ -104,12 +105,14 @@ class MessageService:
         await self._take_token(caller)
         conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
         rules.client_id(c.client_id)
-        files = rules.attachments(list(c.attachments or ()))
-        if any(a.file_id for a in files):
-            if self._files is None:
-                raise InvalidRequest("this server takes no uploads", field="attachments")
-            files = await self._files.attach(caller, files)
-        body = rules.message_text(c.text, limits=self._limits, has_attachments=bool(files))
+        body, files, forwarded = await outgoing(
+            caller,
+            c,
+            limits=self._limits,
+            files=self._files,
+            messages=self._messages,
+            conversations=self._conversations,
+        )
         if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
             raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
         if self.before_send is not None:
@@ -127,6 +130,7 @@ class MessageService:
                 reply_to=c.reply_to,
                 created_at=now,
                 mentions=mentions,
+                forwarded_from=forwarded,
                 notify=notify.recipients(conv, caller, mentions) if delay is not None else (),
                 notify_at=now.timestamp() + (delay or 0.0),
             ),

@@ -19,6 +19,7 @@ MESSAGE_FIELDS = {
     "edited_at",
     "deleted",
     "mentions",
+    "forwarded_from",
 }
 
 

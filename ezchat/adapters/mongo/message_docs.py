@@ -6,7 +6,13 @@ from typing import Any
 
 import bson
 
-from ezchat.adapters.codec import attachments_out, message_in, reactions_out, time_out
+from ezchat.adapters.codec import (
+    attachments_out,
+    forward_out,
+    message_in,
+    reactions_out,
+    time_out,
+)
 from ezchat.domain.errors import InvalidRequest
 from ezchat.domain.ids import new_id
 from ezchat.domain.messages import Message, NewMessage
@@ -29,6 +35,7 @@ def message_doc(m: Message) -> dict[str, Any]:
         "edited_at": time_out(m.edited_at),
         "deleted": m.deleted,
         "mentions": list(m.mentions),
+        "forwarded_from": forward_out(m.forwarded_from),
     }
 
 

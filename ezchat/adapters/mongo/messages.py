@@ -220,6 +220,7 @@ class MongoMessageStore:
                     "edited_at",
                     "deleted",
                     "mentions",
+                    "forwarded_from",
                 )
             }
             update: dict[str, Any] = {"$set": changes}

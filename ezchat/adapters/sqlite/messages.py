@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from ezchat.adapters.codec import (
     attachments_out,
+    forward_out,
     message_in,
     reactions_out,
     time_out,
@@ -22,6 +23,10 @@ from ezchat.domain.errors import EzChatError, InvalidRequest, NotFound, StaleWri
 from ezchat.domain.ids import new_id
 from ezchat.domain.messages import Message, NewMessage, Version, file_ids_of
 from ezchat.domain.search import SearchQuery
+
+
+def _json_or_null(value: object) -> str | None:
+    return None if value is None else json.dumps(value)
 
 
 def message_from_row(row: sqlite3.Row) -> Message:
@@ -44,8 +49,8 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
     message = new.stored(id=new_id(), seq=conv["last_seq"] + 1, rev=conv["rev"] + 1)
     conn.execute(
         "INSERT INTO messages (id, conversation_id, seq, rev, client_id, sender_id, text,"
-        " attachments, reply_to, reactions, created_at, mentions)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+        " attachments, reply_to, reactions, created_at, mentions, forwarded_from)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             message.id,
             message.conversation_id,
@@ -59,6 +64,7 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
             "[]",
             time_out(message.created_at),
             json.dumps(list(message.mentions)),
+            _json_or_null(forward_out(message.forwarded_from)),
         ),
     )
     conn.execute(
@@ -149,7 +155,7 @@ class SqliteMessageStore:
                 rev = conv["rev"] + 1
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
-                    " edited_at = ?, deleted = ?, mentions = ?,"
+                    " edited_at = ?, deleted = ?, mentions = ?, forwarded_from = ?,"
                     " history = CASE WHEN ? THEN '[]' WHEN ? IS NULL THEN history"
                     "  ELSE json_insert(history, '$[#]', json(?)) END"
                     " WHERE id = ? AND conversation_id = ? AND rev = ?",
@@ -161,6 +167,7 @@ class SqliteMessageStore:
                         time_out(m.edited_at),
                         int(m.deleted),
                         json.dumps(list(m.mentions)),
+                        _json_or_null(forward_out(m.forwarded_from)),
                         int(m.deleted),
                         kept,
                         kept,

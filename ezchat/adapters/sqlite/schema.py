@@ -288,6 +288,11 @@ MIGRATIONS = [
             "ALTER TABLE messages ADD COLUMN history TEXT NOT NULL DEFAULT '[]'"
         ),
     ),
+    Migration(
+        12,
+        "messages: where a forwarded one was copied from",
+        lambda conn: conn.execute("ALTER TABLE messages ADD COLUMN forwarded_from TEXT"),
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

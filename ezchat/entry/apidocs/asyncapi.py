@@ -50,6 +50,7 @@ CLIENT: dict[str, tuple[str, Schema]] = {
                 "text": TEXT,
                 "attachments": {"type": "array", "items": _ref("AttachmentIn"), "maxItems": 10},
                 "reply_to": nullable(ID),
+                "forward_of": obj({"conversation_id": ID, "message_id": ID}),
             },
         ),
     ),

@@ -126,6 +126,9 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "edited_at": nullable(TIME),
                 "deleted": {"type": "boolean"},
                 "mentions": {"type": "array", "items": ID},
+                "forwarded_from": nullable(
+                    obj({"conversation_id": ID, "message_id": ID, "sender_id": ID})
+                ),
             }
         ),
         "Conversation": obj(
