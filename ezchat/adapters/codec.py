@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Attachment, Forward, Message, Version
+from ezchat.domain.messages import Attachment, Forward, Message, ThreadSummary, Version
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -212,6 +212,28 @@ def message_in(d: Stored, message_id: str) -> Message:
         deleted=bool(_opt(d, "deleted")),
         mentions=tuple(_listed(_opt(d, "mentions")) or ()),
         forwarded_from=forward_in(_listed(_opt(d, "forwarded_from"))),
+        thread_root=_opt(d, "thread_root"),
+        thread=thread_in(_listed(_opt(d, "thread"))),
+    )
+
+
+def thread_out(t: ThreadSummary | None) -> dict[str, Any] | None:
+    if t is None:
+        return None
+    return {
+        "reply_count": t.reply_count,
+        "last_reply_at": time_out(t.last_reply_at),
+        "participants": list(t.participants),
+    }
+
+
+def thread_in(d: dict[str, Any] | None) -> ThreadSummary | None:
+    if not d:
+        return None
+    return ThreadSummary(
+        reply_count=d["reply_count"],
+        last_reply_at=time_in(d.get("last_reply_at")),
+        participants=tuple(d.get("participants") or ()),
     )
 
 

@@ -31,6 +31,7 @@ from ezchat.adapters.forwarding_apps import (
     ForwardingServerKeyStore,
     ForwardingWebhookStore,
 )
+from ezchat.adapters.forwarding_threads import ForwardingThreadStore
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
@@ -44,6 +45,7 @@ from ezchat.ports.storage import (
     RevocationStore,
     UserStore,
 )
+from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
 log = logging.getLogger("ezchat.storage")
@@ -186,3 +188,9 @@ class GuardedIncomingHookStore(_Guarded, ForwardingIncomingHookStore):
     def __init__(self, inner: IncomingHookStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "incoming_hooks"
+
+
+class GuardedThreadStore(_Guarded, ForwardingThreadStore):
+    def __init__(self, inner: ThreadStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "threads"

@@ -32,6 +32,13 @@ class MessageChanged(Event):
 
 
 @dataclass(frozen=True)
+class ThreadUpdated(Event):
+    """A thread's replies changed (one added or deleted): its root with the new summary."""
+
+    root: Message
+
+
+@dataclass(frozen=True)
 class ConversationCreated(Event):
     conversation: Conversation
 

@@ -39,6 +39,16 @@ class Forward:
 
 
 @dataclass(frozen=True)
+class ThreadSummary:
+    """What a thread's root shows of its replies (those that stand), kept exact by the
+    services from the replies themselves (domain/threads.py says how)."""
+
+    reply_count: int = 0
+    last_reply_at: datetime | None = None
+    participants: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class NewMessage:
     """A message before the store gives it an id, seq and rev."""
 
@@ -51,6 +61,7 @@ class NewMessage:
     created_at: datetime
     mentions: tuple[str, ...] = ()
     forwarded_from: Forward | None = None
+    thread_root: str | None = None
     # Whom to notify of it if still unread at ``notify_at`` (epoch seconds): written to the
     # outbox in the same write as the message, where the store allows.
     notify: tuple[str, ...] = ()
@@ -71,6 +82,7 @@ class NewMessage:
             created_at=self.created_at,
             mentions=self.mentions,
             forwarded_from=self.forwarded_from,
+            thread_root=self.thread_root,
         )
 
     def notifications(self, message: Message) -> list[Notification]:
@@ -110,6 +122,8 @@ class Message:
     deleted: bool = False
     mentions: tuple[str, ...] = ()  # user ids the text names (sorted)
     forwarded_from: Forward | None = None
+    thread_root: str | None = None  # the root of the thread it replies in; None: a root
+    thread: ThreadSummary | None = None  # a root's replies (None: none yet)
 
     def reactions_dict(self) -> dict[str, list[str]]:
         return {emoji: list(users) for emoji, users in self.reactions}

@@ -27,6 +27,7 @@ from ezchat.services.messages import MessageService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
+from ezchat.services.threads import ThreadService
 from ezchat.services.typing import TypingService
 from ezchat.services.users import UserService
 from ezchat.services.webhooks import WebhookService
@@ -44,6 +45,7 @@ class Core:
     conversations: ConversationService
     members: MemberService
     messages: MessageService
+    threads: ThreadService
     presence: PresenceService
     typing: TypingService
     push: PushService

@@ -59,3 +59,21 @@ def decode_search(cursor: str, order: str) -> str:
         raise InvalidRequest(
             "cursor is not one this server gave for this order", field="cursor"
         ) from None
+
+
+def encode_thread(key: tuple[str, str, str]) -> str:
+    """The followed threads list's next page: the last thread's activity key."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_thread(cursor: str) -> tuple[str, str, str]:
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        at, cid, mid = json.loads(raw)
+        if not all(isinstance(v, str) and len(v) <= 64 for v in (at, cid, mid)):
+            raise ValueError
+        return (at, cid, mid)
+    except (ValueError, TypeError, RecursionError, binascii.Error):
+        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None

@@ -18,6 +18,7 @@ from ezchat.entry.handlers import (
     ops,
     push,
     server,
+    threads,
     web,
 )
 from ezchat.entry.handlers import webhooks as hooks
@@ -97,6 +98,10 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/messages/{ID}", messages.MessageHandler, a),
         (rf"{c}/messages/{ID}/reactions/{ID}", messages.ReactionHandler, a),
         (rf"{c}/messages/{ID}/history", messages.HistoryHandler, a),
+        (rf"{c}/messages/{ID}/thread", threads.ThreadHandler, a),
+        (rf"{c}/messages/{ID}/thread/read", threads.ThreadReadHandler, a),
+        (rf"{c}/messages/{ID}/follow", threads.FollowHandler, a),
+        (r"/api/threads", threads.ThreadsHandler, a),
         (rf"{c}/read", messages.ReadHandler, a),
         (rf"{c}/receipts", messages.ReceiptsHandler, a),
         (c, conversations.ConversationHandler, a),

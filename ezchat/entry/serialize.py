@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ezchat.domain.files import StoredFile, file_path, thumbnail_path
-from ezchat.domain.messages import Attachment, Message, Receipt
+from ezchat.domain.messages import Attachment, Message, Receipt, ThreadSummary
 from ezchat.domain.model import Contact, Conversation, Member, User
 from ezchat.domain.notify import level_of
 from ezchat.domain.outbox import PushSubscription
@@ -114,6 +114,19 @@ def message(m: Message) -> dict[str, Any]:
         "deleted": m.deleted,
         "mentions": list(m.mentions),
         "forwarded_from": dataclasses.asdict(m.forwarded_from) if m.forwarded_from else None,
+        "thread_root": m.thread_root,
+        "thread": None if m.thread_root else thread(m.thread or NO_REPLIES),
+    }
+
+
+NO_REPLIES = ThreadSummary()
+
+
+def thread(t: ThreadSummary) -> dict[str, Any]:
+    return {
+        "reply_count": t.reply_count,
+        "last_reply_at": iso(t.last_reply_at),
+        "participants": list(t.participants),
     }
 
 

@@ -36,6 +36,7 @@ from ezchat.adapters.resilience import (
     GuardedPushSubscriptionStore,
     GuardedRevocationStore,
     GuardedServerKeyStore,
+    GuardedThreadStore,
     GuardedUserStore,
     GuardedWebhookStore,
     Policy,
@@ -166,6 +167,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         keys=GuardedServerKeyStore(raw.keys, shared),
         webhooks=GuardedWebhookStore(raw.webhooks, shared),
         incoming_hooks=GuardedIncomingHookStore(raw.incoming_hooks, shared),
+        threads=GuardedThreadStore(raw.threads, shared),
         conversations=pointers,
         messages=batcher,
     )

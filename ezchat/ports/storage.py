@@ -26,6 +26,7 @@ from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
 
@@ -279,6 +280,7 @@ class Stores:
     keys: ServerKeyStore
     webhooks: WebhookStore
     incoming_hooks: IncomingHookStore
+    threads: ThreadStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

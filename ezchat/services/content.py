@@ -1,13 +1,15 @@
-"""What a send carries: its own text and files, checked; or, for a forward, a copy of a message
-the sender can read."""
+"""What a send carries: its own text and files, checked, or for a forward a copy of a message
+the sender can read; and whom its text mentions."""
 
 from __future__ import annotations
 
 from ezchat.domain import rules
 from ezchat.domain.commands import SendMessage
 from ezchat.domain.errors import Conflict, InvalidRequest, NotFound
+from ezchat.domain.mentions import find_mentions
 from ezchat.domain.messages import Attachment, Forward
-from ezchat.ports.storage import MessageStore
+from ezchat.domain.model import Conversation, ConversationType, Presence, Role
+from ezchat.ports.storage import MessageStore, UserStore
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 
@@ -45,3 +47,24 @@ async def outgoing(
         attached = await files.attach(caller, attached)
     body = rules.message_text(c.text, limits=limits, has_attachments=bool(attached))
     return body, attached, None
+
+
+async def mentioned(
+    users: UserStore | None, conv: Conversation, caller: str, text: str
+) -> tuple[str, ...]:
+    """The members ``text`` mentions (the sender never). ``@all`` (every member) and
+    ``@here`` (every member online or away) count only from a group's admins. Without
+    ``users``, no one."""
+    if "@" not in text or users is None:
+        return ()
+    found_users = await users.get_many([m.user_id for m in conv.members])
+    found = find_mentions(text, {u.username: u.id for u in found_users.values()})
+    ids = set(found.user_ids)
+    me = conv.member(caller)
+    if conv.type is ConversationType.GROUP and me is not None and me.role is Role.ADMIN:
+        if found.everyone:
+            ids |= conv.member_ids
+        elif found.present:
+            ids |= {u.id for u in found_users.values() if u.status is not Presence.OFFLINE}
+    ids.discard(caller)
+    return tuple(sorted(ids))

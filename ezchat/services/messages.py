@@ -17,13 +17,11 @@ from ezchat.domain.errors import (
     RateLimited,
     StaleWrite,
 )
-from ezchat.domain.events import MessageChanged, MessagePosted, ReceiptMoved
+from ezchat.domain.events import MessageChanged, MessagePosted
 from ezchat.domain.locks import KeyedLocks
-from ezchat.domain.mentions import find_mentions
 from ezchat.domain.messages import (
     Message,
     NewMessage,
-    Receipt,
     Version,
     file_ids_of,
     replaced_text,
@@ -32,21 +30,21 @@ from ezchat.domain.messages import (
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
-    Member,
-    PointerUpdate,
-    Presence,
     Role,
 )
+from ezchat.domain.threads import root_of
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.hooks import BeforeSend
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.storage import ConversationStore, MessageStore, UserStore
 from ezchat.services.contacts import ContactService
-from ezchat.services.content import outgoing
+from ezchat.services.content import mentioned, outgoing
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 from ezchat.services.hooks import hook_checked
+from ezchat.services.receipts import Receipts
+from ezchat.services.threads import ThreadService
 
 # The token bucket of sends, edits and reactions (per user), in the deployment's RateLimits.
 MESSAGES = "messages"
@@ -57,7 +55,7 @@ MAX_WRITE_ATTEMPTS = 50
 Mutation = Callable[[Conversation, Message], "Message | None"]
 
 
-class MessageService:
+class MessageService(Receipts):
     def __init__(
         self,
         *,
@@ -80,6 +78,7 @@ class MessageService:
         self._users = users
         self._files = files
         self.before_send: BeforeSend | None = None  # set by the composition root
+        self.threads: ThreadService | None = None  # set by the composition root
         self._notify_delay_s = notify_delay_s
         self._rate_limits = rate_limits
         self._conversations = conversations
@@ -113,12 +112,18 @@ class MessageService:
             messages=self._messages,
             conversations=self._conversations,
         )
-        if c.reply_to is not None and await self._messages.get(conv.id, c.reply_to) is None:
-            raise InvalidRequest("reply_to names no message of this conversation", field="reply_to")
+        root_id = None
+        if c.reply_to is not None:
+            parent = await self._messages.get(conv.id, c.reply_to)
+            if parent is None:
+                raise InvalidRequest("reply_to names no message here", field="reply_to")
+            root_id = root_of(parent)
         if self.before_send is not None:
             body = await hook_checked(self.before_send, self._limits, caller, c, body, files)
         now = self._clock.now()
-        mentions = await self._mentions(conv, caller, body)
+        mentions = await mentioned(self._users, conv, caller, body)
+        if root_id is not None and self.threads is not None:
+            mentions = await self.threads.addressed(conv, root_id, caller, mentions)
         delay = self._notify_delay_s
         message, created = await self._messages.add(
             NewMessage(
@@ -131,6 +136,7 @@ class MessageService:
                 created_at=now,
                 mentions=mentions,
                 forwarded_from=forwarded,
+                thread_root=root_id,
                 notify=notify.recipients(conv, caller, mentions) if delay is not None else (),
                 notify_at=now.timestamp() + (delay or 0.0),
             ),
@@ -149,6 +155,8 @@ class MessageService:
         # Membership may have changed while the write was in flight: deliver to members now.
         conv = await self._conversation_store.get(conv.id) or conv
         await self._bus.publish(MessagePosted(recipients=conv.member_ids, message=message))
+        if root_id is not None and self.threads is not None:
+            await self.threads.replied(message)
         return message, True
 
     async def history(
@@ -181,7 +189,7 @@ class MessageService:
         await self._take_token(caller)
         text = command.text
         conv, _ = await self._conversations.require_member(caller, command.conversation_id)
-        mentions = await self._mentions(conv, caller, text)
+        mentions = await mentioned(self._users, conv, caller, text)
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.sender_id != caller:
@@ -193,7 +201,14 @@ class MessageService:
             )
             if new_text == m.text:
                 return None
-            return replace(m, text=new_text, edited_at=self._clock.now(), mentions=mentions)
+            # A reply keeps the followers it was addressed to (see ThreadService.addressed).
+            kept = set(m.mentions) if m.thread_root else set()
+            return replace(
+                m,
+                text=new_text,
+                edited_at=self._clock.now(),
+                mentions=tuple(sorted(kept | set(mentions))),
+            )
 
         return await self._mutate(
             caller, command.conversation_id, command.message_id, change, "edited"
@@ -215,6 +230,8 @@ class MessageService:
         )
         if carried and self._files is not None:
             await self._files.released(tuple(carried))
+        if stored.thread_root is not None and self.threads is not None:
+            await self.threads.restate(stored.conversation_id, stored.thread_root)
         return stored
 
     async def react(self, caller: str, command: React) -> Message:
@@ -233,23 +250,6 @@ class MessageService:
         return await self._mutate(
             caller, command.conversation_id, command.message_id, change, "reaction"
         )
-
-    async def _mentions(self, conv: Conversation, caller: str, text: str) -> tuple[str, ...]:
-        """The members ``text`` mentions (the sender never). ``@all`` (every member) and
-        ``@here`` (every member online or away) count only from a group's admins."""
-        if "@" not in text or self._users is None:
-            return ()
-        users = await self._users.get_many([m.user_id for m in conv.members])
-        found = find_mentions(text, {u.username: u.id for u in users.values()})
-        ids = set(found.user_ids)
-        me = conv.member(caller)
-        if conv.type is ConversationType.GROUP and me is not None and me.role is Role.ADMIN:
-            if found.everyone:
-                ids |= conv.member_ids
-            elif found.present:
-                ids |= {u.id for u in users.values() if u.status is not Presence.OFFLINE}
-        ids.discard(caller)
-        return tuple(sorted(ids))
 
     async def _take_token(self, caller: str) -> None:
         """Sends, edits and reactions share one token bucket per user."""
@@ -306,42 +306,3 @@ class MessageService:
         if await self._messages.get(conversation_id, message_id) is None:
             raise NotFound("message not found")
         return await self._messages.history(conversation_id, message_id)
-
-    async def mark_read(self, caller: str, conversation_id: str, seq: int) -> Member:
-        return await self._advance(caller, conversation_id, seq, read=True)
-
-    async def mark_delivered(self, caller: str, conversation_id: str, seq: int) -> Member:
-        return await self._advance(caller, conversation_id, seq, read=False)
-
-    async def _advance(self, caller: str, conversation_id: str, seq: int, *, read: bool) -> Member:
-        """Pointers only move forward and never past the last message. Reading implies
-        delivery."""
-        if seq < 0:
-            raise InvalidRequest("seq must not be negative", field="seq")
-        conv, me = await self._conversations.require_member(caller, conversation_id)
-        target = min(seq, conv.last_seq)
-        if target <= (me.read_seq if read else me.delivered_seq):
-            return me
-        member = await self._conversation_store.advance_pointers(
-            PointerUpdate.of(conv.id, caller, read_seq=target if read else 0, delivered_seq=target)
-        )
-        if (member.read_seq, member.delivered_seq) != (me.read_seq, me.delivered_seq):
-            await self._bus.publish(
-                ReceiptMoved(
-                    # In a large group only the reader's own devices hear of it (the others
-                    # ask GET .../receipts): a receipt to every member from every member
-                    # would grow with the square of the group.
-                    recipients=frozenset({caller})
-                    if conv.is_large(self._limits.large_group_members)
-                    else conv.member_ids,
-                    conversation_id=conv.id,
-                    user_id=caller,
-                    read_seq=member.read_seq,
-                    delivered_seq=member.delivered_seq,
-                )
-            )
-        return member
-
-    async def receipts(self, caller: str, conversation_id: str) -> list[Receipt]:
-        conv, _ = await self._conversations.require_member(caller, conversation_id)
-        return [Receipt(m.user_id, m.read_seq, m.delivered_seq) for m in conv.members]

@@ -20,6 +20,8 @@ MESSAGE_FIELDS = {
     "deleted",
     "mentions",
     "forwarded_from",
+    "thread_root",
+    "thread",
 }
 
 

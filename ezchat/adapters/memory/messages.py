@@ -45,6 +45,8 @@ class MemoryMessageStore:
         timeline.seqs.append(seq)
         timeline.by_rev[rev] = message.id
         self._db.client_ids[(new.sender_id, new.client_id)] = (conv.id, message.id)
+        if message.thread_root is not None:
+            self._db.replies.setdefault((conv.id, message.thread_root), []).append(message.id)
         self._refer(message)
         open_notifications(self._db, new.notifications(message))
         self._db.conversations[conv.id] = replace(

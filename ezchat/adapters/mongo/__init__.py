@@ -20,6 +20,7 @@ from ezchat.adapters.mongo.files import MongoFileRecordStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.schema import upgrade
+from ezchat.adapters.mongo.threads import MongoThreadStore
 from ezchat.adapters.mongo.webhooks import MongoIncomingHookStore, MongoWebhookStore
 from ezchat.config import Config
 from ezchat.ports.storage import Stores
@@ -75,6 +76,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         keys=MongoServerKeyStore(db),
         webhooks=MongoWebhookStore(db),
         incoming_hooks=MongoIncomingHookStore(db),
+        threads=MongoThreadStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

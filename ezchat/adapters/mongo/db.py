@@ -56,6 +56,17 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         {"name": "conv_created"},
     ),
     ("messages", [("attachments.file_id", ASCENDING)], {"name": "attachment_files"}),
+    (
+        "messages",
+        [("conversation_id", ASCENDING), ("thread_root", ASCENDING), ("seq", ASCENDING)],
+        {"name": "thread"},
+    ),
+    (
+        "thread_follows",
+        [("conversation_id", ASCENDING), ("root_id", ASCENDING)],
+        {"name": "thread"},
+    ),
+    ("thread_follows", [("user_id", ASCENDING), ("following", ASCENDING)], {"name": "user"}),
     ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
     ("files", [("created_ts", ASCENDING)], {"name": "created"}),
     # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique

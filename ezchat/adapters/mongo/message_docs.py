@@ -11,6 +11,7 @@ from ezchat.adapters.codec import (
     forward_out,
     message_in,
     reactions_out,
+    thread_out,
     time_out,
 )
 from ezchat.domain.errors import InvalidRequest
@@ -36,6 +37,8 @@ def message_doc(m: Message) -> dict[str, Any]:
         "deleted": m.deleted,
         "mentions": list(m.mentions),
         "forwarded_from": forward_out(m.forwarded_from),
+        "thread_root": m.thread_root,
+        "thread": thread_out(m.thread),
     }
 
 

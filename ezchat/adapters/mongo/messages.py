@@ -221,6 +221,7 @@ class MongoMessageStore:
                     "deleted",
                     "mentions",
                     "forwarded_from",
+                    "thread",
                 )
             }
             update: dict[str, Any] = {"$set": changes}

@@ -16,6 +16,7 @@ from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.search import search_indexer
+from ezchat.adapters.sqlite.threads import SqliteThreadStore
 from ezchat.adapters.sqlite.uploads import SqliteFileRecordStore
 from ezchat.adapters.sqlite.webhooks import SqliteIncomingHookStore, SqliteWebhookStore
 from ezchat.ports.storage import Stores
@@ -57,6 +58,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         keys=SqliteServerKeyStore(db),
         webhooks=SqliteWebhookStore(db),
         incoming_hooks=SqliteIncomingHookStore(db),
+        threads=SqliteThreadStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

@@ -12,6 +12,7 @@ from ezchat.adapters.codec import (
     forward_out,
     message_in,
     reactions_out,
+    thread_out,
     time_out,
     version_in,
     version_out,
@@ -49,8 +50,8 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
     message = new.stored(id=new_id(), seq=conv["last_seq"] + 1, rev=conv["rev"] + 1)
     conn.execute(
         "INSERT INTO messages (id, conversation_id, seq, rev, client_id, sender_id, text,"
-        " attachments, reply_to, reactions, created_at, mentions, forwarded_from)"
-        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        " attachments, reply_to, reactions, created_at, mentions, forwarded_from, thread_root)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         (
             message.id,
             message.conversation_id,
@@ -65,6 +66,7 @@ def _insert(conn: sqlite3.Connection, new: NewMessage) -> tuple[Message, bool]:
             time_out(message.created_at),
             json.dumps(list(message.mentions)),
             _json_or_null(forward_out(message.forwarded_from)),
+            message.thread_root,
         ),
     )
     conn.execute(
@@ -155,7 +157,7 @@ class SqliteMessageStore:
                 rev = conv["rev"] + 1
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
-                    " edited_at = ?, deleted = ?, mentions = ?, forwarded_from = ?,"
+                    " edited_at = ?, deleted = ?, mentions = ?, forwarded_from = ?, thread = ?,"
                     " history = CASE WHEN ? THEN '[]' WHEN ? IS NULL THEN history"
                     "  ELSE json_insert(history, '$[#]', json(?)) END"
                     " WHERE id = ? AND conversation_id = ? AND rev = ?",
@@ -168,6 +170,7 @@ class SqliteMessageStore:
                         int(m.deleted),
                         json.dumps(list(m.mentions)),
                         _json_or_null(forward_out(m.forwarded_from)),
+                        _json_or_null(thread_out(m.thread)),
                         int(m.deleted),
                         kept,
                         kept,

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ezchat.adapters.codec import clean_text
+from ezchat.adapters.sqlite import steps
 from ezchat.domain.errors import IncompatibleStorage
 
 log = logging.getLogger(__name__)
@@ -206,60 +207,6 @@ def _step_7(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE push_subscriptions ADD COLUMN issued_at REAL NOT NULL DEFAULT 0")
 
 
-def _step_8(conn: sqlite3.Connection) -> None:
-    for statement in (
-        "CREATE TABLE files (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL, name TEXT NOT NULL,"
-        " mime_type TEXT NOT NULL, size INTEGER NOT NULL, sha256 TEXT NOT NULL,"
-        " created_at TEXT NOT NULL, width INTEGER, height INTEGER, thumbnail_type TEXT,"
-        " thumbnail_size INTEGER NOT NULL DEFAULT 0,"
-        " attached_at REAL)",
-        "CREATE INDEX files_by_owner ON files (owner_id)",
-        "CREATE INDEX files_by_age ON files (created_at)",
-        # Which standing messages carry which uploaded file: written with the message.
-        "CREATE TABLE message_files (file_id TEXT NOT NULL, conversation_id TEXT NOT NULL,"
-        " message_id TEXT NOT NULL, PRIMARY KEY (file_id, message_id))",
-        "CREATE INDEX message_files_by_message ON message_files (message_id)",
-    ):
-        conn.execute(statement)
-
-
-def _step_9(conn: sqlite3.Connection) -> None:
-    for statement in (
-        "ALTER TABLE users ADD COLUMN external_id TEXT",
-        "ALTER TABLE users ADD COLUMN bot INTEGER NOT NULL DEFAULT 0",
-        "CREATE UNIQUE INDEX users_external_id ON users (external_id)"
-        " WHERE external_id IS NOT NULL",
-        "CREATE TABLE server_keys (key_hash TEXT PRIMARY KEY, name TEXT NOT NULL,"
-        " created_at TEXT NOT NULL, revoked_at TEXT)",
-        "CREATE UNIQUE INDEX server_keys_active ON server_keys (name) WHERE revoked_at IS NULL",
-    ):
-        conn.execute(statement)
-
-
-def _step_10(conn: sqlite3.Connection) -> None:
-    for statement in (
-        "CREATE TABLE webhooks (id TEXT PRIMARY KEY, url TEXT NOT NULL, events TEXT NOT NULL,"
-        " secret TEXT NOT NULL, created_at REAL NOT NULL)",
-        # position: the recording order (rowid, never reused: AUTOINCREMENT).
-        "CREATE TABLE webhook_deliveries (position INTEGER PRIMARY KEY AUTOINCREMENT,"
-        " webhook_id TEXT NOT NULL, event_id TEXT NOT NULL, event_type TEXT NOT NULL,"
-        " grp TEXT NOT NULL, body TEXT NOT NULL, created_at REAL NOT NULL,"
-        " state TEXT NOT NULL, attempts INTEGER NOT NULL, next_at REAL NOT NULL,"
-        " lease_until REAL NOT NULL, lease_token TEXT, last_status INTEGER, last_error TEXT,"
-        " finished_at REAL, UNIQUE (webhook_id, event_id))",
-        "CREATE INDEX webhook_deliveries_group ON webhook_deliveries"
-        " (webhook_id, grp, position) WHERE state = 'pending'",
-        "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_at)"
-        " WHERE state = 'pending'",
-        "CREATE INDEX webhook_deliveries_listed ON webhook_deliveries (webhook_id, position)",
-        "CREATE TABLE incoming_hooks (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL,"
-        " name TEXT NOT NULL, token_hash TEXT NOT NULL UNIQUE, bot_id TEXT NOT NULL,"
-        " created_by TEXT, created_at REAL NOT NULL)",
-        "CREATE INDEX incoming_hooks_conversation ON incoming_hooks (conversation_id)",
-    ):
-        conn.execute(statement)
-
-
 MIGRATIONS = [
     Migration(1, "tables; unpaired surrogates in stored JSON become U+FFFD", _step_1),
     Migration(2, "users: disabled, sessions cut-off; the revocation feed", _step_2),
@@ -278,9 +225,9 @@ MIGRATIONS = [
     Migration(5, "the notification outbox; Web Push subscriptions", _step_5),
     Migration(6, "messages: the full-text index (FTS5), built from what is stored", _step_6),
     Migration(7, "push subscriptions: the session that made each", _step_7),
-    Migration(8, "uploaded files, and the messages that carry them", _step_8),
-    Migration(9, "users: the external id an app knows them by, bots; server keys", _step_9),
-    Migration(10, "event webhooks and their deliveries; incoming webhooks", _step_10),
+    Migration(8, "uploaded files, and the messages that carry them", steps.step_8),
+    Migration(9, "users: the external id an app knows them by, bots; server keys", steps.step_9),
+    Migration(10, "event webhooks and their deliveries; incoming webhooks", steps.step_10),
     Migration(
         11,
         "messages: the earlier texts of edited ones",
@@ -293,6 +240,7 @@ MIGRATIONS = [
         "messages: where a forwarded one was copied from",
         lambda conn: conn.execute("ALTER TABLE messages ADD COLUMN forwarded_from TEXT"),
     ),
+    Migration(13, "messages: threads (root, summary); who follows which thread", steps.step_13),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -124,6 +124,22 @@ SERVER: dict[str, tuple[str, Schema]] = {
         "An edit, delete or reaction",
         frame("message.updated", MESSAGE_ACK, with_id=False),
     ),
+    "thread.updated": (
+        "A thread's replies changed: its root's new rev and thread summary (it may come before "
+        "the reply's own message.new)",
+        frame(
+            "thread.updated",
+            obj(
+                {
+                    "conversation_id": ID,
+                    "message_id": ID,
+                    "rev": SEQ,
+                    "thread": _ref("ThreadSummary"),
+                }
+            ),
+            with_id=False,
+        ),
+    ),
     "typing.event": (
         "Another member typing (expires client-side after 6 s; not sent in groups above "
         "LARGE_GROUP_MEMBERS)",

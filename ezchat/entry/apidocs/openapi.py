@@ -12,6 +12,7 @@ from ezchat.entry.apidocs import (
     paths_files,
     paths_people,
     paths_server,
+    paths_threads,
     paths_webhooks,
 )
 from ezchat.entry.apidocs.operations import path_params
@@ -25,6 +26,7 @@ def document() -> dict[str, Any]:
         **paths_files.paths(),
         **paths_server.paths(),
         **paths_webhooks.paths(),
+        **paths_threads.paths(),
     }
     for path, item in all_paths.items():
         params = path_params(path)

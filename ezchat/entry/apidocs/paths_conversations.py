@@ -128,6 +128,7 @@ def paths() -> dict[str, dict[str, Any]]:
                             "maxItems": 10,
                         },
                         "reply_to": nullable(ID),
+                        "forward_of": obj({"conversation_id": ID, "message_id": ID}),
                     },
                 ),
                 errors=(403, 404, 409, 429),

@@ -129,6 +129,15 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "forwarded_from": nullable(
                     obj({"conversation_id": ID, "message_id": ID, "sender_id": ID})
                 ),
+                "thread_root": nullable(ID),
+                "thread": nullable(r("ThreadSummary")),
+            }
+        ),
+        "ThreadSummary": obj(
+            {
+                "reply_count": SEQ,
+                "last_reply_at": nullable(TIME),
+                "participants": {"type": "array", "items": ID, "maxItems": 10},
             }
         ),
         "Conversation": obj(

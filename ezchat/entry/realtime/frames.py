@@ -12,6 +12,7 @@ from ezchat.domain.events import (
     MessagePosted,
     PresenceChanged,
     ReceiptMoved,
+    ThreadUpdated,
     UserTyping,
 )
 from ezchat.domain.messages import Message
@@ -62,6 +63,17 @@ def for_event(event: Event, json: serialize.MessageJson) -> bytes | None:
         return frame("message.new", with_message(event.message, json))
     if isinstance(event, MessageChanged):
         return frame("message.updated", with_message(event.message, json))
+    if isinstance(event, ThreadUpdated):
+        root = event.root
+        return frame(
+            "thread.updated",
+            {
+                "conversation_id": root.conversation_id,
+                "message_id": root.id,
+                "rev": root.rev,
+                "thread": serialize.thread(root.thread or serialize.NO_REPLIES),
+            },
+        )
     if isinstance(event, UserTyping):
         return frame(
             "typing",

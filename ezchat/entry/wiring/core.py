@@ -41,6 +41,7 @@ from ezchat.services.messages import MESSAGES, MessageService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
+from ezchat.services.threads import ThreadService
 from ezchat.services.typing import TypingService
 from ezchat.services.users import UserService
 
@@ -206,6 +207,13 @@ def build_core(
         files=files,
     )
     messages.before_send = before_send(config)
+    messages.threads = threads = ThreadService(
+        conversations=conversations,
+        conversation_store=stores.conversations,
+        messages=stores.messages,
+        threads=stores.threads,
+        bus=bus,
+    )
     messages.repeated = bus.repeated
     members = MemberService(
         conversations=conversations,
@@ -235,6 +243,7 @@ def build_core(
         conversations=conversations,
         members=members,
         messages=messages,
+        threads=threads,
         files=files,
         presence=PresenceService(
             users=stores.users,

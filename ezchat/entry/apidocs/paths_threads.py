@@ -1,0 +1,65 @@
+"""The OpenAPI paths of threads."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ezchat.entry.apidocs.operations import LIMIT, MESSAGE, TEXT, op
+from ezchat.entry.apidocs.schemas import ID, SEQ, nullable, obj
+
+THREAD = obj(
+    {
+        "conversation_id": ID,
+        "root": MESSAGE,
+        "following": {"type": "boolean"},
+        "read_seq": SEQ,
+        "unread_count": SEQ,
+    }
+)
+
+
+def paths() -> dict[str, dict[str, Any]]:
+    m = "/api/conversations/{conversation_id}/messages/{message_id}"
+    return {
+        m + "/thread": {
+            "get": op(
+                "The thread the message is in (its own, for a root): the root first, then the "
+                "replies, ascending seq; paged like the history",
+                200,
+                obj(
+                    {
+                        "messages": {"type": "array", "items": MESSAGE},
+                        "has_more": {"type": "boolean"},
+                    }
+                ),
+                query={"before": SEQ, "after": SEQ, "limit": LIMIT},
+            )
+        },
+        m + "/follow": {
+            "put": op("Follow the thread (what it holds now counts as read)", 200, THREAD),
+            "delete": op("Stop following the thread (replying follows it again)", 200, THREAD),
+        },
+        m + "/thread/read": {
+            "post": op(
+                "The caller has read the thread up to seq (never moves back)",
+                200,
+                THREAD,
+                body=obj({"seq": SEQ}),
+            )
+        },
+        "/api/threads": {
+            "get": op(
+                "The threads the caller follows in their conversations, latest reply first, "
+                "with their unread replies",
+                200,
+                obj(
+                    {
+                        "threads": {"type": "array", "items": THREAD},
+                        "next_cursor": nullable(TEXT),
+                    }
+                ),
+                errors=(),
+                query={"limit": LIMIT, "cursor": TEXT},
+            )
+        },
+    }
