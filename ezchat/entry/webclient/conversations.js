@@ -1,6 +1,7 @@
 // The conversation list and the open conversation: its history (always fetched the first time
 // it opens, whatever arrived live before), older pages, the unread line, reading, the address
 // (#id, so a reload comes back to it), its members and settings.
+import { closeThread } from "./threads.js";
 import { attachmentsSummary } from "./files.js";
 import { hooks, renderMessages, storeMessages } from "./messages.js";
 import { $, button, ctx, el, guarded, loadUsers, myRole, state } from "./state.js";
@@ -96,6 +97,7 @@ export async function openConversation(id) {
   const conv = state.conversations.get(id);
   if (!conv) return;
   state.current = id;
+  if (state.thread && state.thread.conversationId !== id) closeThread();
   if (window.location.hash.slice(1) !== id) history.replaceState(null, "", `#${encodeURIComponent(id)}`);
   document.body.classList.add("in-conversation");
   // Fresh users: a new partner's presence is theirs only once the conversation is shared.
@@ -124,6 +126,7 @@ export async function openConversation(id) {
 
 export function closeConversation() {
   state.current = null;
+  closeThread();
   history.replaceState(null, "", window.location.pathname + window.location.search);
   document.body.classList.remove("in-conversation");
   $("#conversation").hidden = true;

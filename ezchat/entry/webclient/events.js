@@ -6,6 +6,7 @@ import { loadConversations, markRead, refresh, renderList, renderMembers } from 
 import { nearBottom, renderMessages, showJump, storeMessages } from "./messages.js";
 import { loadContacts, renderContacts } from "./people.js";
 import { $, ctx, displayName, guarded, loadUsers, showError, state } from "./state.js";
+import { onThreadUpdated, threadTakes } from "./threads.js";
 
 export async function onHello() {
   await loadConversations();
@@ -36,6 +37,7 @@ function clearTyping(userId) {
 function onMessage(frame) {
   const m = frame.payload.message;
   storeMessages(m.conversation_id, [m]);
+  threadTakes(m);
   const conv = state.conversations.get(m.conversation_id);
   if (!conv) { loadConversations().catch(showError); return; }
   if (frame.type === "message.new" && m.sender_id !== state.me.id) {
@@ -56,6 +58,9 @@ export function onEvent(frame) {
     case "message.new":
     case "message.updated":
       onMessage(frame);
+      break;
+    case "thread.updated":
+      onThreadUpdated(p);
       break;
     case "typing":
       if (p.conversation_id === state.current && p.user_id !== state.me.id) {

@@ -4,6 +4,7 @@
 import { attachmentView } from "./files.js";
 import { dayOf, renderText, timeOf } from "./format.js";
 import { $, button, ctx, displayName, el, guarded, myRole, state } from "./state.js";
+import { threadChip } from "./threads.js";
 
 export const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 const NEAR_BOTTOM_PX = 80;
@@ -174,7 +175,8 @@ function react(m, emoji, add) {
     { conversation_id: m.conversation_id, message_id: m.id, emoji });
 }
 
-export function messageItem(m, seen) {
+// ``inThread``: shown in the thread panel, where every message is of the thread already.
+export function messageItem(m, seen, { inThread = false } = {}) {
   const item = el("li");
   item.setAttribute("data-testid", "message");
   item.dataset.seq = m.seq;
@@ -188,18 +190,18 @@ export function messageItem(m, seen) {
   }
   const conv = state.conversations.get(m.conversation_id);
   if (conv && conv.type === "group" && !mine) item.append(el("div", "sender", displayName(m.sender_id)));
-  if (m.reply_to && !m.deleted) item.append(quoteOf(m));
+  if (m.reply_to && !m.deleted && !inThread) item.append(quoteOf(m));
   const text = el("div", "text");
   if (m.deleted) text.textContent = "message deleted";
   else text.append(renderText(m.text));
   text.hidden = !m.deleted && !m.text; // attachments only
   const files = el("div", "attachments");
   if (!m.deleted) for (const a of m.attachments) files.append(attachmentView(a, ctx.api.base));
-  item.append(text, files, meta(m, mine, conv, seen));
+  item.append(text, files, meta(m, mine, conv, seen, inThread));
   return item;
 }
 
-function meta(m, mine, conv, seen) {
+function meta(m, mine, conv, seen, inThread) {
   const line = el("div", "meta");
   const time = el("time", "", timeOf(m.created_at));
   time.dateTime = m.created_at;
@@ -207,6 +209,7 @@ function meta(m, mine, conv, seen) {
   time.setAttribute("data-testid", "message-time");
   line.append(time);
   if (m.edited_at) line.append(" (edited)");
+  if (m.thread && m.thread.reply_count && !inThread) line.append(threadChip(m));
   for (const [emoji, who] of Object.entries(m.reactions)) {
     const mineToo = who.includes(state.me.id);
     const chip = button(`${emoji} ${who.length}`, () => react(m, emoji, !mineToo));
@@ -216,7 +219,10 @@ function meta(m, mine, conv, seen) {
   }
   if (m.deleted) return line;
   line.append(reactionPicker(m));
-  line.append(button("reply", () => hooks.reply(m), "reply-action"));
+  if (!inThread) {
+    line.append(button("reply", () => hooks.reply(m), "reply-action"));
+    if (!m.thread || !m.thread.reply_count) line.append(threadChip(m.thread_root ? { ...m, id: m.thread_root, thread: null } : m));
+  }
   const admin = conv && conv.type === "group" && myRole(conv) === "admin";
   if (mine) {
     line.append(button("edit", async () => {

@@ -19,6 +19,7 @@ export const state = {
   contacts: new Map(), // user id -> Contact
   typing: new Map(), // user id -> timer
   unreadFrom: new Map(), // conversation id -> the first unread seq when it was opened
+  thread: null, // the open thread panel: {conversationId, rootId, messages: Map(seq -> Message), older, following}
   lastTyping: 0,
 };
 

@@ -1,0 +1,93 @@
+"""Threads in the web client, in two real browsers at once (one at phone width): a thread
+started from a message, a reply that others see arrive live (the chip under the root, the
+panel, the followed threads list with its unread count), a pasted 4,000-character word that
+widens nothing, and a reload that keeps what the root shows."""
+
+from __future__ import annotations
+
+import playwright.sync_api as playwright
+import pytest
+
+from tests.e2e.processes import ServerProcess, new_group, post, register
+from tests.e2e.test_browser import WAIT_MS, browser  # noqa: F401 - the fixture
+from tests.e2e.test_browser_daily import (
+    DESKTOP,
+    PHONE,
+    item_of,
+    log_in,
+    messages,
+    nothing_wider_than_the_window,
+)
+
+__all__ = ["browser"]
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = ServerProcess(tmp_path, MESSAGE_RATE_PER_SEC="1000", MESSAGE_BURST="1000")
+    s.wait_ready()
+    yield s
+    s.stop()
+
+
+def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):  # noqa: F811
+    base = server.base
+    _, ta = register(base, "ann")
+    ben, _ = register(base, "ben")
+    cid = new_group(base, ta, ben, name="team")
+    post(base, ta, cid, "root", "who brings the cake?")
+    errors: list[str] = []
+    ann = browser.new_context(viewport=DESKTOP).new_page()
+    bens = browser.new_context(viewport=PHONE).new_page()
+    for page in (ann, bens):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(ann, base, "ann")
+    log_in(bens, base, "ben")
+    item_of(ann, "team").click()
+    item_of(bens, "team").click()
+
+    # Ben starts a thread from the message, with a word no window is wide enough for.
+    root = messages(bens).filter(has_text="who brings the cake?")
+    root.get_by_test_id("thread-action").click()
+    panel = bens.get_by_test_id("thread-panel")
+    playwright.expect(panel).to_be_visible(timeout=WAIT_MS)
+    playwright.expect(panel.get_by_test_id("message")).to_have_count(1)
+    long_word = "cake" * 1000
+    bens.get_by_test_id("thread-input").fill(long_word)
+    bens.get_by_test_id("thread-send").click()
+    playwright.expect(panel.get_by_test_id("message")).to_have_count(2, timeout=WAIT_MS)
+    playwright.expect(panel.get_by_test_id("thread-follow")).to_have_text("Unfollow")
+    nothing_wider_than_the_window(bens)
+
+    # Ann hears of it live: the chip under her message, and her followed threads.
+    chip = messages(ann).filter(has_text="who brings the cake?").get_by_test_id("thread-open")
+    playwright.expect(chip).to_have_text("💬 1 reply", timeout=WAIT_MS)
+    ann.locator("#threads summary").click()
+    followed = ann.get_by_test_id("followed-thread")
+    playwright.expect(followed).to_have_count(1, timeout=WAIT_MS)
+    playwright.expect(followed.get_by_test_id("thread-unread")).to_have_text("1")
+    followed.click()
+    ann_panel = ann.get_by_test_id("thread-panel")
+    playwright.expect(ann_panel.get_by_test_id("message")).to_have_count(2, timeout=WAIT_MS)
+    playwright.expect(followed.get_by_test_id("thread-unread")).to_have_count(0, timeout=WAIT_MS)
+    nothing_wider_than_the_window(ann)
+
+    # Her answer reaches Ben's open panel, and the chip counts it.
+    ann.get_by_test_id("thread-input").fill("I will")
+    ann.get_by_test_id("thread-input").press("Enter")
+    playwright.expect(panel.get_by_test_id("message").filter(has_text="I will")).to_be_visible(
+        timeout=WAIT_MS
+    )
+    playwright.expect(chip).to_have_text("💬 2 replies", timeout=WAIT_MS)
+
+    # Closing the panel leaves the conversation where it was (on the phone, one screen at a time).
+    bens.get_by_test_id("thread-close").click()
+    playwright.expect(panel).to_be_hidden()
+    playwright.expect(bens.locator("#message-list li[data-seq='1']")).to_be_visible()
+
+    # A reload shows what the root holds, from the history alone.
+    ann.reload()
+    playwright.expect(ann.get_by_test_id("connection-state")).to_have_text("online", timeout=WAIT_MS)
+    again = messages(ann).filter(has_text="who brings the cake?").get_by_test_id("thread-open")
+    playwright.expect(again).to_have_text("💬 2 replies", timeout=WAIT_MS)
+    assert errors == []
