@@ -1,6 +1,7 @@
 """The caches never serve a stale membership, page, pointer or profile, and they do serve."""
 
 import asyncio
+import dataclasses
 from typing import Any
 
 import pytest
@@ -14,7 +15,8 @@ from ezchat.adapters.caching import (
 from ezchat.adapters.memory import memory_stores
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import NotFound
-from ezchat.domain.events import MemberRemoved
+from ezchat.domain.events import MemberRemoved, ThreadUpdated
+from ezchat.domain.messages import ThreadSummary
 from ezchat.domain.messages import Attachment
 from tests.contract.builders import group, new_message
 
@@ -309,3 +311,19 @@ async def test_contact_lists_are_cached_and_follow_every_change(world):
         raw, ContactChanged(recipients=frozenset({a.id}), owner_id=a.id, user_id=c.id, contact=None)
     )
     assert raw.contacts.get(c.id) is None and raw.contacts.get(a.id) is None
+
+
+async def test_a_thread_summary_written_by_another_process_replaces_the_cached_root():
+    raw, caches, _, _, _, msgs = slow_stack()
+    conv = group("a", "b")
+    await raw.conversations.add(conv)
+    root, _ = await msgs.add(new_message(conv.id, "a", "root"))
+    await msgs.page(conv.id, before=None, after=None, limit=50)  # the newest page, cached
+    # Another process wrote the root's new summary (under a new rev) and said so.
+    summary = ThreadSummary(1, root.created_at, ("b",))
+    stored = await raw.messages.replace(
+        dataclasses.replace(root, thread=summary), expected_rev=root.rev
+    )
+    apply_remote(caches, ThreadUpdated(recipients=frozenset({"a", "b"}), root=stored))
+    got = await msgs.get(conv.id, root.id)
+    assert (got.rev, got.thread) == (stored.rev, summary)  # so an edit here is not stale

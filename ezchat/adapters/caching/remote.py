@@ -17,6 +17,7 @@ from ezchat.domain.events import (
     MessagePosted,
     PresenceChanged,
     ReceiptMoved,
+    ThreadUpdated,
     UserUpdated,
 )
 from ezchat.domain.model import PointerUpdate
@@ -26,6 +27,8 @@ def apply_remote(caches: Caches, event: Event) -> None:
     """Another process changed something: update or drop what this process holds of it."""
     if isinstance(event, MessagePosted | MessageChanged):
         caches.note_messages(event.message.conversation_id, [event.message])
+    elif isinstance(event, ThreadUpdated):  # the root was written with its new summary
+        caches.note_messages(event.root.conversation_id, [event.root])
     elif isinstance(event, ReceiptMoved):
         conv = caches.conversations.get(event.conversation_id)
         old = conv.member(event.user_id) if conv else None
