@@ -192,6 +192,8 @@ def conversation_in(d: Stored, conversation_id: str, members: list[Member]) -> C
         last_activity=time_in(_opt(d, "last_activity")),
         direct_key=_opt(d, "direct_key"),
         members=tuple(members),
+        members_can_pin=bool(_opt(d, "members_can_pin", False)),
+        pin_count=_opt(d, "pin_count", 0) or 0,
     )
 
 
@@ -214,6 +216,8 @@ def message_in(d: Stored, message_id: str) -> Message:
         forwarded_from=forward_in(_listed(_opt(d, "forwarded_from"))),
         thread_root=_opt(d, "thread_root"),
         thread=thread_in(_listed(_opt(d, "thread"))),
+        pinned_at=time_in(_opt(d, "pinned_at")),
+        pinned_by=_opt(d, "pinned_by"),
     )
 
 

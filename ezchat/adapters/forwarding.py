@@ -134,6 +134,11 @@ class ForwardingConversationStore(Forwarding):
     async def update_info(self, conversation: Conversation) -> Conversation:
         return await self._forward("update_info", lambda: self._inner.update_info(conversation))
 
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        return await self._forward(
+            "set_pin_count", lambda: self._inner.set_pin_count(conversation_id, count)
+        )
+
     async def delete(self, conversation_id: str) -> None:
         await self._forward("delete", lambda: self._inner.delete(conversation_id))
 

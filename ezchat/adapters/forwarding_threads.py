@@ -1,10 +1,11 @@
-"""The forwarding base of the thread store."""
+"""The forwarding bases of the thread and pin stores."""
 
 from __future__ import annotations
 
 from ezchat.adapters.forwarding import Forwarding
 from ezchat.domain.messages import Message, ThreadSummary
 from ezchat.domain.threads import Follow, FollowedThread
+from ezchat.ports.pins import PinStore
 from ezchat.ports.threads import ThreadStore
 
 
@@ -64,3 +65,14 @@ class ForwardingThreadStore(Forwarding):
 
     async def followed(self, user_id: str) -> list[FollowedThread]:
         return await self._forward("followed", lambda: self._inner.followed(user_id))
+
+
+class ForwardingPinStore(Forwarding):
+    def __init__(self, inner: PinStore) -> None:
+        self._inner = inner
+
+    async def pinned(self, conversation_id: str, limit: int) -> list[Message]:
+        return await self._forward("pinned", lambda: self._inner.pinned(conversation_id, limit))
+
+    async def count(self, conversation_id: str) -> int:
+        return await self._forward("count", lambda: self._inner.count(conversation_id))

@@ -124,6 +124,9 @@ class BufferedPointerStore(ForwardingConversationStore):
     async def update_info(self, conversation: Conversation) -> Conversation:
         return self._overlay(await self._inner.update_info(conversation))
 
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        return self._overlay(await self._inner.set_pin_count(conversation_id, count))
+
     async def delete(self, conversation_id: str) -> None:
         self._drop(conversation_id)
         await self._inner.delete(conversation_id)

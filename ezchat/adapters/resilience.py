@@ -31,11 +31,12 @@ from ezchat.adapters.forwarding_apps import (
     ForwardingServerKeyStore,
     ForwardingWebhookStore,
 )
-from ezchat.adapters.forwarding_threads import ForwardingThreadStore
+from ezchat.adapters.forwarding_threads import ForwardingPinStore, ForwardingThreadStore
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.pins import PinStore
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
@@ -194,3 +195,9 @@ class GuardedThreadStore(_Guarded, ForwardingThreadStore):
     def __init__(self, inner: ThreadStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "threads"
+
+
+class GuardedPinStore(_Guarded, ForwardingPinStore):
+    def __init__(self, inner: PinStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "pins"

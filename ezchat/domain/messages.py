@@ -124,6 +124,8 @@ class Message:
     forwarded_from: Forward | None = None
     thread_root: str | None = None  # the root of the thread it replies in; None: a root
     thread: ThreadSummary | None = None  # a root's replies (None: none yet)
+    pinned_at: datetime | None = None  # pinned in its conversation since then (None: not)
+    pinned_by: str | None = None
 
     def reactions_dict(self) -> dict[str, list[str]]:
         return {emoji: list(users) for emoji, users in self.reactions}
@@ -164,6 +166,8 @@ class Message:
             mentions=(),
             deleted=True,
             forwarded_from=None,
+            pinned_at=None,
+            pinned_by=None,
         )
 
 

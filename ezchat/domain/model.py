@@ -182,6 +182,8 @@ class Conversation:
     last_activity: datetime | None = None
     # For direct conversations: the two user ids sorted and joined, unique per pair.
     direct_key: str | None = None
+    members_can_pin: bool = False  # a group's: every member may pin, not only its admins
+    pin_count: int = 0  # its pinned messages, kept by the services (PinService)
 
     # Members are looked up by user on every send, receipt and fan-out: by an index built once
     # per conversation value (a frozen value, so it never goes stale), not by a scan of what

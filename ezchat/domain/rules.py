@@ -17,6 +17,7 @@ MAX_ATTACHMENTS = 10
 MAX_PAGE = 100
 # Different emoji on one message: each change sends the whole message to every member.
 MAX_REACTIONS = 50
+MAX_PINS = 50  # pinned messages per conversation
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from ezchat.services.files import FileService
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MessageService
+from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
@@ -46,6 +47,7 @@ class Core:
     members: MemberService
     messages: MessageService
     threads: ThreadService
+    pins: PinService
     presence: PresenceService
     typing: TypingService
     push: PushService

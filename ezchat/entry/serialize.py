@@ -116,6 +116,9 @@ def message(m: Message) -> dict[str, Any]:
         "forwarded_from": dataclasses.asdict(m.forwarded_from) if m.forwarded_from else None,
         "thread_root": m.thread_root,
         "thread": None if m.thread_root else thread(m.thread or NO_REPLIES),
+        "pinned": m.pinned_at is not None,
+        "pinned_at": iso(m.pinned_at),
+        "pinned_by": m.pinned_by,
     }
 
 
@@ -175,6 +178,8 @@ def conversation_base(c: Conversation) -> dict[str, Any]:
         "members": [member(m) for m in c.members],
         "last_seq": c.last_seq,
         "rev": c.rev,
+        "members_can_pin": c.members_can_pin,
+        "pin_count": c.pin_count,
     }
 
 

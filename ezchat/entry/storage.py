@@ -33,6 +33,7 @@ from ezchat.adapters.resilience import (
     GuardedIncomingHookStore,
     GuardedMessageStore,
     GuardedOutboxStore,
+    GuardedPinStore,
     GuardedPushSubscriptionStore,
     GuardedRevocationStore,
     GuardedServerKeyStore,
@@ -168,6 +169,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         webhooks=GuardedWebhookStore(raw.webhooks, shared),
         incoming_hooks=GuardedIncomingHookStore(raw.incoming_hooks, shared),
         threads=GuardedThreadStore(raw.threads, shared),
+        pins=GuardedPinStore(raw.pins, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -26,6 +26,7 @@ from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.pins import PinStore
 from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
@@ -119,8 +120,13 @@ class ConversationStore(Protocol):
 
     async def get_direct(self, direct_key: str) -> Conversation | None: ...
 
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        """Write the conversation's ``pin_count`` alone; the conversation after. ``NotFound``
+        when there is none."""
+
     async def update_info(self, conversation: Conversation) -> Conversation:
-        """Replace name, description and avatar_url; returns the stored conversation."""
+        """Replace name, description, avatar_url and members_can_pin; returns the stored
+        conversation."""
 
     async def delete(self, conversation_id: str) -> None:
         """Remove the conversation, its members and its messages."""
@@ -281,6 +287,7 @@ class Stores:
     webhooks: WebhookStore
     incoming_hooks: IncomingHookStore
     threads: ThreadStore
+    pins: PinStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -248,6 +248,7 @@ class ConversationService:
         name: str | Unset = UNSET,
         description: str | None | Unset = UNSET,
         avatar_url: str | None | Unset = UNSET,
+        members_can_pin: bool | None = None,
     ) -> ConversationView:
         conv = await self.require_admin(caller, conversation_id, "change the conversation")
         changes: dict[str, object] = {}
@@ -257,6 +258,8 @@ class ConversationService:
             changes["description"] = rules.optional_text(description, "description", max_len=1000)
         if avatar_url is not UNSET:
             changes["avatar_url"] = rules.url(avatar_url, "avatar_url")
+        if members_can_pin is not None:
+            changes["members_can_pin"] = members_can_pin
         updated = replace(conv, **changes)  # type: ignore[arg-type]
         if updated != conv:
             updated = await self._conversations.update_info(updated)

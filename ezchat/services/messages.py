@@ -43,6 +43,7 @@ from ezchat.services.content import mentioned, outgoing
 from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 from ezchat.services.hooks import hook_checked
+from ezchat.services.pins import PinService
 from ezchat.services.receipts import Receipts
 from ezchat.services.threads import ThreadService
 
@@ -79,6 +80,7 @@ class MessageService(Receipts):
         self._files = files
         self.before_send: BeforeSend | None = None  # set by the composition root
         self.threads: ThreadService | None = None  # set by the composition root
+        self.pins: PinService | None = None  # set by the composition root
         self._notify_delay_s = notify_delay_s
         self._rate_limits = rate_limits
         self._conversations = conversations
@@ -101,7 +103,7 @@ class MessageService(Receipts):
         message rate. ``on_queued``: called once the message's place (its seq) among later
         sends is fixed, where the store fixes it before the write is durable."""
         c = command
-        await self._take_token(caller)
+        await self.take_token(caller)
         conv, _ = await self._conversations.require_speaker(caller, c.conversation_id)
         rules.client_id(c.client_id)
         body, files, forwarded = await outgoing(
@@ -186,7 +188,7 @@ class MessageService(Receipts):
         return messages, False, max(conv.rev, messages[-1].rev if messages else 0)
 
     async def edit(self, caller: str, command: EditMessage) -> Message:
-        await self._take_token(caller)
+        await self.take_token(caller)
         text = command.text
         conv, _ = await self._conversations.require_member(caller, command.conversation_id)
         mentions = await mentioned(self._users, conv, caller, text)
@@ -216,13 +218,16 @@ class MessageService(Receipts):
 
     async def delete(self, caller: str, command: DeleteMessage) -> Message:
         carried: list[str] = []
+        was_pinned = False
 
         def change(conv: Conversation, m: Message) -> Message | None:
+            nonlocal was_pinned
             me = conv.member(caller)
             is_admin = conv.type is ConversationType.GROUP and me and me.role is Role.ADMIN
             if m.sender_id != caller and not is_admin:
                 raise Forbidden("only the sender or a group admin can delete a message")
             carried[:] = file_ids_of(m.attachments)
+            was_pinned = m.pinned_at is not None
             return None if m.deleted else m.tombstone()
 
         stored = await self._mutate(
@@ -232,12 +237,14 @@ class MessageService(Receipts):
             await self._files.released(tuple(carried))
         if stored.thread_root is not None and self.threads is not None:
             await self.threads.restate(stored.conversation_id, stored.thread_root)
+        if was_pinned and self.pins is not None:
+            await self.pins.recount(stored.conversation_id)  # a deleted message is unpinned
         return stored
 
     async def react(self, caller: str, command: React) -> Message:
         emoji, add = command.emoji, command.add
         rules.emoji(emoji)
-        await self._take_token(caller)
+        await self.take_token(caller)
 
         def change(conv: Conversation, m: Message) -> Message | None:
             if m.deleted:
@@ -251,8 +258,9 @@ class MessageService(Receipts):
             caller, command.conversation_id, command.message_id, change, "reaction"
         )
 
-    async def _take_token(self, caller: str) -> None:
-        """Sends, edits and reactions share one token bucket per user."""
+    async def take_token(self, caller: str) -> None:
+        """Sends, edits, reactions and pins share one token bucket per user: ``RateLimited``
+        past it."""
         if self._rate_limits is None:
             return
         wait = await self._rate_limits.take(MESSAGES, caller)

@@ -87,7 +87,9 @@ def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):
 
     # A reload shows what the root holds, from the history alone.
     ann.reload()
-    playwright.expect(ann.get_by_test_id("connection-state")).to_have_text("online", timeout=WAIT_MS)
+    playwright.expect(ann.get_by_test_id("connection-state")).to_have_text(
+        "online", timeout=WAIT_MS
+    )
     again = messages(ann).filter(has_text="who brings the cake?").get_by_test_id("thread-open")
     playwright.expect(again).to_have_text("💬 2 replies", timeout=WAIT_MS)
     assert errors == []

@@ -22,6 +22,8 @@ CONVERSATION_FIELDS = {
     "read_seq",
     "pinned",
     "muted",
+    "members_can_pin",
+    "pin_count",
 }
 
 

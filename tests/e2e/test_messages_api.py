@@ -22,6 +22,9 @@ MESSAGE_FIELDS = {
     "forwarded_from",
     "thread_root",
     "thread",
+    "pinned",
+    "pinned_at",
+    "pinned_by",
 }
 
 

@@ -16,8 +16,7 @@ from ezchat.adapters.memory import memory_stores
 from ezchat.domain.commands import DeleteMessage, EditMessage, React, SendMessage
 from ezchat.domain.errors import NotFound
 from ezchat.domain.events import MemberRemoved, ThreadUpdated
-from ezchat.domain.messages import ThreadSummary
-from ezchat.domain.messages import Attachment
+from ezchat.domain.messages import Attachment, ThreadSummary
 from tests.contract.builders import group, new_message
 
 pytestmark = pytest.mark.gen_test

@@ -36,6 +36,10 @@ class CachedConversationStore(ForwardingConversationStore):
         self._convs.pop(conversation.id)
         return self._keep(await self._inner.update_info(conversation))
 
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        self._convs.pop(conversation_id)
+        return self._keep(await self._inner.set_pin_count(conversation_id, count))
+
     async def delete(self, conversation_id: str) -> None:
         conv = await self.get(conversation_id)
         self._caches.forget_conversation(conv, conversation_id)

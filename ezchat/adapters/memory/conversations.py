@@ -50,8 +50,12 @@ class MemoryConversationStore:
                 name=conversation.name,
                 description=conversation.description,
                 avatar_url=conversation.avatar_url,
+                members_can_pin=conversation.members_can_pin,
             )
         )
+
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        return self._put(replace(self._get(conversation_id), pin_count=count))
 
     async def delete(self, conversation_id: str) -> None:
         conv = self._db.conversations.pop(conversation_id, None)

@@ -14,6 +14,7 @@ from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.files import MemoryFileRecordStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
+from ezchat.adapters.memory.pins import MemoryPinStore
 from ezchat.adapters.memory.threads import MemoryThreadStore
 from ezchat.adapters.memory.webhooks import MemoryIncomingHookStore, MemoryWebhookStore
 from ezchat.ports.storage import Stores
@@ -47,6 +48,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         webhooks=MemoryWebhookStore(db),
         incoming_hooks=MemoryIncomingHookStore(db),
         threads=MemoryThreadStore(db),
+        pins=MemoryPinStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

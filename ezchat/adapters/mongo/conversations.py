@@ -129,11 +129,27 @@ class MongoConversationStore:
         c = conversation
         result = await self._convs.update_one(
             {"_id": c.id},
-            {"$set": {"name": c.name, "description": c.description, "avatar_url": c.avatar_url}},
+            {
+                "$set": {
+                    "name": c.name,
+                    "description": c.description,
+                    "avatar_url": c.avatar_url,
+                    "members_can_pin": c.members_can_pin,
+                }
+            },
         )
         if result.matched_count == 0:
             raise NotFound("conversation not found")
         return await self._one(c.id)
+
+    @translated
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        result = await self._convs.update_one(
+            {"_id": conversation_id}, {"$set": {"pin_count": count}}
+        )
+        if result.matched_count == 0:
+            raise NotFound("conversation not found")
+        return await self._one(conversation_id)
 
     @translated
     async def delete(self, conversation_id: str) -> None:

@@ -67,6 +67,11 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         {"name": "thread"},
     ),
     ("thread_follows", [("user_id", ASCENDING), ("following", ASCENDING)], {"name": "user"}),
+    (
+        "messages",
+        [("conversation_id", ASCENDING), ("pinned_at", DESCENDING)],
+        {"name": "pinned"},
+    ),
     ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
     ("files", [("created_ts", ASCENDING)], {"name": "created"}),
     # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique

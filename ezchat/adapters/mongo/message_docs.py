@@ -39,6 +39,8 @@ def message_doc(m: Message) -> dict[str, Any]:
         "forwarded_from": forward_out(m.forwarded_from),
         "thread_root": m.thread_root,
         "thread": thread_out(m.thread),
+        "pinned_at": time_out(m.pinned_at),
+        "pinned_by": m.pinned_by,
     }
 
 

@@ -222,6 +222,8 @@ class MongoMessageStore:
                     "mentions",
                     "forwarded_from",
                     "thread",
+                    "pinned_at",
+                    "pinned_by",
                 )
             }
             update: dict[str, Any] = {"$set": changes}

@@ -145,13 +145,25 @@ class SqliteConversationStore:
         def write(conn: sqlite3.Connection) -> Conversation:
             with transaction(conn):
                 cur = conn.execute(
-                    "UPDATE conversations SET name = ?, description = ?, avatar_url = ?"
-                    " WHERE id = ?",
-                    (c.name, c.description, c.avatar_url, c.id),
+                    "UPDATE conversations SET name = ?, description = ?, avatar_url = ?,"
+                    " members_can_pin = ? WHERE id = ?",
+                    (c.name, c.description, c.avatar_url, int(c.members_can_pin), c.id),
                 )
                 if cur.rowcount == 0:
                     raise NotFound("conversation not found")
                 return load_one(conn, c.id)
+
+        return await self._db.run(write)
+
+    async def set_pin_count(self, conversation_id: str, count: int) -> Conversation:
+        def write(conn: sqlite3.Connection) -> Conversation:
+            with transaction(conn):
+                cur = conn.execute(
+                    "UPDATE conversations SET pin_count = ? WHERE id = ?", (count, conversation_id)
+                )
+                if cur.rowcount == 0:
+                    raise NotFound("conversation not found")
+                return load_one(conn, conversation_id)
 
         return await self._db.run(write)
 

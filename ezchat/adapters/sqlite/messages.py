@@ -158,6 +158,7 @@ class SqliteMessageStore:
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
                     " edited_at = ?, deleted = ?, mentions = ?, forwarded_from = ?, thread = ?,"
+                    " pinned_at = ?, pinned_by = ?,"
                     " history = CASE WHEN ? THEN '[]' WHEN ? IS NULL THEN history"
                     "  ELSE json_insert(history, '$[#]', json(?)) END"
                     " WHERE id = ? AND conversation_id = ? AND rev = ?",
@@ -171,6 +172,8 @@ class SqliteMessageStore:
                         json.dumps(list(m.mentions)),
                         _json_or_null(forward_out(m.forwarded_from)),
                         _json_or_null(thread_out(m.thread)),
+                        time_out(m.pinned_at),
+                        m.pinned_by,
                         int(m.deleted),
                         kept,
                         kept,

@@ -241,6 +241,7 @@ MIGRATIONS = [
         lambda conn: conn.execute("ALTER TABLE messages ADD COLUMN forwarded_from TEXT"),
     ),
     Migration(13, "messages: threads (root, summary); who follows which thread", steps.step_13),
+    Migration(14, "messages: pins; conversations: who may pin, how many are", steps.step_14),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -72,3 +72,15 @@ def step_13(conn: sqlite3.Connection) -> None:
         "CREATE INDEX thread_follows_thread ON thread_follows (conversation_id, root_id)",
     ):
         conn.execute(statement)
+
+
+def step_14(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "ALTER TABLE messages ADD COLUMN pinned_at TEXT",
+        "ALTER TABLE messages ADD COLUMN pinned_by TEXT",
+        "CREATE INDEX messages_pinned ON messages (conversation_id, pinned_at)"
+        " WHERE pinned_at IS NOT NULL",
+        "ALTER TABLE conversations ADD COLUMN members_can_pin INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE conversations ADD COLUMN pin_count INTEGER NOT NULL DEFAULT 0",
+    ):
+        conn.execute(statement)

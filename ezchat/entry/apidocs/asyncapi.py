@@ -121,7 +121,7 @@ SERVER: dict[str, tuple[str, Schema]] = {
     ),
     "message.new": ("A new message", frame("message.new", MESSAGE_ACK, with_id=False)),
     "message.updated": (
-        "An edit, delete or reaction",
+        "An edit, delete, reaction, pin or unpin",
         frame("message.updated", MESSAGE_ACK, with_id=False),
     ),
     "thread.updated": (

@@ -58,11 +58,17 @@ def paths() -> dict[str, dict[str, Any]]:
         c: {
             "get": op("A conversation as the caller sees it", 200, CONVERSATION),
             "patch": op(
-                "Rename or describe a group (admins)",
+                "Rename or describe a group, or let its members pin (admins)",
                 200,
                 CONVERSATION,
                 body=obj(
-                    {}, {"name": TEXT, "description": nullable(TEXT), "avatar_url": nullable(TEXT)}
+                    {},
+                    {
+                        "name": TEXT,
+                        "description": nullable(TEXT),
+                        "avatar_url": nullable(TEXT),
+                        "members_can_pin": {"type": "boolean"},
+                    },
                 ),
                 errors=ADMIN,
             ),

@@ -1,4 +1,4 @@
-"""The OpenAPI paths of threads."""
+"""The OpenAPI paths of threads and pins."""
 
 from __future__ import annotations
 
@@ -46,6 +46,23 @@ def paths() -> dict[str, dict[str, Any]]:
                 THREAD,
                 body=obj({"seq": SEQ}),
             )
+        },
+        "/api/conversations/{conversation_id}/pins": {
+            "get": op(
+                "The pinned messages (at most 50), the latest pinned first (members)",
+                200,
+                obj({"messages": {"type": "array", "items": MESSAGE}}),
+            )
+        },
+        "/api/conversations/{conversation_id}/pins/{message_id}": {
+            "put": op(
+                "Pin a message: any member of a direct conversation; a group's admins, or every "
+                "member when members_can_pin (409 past 50 pins, or for a deleted message)",
+                200,
+                MESSAGE,
+                errors=(403, 404, 409),
+            ),
+            "delete": op("Unpin a message (who may pin)", 200, MESSAGE, errors=(403, 404, 409)),
         },
         "/api/threads": {
             "get": op(

@@ -131,6 +131,9 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 ),
                 "thread_root": nullable(ID),
                 "thread": nullable(r("ThreadSummary")),
+                "pinned": {"type": "boolean"},
+                "pinned_at": nullable(TIME),
+                "pinned_by": nullable(ID),
             }
         ),
         "ThreadSummary": obj(
@@ -153,6 +156,8 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "last_message": nullable(r("Message")),
                 "last_seq": SEQ,
                 "rev": SEQ,
+                "members_can_pin": {"type": "boolean"},
+                "pin_count": {"type": "integer", "minimum": 0, "maximum": 50},
                 "unread_count": SEQ,
                 "mention_count": SEQ,
                 "read_seq": SEQ,

@@ -53,6 +53,7 @@ class ConversationHandler(ApiHandler):
             name=body.patch_text("name"),
             description=body.patch_nullable_text("description"),
             avatar_url=body.patch_nullable_text("avatar_url"),
+            members_can_pin=body.optional_bool("members_can_pin"),
         )
         self.reply(serialize.conversation(view))
 

@@ -38,6 +38,7 @@ from ezchat.services.conversations import ConversationService
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MESSAGES, MessageService
+from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
 from ezchat.services.search import SearchService
@@ -207,6 +208,15 @@ def build_core(
         files=files,
     )
     messages.before_send = before_send(config)
+    messages.pins = pins = PinService(
+        conversations=conversations,
+        conversation_store=stores.conversations,
+        messages=stores.messages,
+        pins=stores.pins,
+        bus=bus,
+        clock=clock,
+        take_token=messages.take_token,
+    )
     messages.threads = threads = ThreadService(
         conversations=conversations,
         conversation_store=stores.conversations,
@@ -244,6 +254,7 @@ def build_core(
         members=members,
         messages=messages,
         threads=threads,
+        pins=pins,
         files=files,
         presence=PresenceService(
             users=stores.users,
