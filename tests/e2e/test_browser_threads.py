@@ -93,3 +93,44 @@ def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):
     again = messages(ann).filter(has_text="who brings the cake?").get_by_test_id("thread-open")
     playwright.expect(again).to_have_text("💬 2 replies", timeout=WAIT_MS)
     assert errors == []
+
+
+def test_pins_are_made_seen_live_and_opened_from_the_header(browser, server):  # noqa: F811
+    base = server.base
+    _, ta = register(base, "ann")
+    ben, _ = register(base, "ben")
+    cid = new_group(base, ta, ben, name="team")
+    post(base, ta, cid, "m1", "the plan")
+    post(base, ta, cid, "m2", "small talk")
+    errors: list[str] = []
+    ann = browser.new_context(viewport=DESKTOP).new_page()
+    bens = browser.new_context(viewport=PHONE).new_page()
+    for page in (ann, bens):
+        page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(ann, base, "ann")
+    log_in(bens, base, "ben")
+    item_of(ann, "team").click()
+    item_of(bens, "team").click()
+    plan = lambda page: page.locator("#message-list li[data-seq='1']")  # noqa: E731
+    # Ben is no admin: no pin action for him, until the group lets every member pin.
+    playwright.expect(plan(bens)).to_be_visible(timeout=WAIT_MS)
+    playwright.expect(plan(bens).get_by_test_id("pin-action")).to_have_count(0)
+    plan(ann).get_by_test_id("pin-action").click()
+    playwright.expect(plan(bens).get_by_test_id("pinned-mark")).to_be_visible(timeout=WAIT_MS)
+    opener = bens.get_by_test_id("pins-open")
+    playwright.expect(opener).to_have_text("📌 1", timeout=WAIT_MS)
+    opener.click()
+    pinned = bens.get_by_test_id("pinned-message")
+    playwright.expect(pinned).to_have_text("the plan", timeout=WAIT_MS)
+    nothing_wider_than_the_window(bens)
+    ann.locator("#members-open").click()
+    ann.get_by_test_id("members-can-pin").check()
+    second = bens.locator("#message-list li[data-seq='2']")
+    playwright.expect(second.get_by_test_id("pin-action")).to_be_visible(timeout=WAIT_MS)
+    second.get_by_test_id("pin-action").click()
+    playwright.expect(ann.get_by_test_id("pins-open")).to_have_text("📌 2", timeout=WAIT_MS)
+    playwright.expect(pinned).to_have_count(2, timeout=WAIT_MS)  # his open list follows
+    plan(ann).get_by_test_id("unpin-action").click()
+    playwright.expect(opener).to_have_text("📌 1", timeout=WAIT_MS)
+    playwright.expect(plan(bens).get_by_test_id("pinned-mark")).to_have_count(0)
+    assert errors == []

@@ -1,6 +1,7 @@
 // The conversation list and the open conversation: its history (always fetched the first time
 // it opens, whatever arrived live before), older pages, the unread line, reading, the address
 // (#id, so a reload comes back to it), its members and settings.
+import { renderPinSetting, renderPinsButton } from "./pins.js";
 import { closeThread } from "./threads.js";
 import { attachmentsSummary } from "./files.js";
 import { hooks, renderMessages, storeMessages } from "./messages.js";
@@ -106,6 +107,8 @@ export async function openConversation(id) {
   $("#conversation-title").textContent = title(conv);
   $("#typing-indicator").textContent = "";
   $("#members-panel").hidden = true;
+  $("#pins-panel").hidden = true;
+  renderPinsButton();
   $("#notify-level").value = conv.notify || "all";
   state.unreadFrom.set(id, conv.unread_count > 0 ? conv.read_seq + 1 : null);
   if (!state.loaded.has(id)) {
@@ -156,6 +159,7 @@ export function renderMembers() {
   $("#rename").hidden = !admin;
   $("#leave").hidden = conv.type !== "group";
   $("#rename input").value = conv.name || "";
+  renderPinSetting(conv);
   const items = [];
   for (const m of conv.members) {
     const item = el("li");

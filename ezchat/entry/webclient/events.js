@@ -6,6 +6,7 @@ import { loadConversations, markRead, refresh, renderList, renderMembers } from 
 import { nearBottom, renderMessages, showJump, storeMessages } from "./messages.js";
 import { loadContacts, renderContacts } from "./people.js";
 import { $, ctx, displayName, guarded, loadUsers, showError, state } from "./state.js";
+import { renderPinsButton } from "./pins.js";
 import { onThreadUpdated, threadTakes } from "./threads.js";
 
 export async function onHello() {
@@ -88,6 +89,7 @@ export function onEvent(frame) {
     case "conversation.created":
     case "conversation.updated":
       state.conversations.set(p.conversation.id, p.conversation);
+      if (p.conversation.id === state.current) { renderPinsButton(); renderMessages(); }
       loadUsers(p.conversation.members.map((m) => m.user_id), { fresh: frame.type === "conversation.created" })
         .then(() => {
           renderList();

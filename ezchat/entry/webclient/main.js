@@ -1,6 +1,6 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
 // no build step, one job each: state.js (what is shared), api.js (REST and the socket),
-// conversations.js, messages.js, threads.js, composer.js, files.js, people.js, search.js, events.js,
+// conversations.js, messages.js, threads.js, pins.js, composer.js, files.js, people.js, search.js, events.js,
 // format.js (safe text), push.js. The API may live on another origin the server allows
 // (WEB_API_ORIGINS): open the page with ?api=https://host.
 import { Api, Socket, apiOrigin } from "./api.js";
@@ -11,6 +11,7 @@ import { findUser, wirePeople } from "./people.js";
 import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 import { wireSearch } from "./search.js";
 import { $, ctx, guarded, showError, state } from "./state.js";
+import { wirePins } from "./pins.js";
 import { wireThreads } from "./threads.js";
 
 const allowedApis = document.querySelector('meta[name="ezchat-api-origins"]');
@@ -108,6 +109,7 @@ function showSignIn() {
   wireSearch();
   wireEvents();
   wireThreads(openConversation);
+  wirePins();
   if (!ctx.api.token) { showSignIn(); return; }
   try {
     await enter(await ctx.api.call("GET", "/api/users/me"));

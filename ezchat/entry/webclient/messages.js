@@ -4,6 +4,7 @@
 import { attachmentView } from "./files.js";
 import { dayOf, renderText, timeOf } from "./format.js";
 import { $, button, ctx, displayName, el, guarded, myRole, state } from "./state.js";
+import { pinAction, pinMark } from "./pins.js";
 import { threadChip } from "./threads.js";
 
 export const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
@@ -207,6 +208,7 @@ function meta(m, mine, conv, seen, inThread) {
   time.dateTime = m.created_at;
   time.title = new Date(m.created_at).toLocaleString();
   time.setAttribute("data-testid", "message-time");
+  if (m.pinned) line.append(pinMark());
   line.append(time);
   if (m.edited_at) line.append(" (edited)");
   if (m.thread && m.thread.reply_count && !inThread) line.append(threadChip(m));
@@ -220,6 +222,8 @@ function meta(m, mine, conv, seen, inThread) {
   if (m.deleted) return line;
   line.append(reactionPicker(m));
   if (!inThread) {
+    const pin = pinAction(m, conv);
+    if (pin) line.append(pin);
     line.append(button("reply", () => hooks.reply(m), "reply-action"));
     if (!m.thread || !m.thread.reply_count) line.append(threadChip(m.thread_root ? { ...m, id: m.thread_root, thread: null } : m));
   }
