@@ -31,12 +31,17 @@ from ezchat.adapters.forwarding_apps import (
     ForwardingServerKeyStore,
     ForwardingWebhookStore,
 )
-from ezchat.adapters.forwarding_threads import ForwardingPinStore, ForwardingThreadStore
+from ezchat.adapters.forwarding_extras import (
+    ForwardingPinStore,
+    ForwardingScheduledStore,
+    ForwardingThreadStore,
+)
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.pins import PinStore
+from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.storage import (
     ContactStore,
     ConversationStore,
@@ -201,3 +206,9 @@ class GuardedPinStore(_Guarded, ForwardingPinStore):
     def __init__(self, inner: PinStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "pins"
+
+
+class GuardedScheduledStore(_Guarded, ForwardingScheduledStore):
+    def __init__(self, inner: ScheduledStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "scheduled"

@@ -83,6 +83,8 @@ _MINIMUM: dict[str, float] = {
     "webhook_retry_max_s": 0,
     "webhook_poll_s": 0.05,
     "webhook_lease_s": 1,
+    "scheduled_poll_s": 0.05,
+    "scheduled_lease_s": 1,
     "webhook_keep_s": 0,
 }
 

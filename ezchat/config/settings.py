@@ -126,6 +126,9 @@ class Config:
     webhook_retry_max_s: float = 600.0
     webhook_poll_s: float = 1.0
     webhook_lease_s: float = 30.0
+    # Scheduled messages: how often each process looks for due ones; how long it holds one.
+    scheduled_poll_s: float = 0.5
+    scheduled_lease_s: float = 30.0
     webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long
     token_ttl_s: float = 2_592_000.0
     password_hash_n: int = 16384

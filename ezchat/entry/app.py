@@ -24,6 +24,7 @@ from ezchat.entry.notifications import NotificationWorker, build_notifier, vapid
 from ezchat.entry.realtime.hub import Hub
 from ezchat.entry.revocations import RevocationFeed
 from ezchat.entry.routes import web_application
+from ezchat.entry.scheduled_worker import ScheduledWorker
 from ezchat.entry.serialize import MessageJson
 from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.webhook_worker import WebhookWorker
@@ -69,6 +70,7 @@ class EzChatApp:
     feed: RevocationFeed
     notifier: NotificationWorker | None
     webhooks: WebhookWorker
+    scheduled: ScheduledWorker
     rate_limits: RateLimits
     sweeper: FileSweeper
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
@@ -93,7 +95,7 @@ class EzChatApp:
         if serving and self.notifier is not None:
             parts.append(self.notifier)
         if serving:
-            parts.append(self.webhooks)
+            parts += [self.webhooks, self.scheduled]
         if serving:
             parts.append(self.services.metrics)  # its event-loop lag probe
         return parts
@@ -189,6 +191,7 @@ def make_app(
         feed=build_feed(config, core=core, storage=storage, hub=hub, clock=clock),
         notifier=notifier,
         webhooks=webhook_worker(config, core.webhooks),
+        scheduled=ScheduledWorker(core.scheduled, poll_s=config.scheduled_poll_s),
         rate_limits=core.rate_limits,
         sweeper=FileSweeper(core.files),
     )

@@ -27,6 +27,7 @@ from ezchat.services.messages import MessageService
 from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
+from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
 from ezchat.services.typing import TypingService
@@ -48,6 +49,7 @@ class Core:
     messages: MessageService
     threads: ThreadService
     pins: PinService
+    scheduled: ScheduledService
     presence: PresenceService
     typing: TypingService
     push: PushService

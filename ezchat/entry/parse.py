@@ -169,6 +169,21 @@ class Fields:
             raise self._wrong(key, "true or false")
         return value
 
+    def optional_time(self, key: str) -> datetime | None:
+        """An RFC 3339 time with its offset (``2026-12-24T18:00:00Z``), or None when absent."""
+        value = self._get(key, False)
+        if value is UNSET or value is None:
+            return None
+        if not isinstance(value, str) or len(value) > 64:
+            raise self._wrong(key, "an RFC 3339 time")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+            if parsed.tzinfo is None:
+                raise ValueError
+            return parsed.astimezone(UTC)
+        except (ValueError, OverflowError):
+            raise self._wrong(key, "an RFC 3339 time with its offset") from None
+
     def text_list(self, key: str, *, required: bool = True) -> list[str]:
         value = self._get(key, required)
         if value is UNSET:

@@ -12,6 +12,7 @@ from ezchat.domain.messages import Attachment, Message, Receipt, ThreadSummary
 from ezchat.domain.model import Contact, Conversation, Member, User
 from ezchat.domain.notify import level_of
 from ezchat.domain.outbox import PushSubscription
+from ezchat.domain.scheduled import Scheduled
 from ezchat.services.conversations import ConversationView
 
 
@@ -130,6 +131,24 @@ def thread(t: ThreadSummary) -> dict[str, Any]:
         "reply_count": t.reply_count,
         "last_reply_at": iso(t.last_reply_at),
         "participants": list(t.participants),
+    }
+
+
+def scheduled(s: Scheduled) -> dict[str, Any]:
+    """A scheduled message as its sender sees it."""
+    return {
+        "id": s.id,
+        "conversation_id": s.conversation_id,
+        "client_id": s.client_id,
+        "text": s.text,
+        "attachments": [
+            {"file_id": a.file_id} if a.file_id else attachment(a) for a in s.attachments
+        ],
+        "reply_to": s.reply_to,
+        "send_at": iso(s.send_at),
+        "created_at": iso(s.created_at),
+        "state": s.state.value,
+        "error": s.error,
     }
 
 

@@ -36,6 +36,7 @@ from ezchat.adapters.resilience import (
     GuardedPinStore,
     GuardedPushSubscriptionStore,
     GuardedRevocationStore,
+    GuardedScheduledStore,
     GuardedServerKeyStore,
     GuardedThreadStore,
     GuardedUserStore,
@@ -170,6 +171,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         incoming_hooks=GuardedIncomingHookStore(raw.incoming_hooks, shared),
         threads=GuardedThreadStore(raw.threads, shared),
         pins=GuardedPinStore(raw.pins, shared),
+        scheduled=GuardedScheduledStore(raw.scheduled, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -27,6 +27,7 @@ from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.pins import PinStore
+from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
@@ -288,6 +289,7 @@ class Stores:
     incoming_hooks: IncomingHookStore
     threads: ThreadStore
     pins: PinStore
+    scheduled: ScheduledStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

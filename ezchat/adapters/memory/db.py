@@ -10,6 +10,7 @@ from ezchat.domain.files import StoredFile
 from ezchat.domain.messages import Message, Version
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
+from ezchat.domain.scheduled import Scheduled
 from ezchat.domain.threads import Follow
 from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
 
@@ -39,6 +40,7 @@ class MemoryDatabase:
     # (conversation id, root id) -> user id -> their record of the thread
     follows: dict[tuple[str, str], dict[str, Follow]] = field(default_factory=dict)
     followed: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # user -> threads
+    scheduled: dict[str, Scheduled] = field(default_factory=dict)  # id -> scheduled message
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

@@ -15,6 +15,7 @@ from ezchat.adapters.memory.files import MemoryFileRecordStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
 from ezchat.adapters.memory.pins import MemoryPinStore
+from ezchat.adapters.memory.scheduled import MemoryScheduledStore
 from ezchat.adapters.memory.threads import MemoryThreadStore
 from ezchat.adapters.memory.webhooks import MemoryIncomingHookStore, MemoryWebhookStore
 from ezchat.ports.storage import Stores
@@ -49,6 +50,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         incoming_hooks=MemoryIncomingHookStore(db),
         threads=MemoryThreadStore(db),
         pins=MemoryPinStore(db),
+        scheduled=MemoryScheduledStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

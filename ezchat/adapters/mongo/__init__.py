@@ -20,6 +20,7 @@ from ezchat.adapters.mongo.files import MongoFileRecordStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.pins import MongoPinStore
+from ezchat.adapters.mongo.scheduled import MongoScheduledStore
 from ezchat.adapters.mongo.schema import upgrade
 from ezchat.adapters.mongo.threads import MongoThreadStore
 from ezchat.adapters.mongo.webhooks import MongoIncomingHookStore, MongoWebhookStore
@@ -79,6 +80,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         incoming_hooks=MongoIncomingHookStore(db),
         threads=MongoThreadStore(db),
         pins=MongoPinStore(db),
+        scheduled=MongoScheduledStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

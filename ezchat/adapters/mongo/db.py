@@ -72,6 +72,13 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
         [("conversation_id", ASCENDING), ("pinned_at", DESCENDING)],
         {"name": "pinned"},
     ),
+    (
+        "scheduled",
+        [("user_id", ASCENDING), ("client_id", ASCENDING)],
+        {"unique": True, "name": "user_client"},
+    ),
+    ("scheduled", [("state", ASCENDING), ("due_at", ASCENDING)], {"name": "due"}),
+    ("scheduled", [("user_id", ASCENDING), ("send_at", ASCENDING)], {"name": "user"}),
     ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
     ("files", [("created_ts", ASCENDING)], {"name": "created"}),
     # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique

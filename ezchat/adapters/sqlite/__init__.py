@@ -16,6 +16,7 @@ from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.pins import SqlitePinStore
+from ezchat.adapters.sqlite.scheduled import SqliteScheduledStore
 from ezchat.adapters.sqlite.search import search_indexer
 from ezchat.adapters.sqlite.threads import SqliteThreadStore
 from ezchat.adapters.sqlite.uploads import SqliteFileRecordStore
@@ -61,6 +62,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         incoming_hooks=SqliteIncomingHookStore(db),
         threads=SqliteThreadStore(db),
         pins=SqlitePinStore(db),
+        scheduled=SqliteScheduledStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

@@ -84,3 +84,17 @@ def step_14(conn: sqlite3.Connection) -> None:
         "ALTER TABLE conversations ADD COLUMN pin_count INTEGER NOT NULL DEFAULT 0",
     ):
         conn.execute(statement)
+
+
+def step_15(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE scheduled (id TEXT PRIMARY KEY, user_id TEXT NOT NULL,"
+        " conversation_id TEXT NOT NULL, client_id TEXT NOT NULL, text TEXT NOT NULL,"
+        " attachments TEXT NOT NULL, reply_to TEXT, send_at TEXT NOT NULL,"
+        " created_at TEXT NOT NULL, state TEXT NOT NULL, error TEXT, due_at REAL NOT NULL,"
+        " attempts INTEGER NOT NULL, lease_until REAL NOT NULL, lease_token TEXT,"
+        " version INTEGER NOT NULL, UNIQUE (user_id, client_id))",
+        "CREATE INDEX scheduled_due ON scheduled (state, due_at)",
+        "CREATE INDEX scheduled_by_user ON scheduled (user_id, send_at)",
+    ):
+        conn.execute(statement)

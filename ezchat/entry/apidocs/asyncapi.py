@@ -41,9 +41,11 @@ def frame(kind: str, payload: Schema, *, with_id: bool | None = None) -> Schema:
 
 
 MESSAGE_ACK = obj({"message": _ref("Message")})
+SCHEDULED_ACK = obj({"scheduled": _ref("Scheduled")})
 CLIENT: dict[str, tuple[str, Schema]] = {
     "message.send": (
-        "Send a message; acked with it once stored",
+        "Send a message; acked with it once stored (with send_at: kept for then, acked with "
+        "{scheduled})",
         obj(
             {"conversation_id": ID, "client_id": TEXT},
             {
@@ -51,6 +53,7 @@ CLIENT: dict[str, tuple[str, Schema]] = {
                 "attachments": {"type": "array", "items": _ref("AttachmentIn"), "maxItems": 10},
                 "reply_to": nullable(ID),
                 "forward_of": obj({"conversation_id": ID, "message_id": ID}),
+                "send_at": TIME,
             },
         ),
     ),
@@ -111,8 +114,9 @@ SERVER: dict[str, tuple[str, Schema]] = {
     ),
     "ack": (
         "The reply to a client frame, with its id: the message (send, edit, delete, reactions), "
+        "the scheduled message (a send with send_at), "
         "the sync result, or {} (typing, read, delivered, presence)",
-        frame("ack", {"anyOf": [MESSAGE_ACK, SYNC_ACK, EMPTY]}, with_id=None),
+        frame("ack", {"anyOf": [MESSAGE_ACK, SCHEDULED_ACK, SYNC_ACK, EMPTY]}, with_id=None),
     ),
     "pong": ("The reply to ping", frame("pong", obj({"server_time": TIME}), with_id=None)),
     "error": (

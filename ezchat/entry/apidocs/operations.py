@@ -11,6 +11,7 @@ from ezchat.entry.apidocs.schemas import ID, Schema, obj, ref
 REASONS = {
     200: "OK",
     201: "Created",
+    202: "Accepted: kept, to be done later",
     204: "No content",
     400: "Invalid request: malformed JSON, a missing or mistyped field, a value out of range, "
     "text that is not Unicode, a body that is not application/json",
@@ -54,9 +55,11 @@ def op(
     errors: tuple[int, ...] = (404,),
     query: dict[str, Schema] | None = None,
     also: int | None = None,
+    accepted: Schema | None = None,
 ) -> dict[str, Any]:
     """One operation: its success (``ok``, and ``also`` with the same body, e.g. 200 for an
-    idempotent create), and every error it can answer, each with the error body."""
+    idempotent create; ``accepted``: the body of a 202), and every error it can answer, each
+    with the error body."""
     codes = {400, 500, 503, *errors}
     if auth:
         codes.add(401)
@@ -67,6 +70,7 @@ def op(
         "responses": {
             str(ok): _answer(ok, result),
             **({str(also): _answer(also, result)} if also else {}),
+            **({"202": _answer(202, accepted)} if accepted else {}),
             **{str(c): _answer(c, ref("Error")) for c in sorted(codes)},
         },
     }

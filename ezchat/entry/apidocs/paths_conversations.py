@@ -121,7 +121,8 @@ def paths() -> dict[str, dict[str, Any]]:
                 query={"before": SEQ, "after": SEQ, "limit": LIMIT},
             ),
             "post": op(
-                "Send (200 with the original when client_id was used already)",
+                "Send (200 with the original when client_id was used already); with send_at, "
+                "keep it for then: 202 {scheduled}",
                 201,
                 MESSAGE,
                 body=obj(
@@ -135,10 +136,12 @@ def paths() -> dict[str, dict[str, Any]]:
                         },
                         "reply_to": nullable(ID),
                         "forward_of": obj({"conversation_id": ID, "message_id": ID}),
+                        "send_at": {"type": "string", "format": "date-time"},
                     },
                 ),
                 errors=(403, 404, 409, 429),
                 also=200,
+                accepted=obj({"scheduled": ref("Scheduled")}),
             ),
         },
         m: {

@@ -1,11 +1,13 @@
-"""The OpenAPI paths of threads and pins."""
+"""The OpenAPI paths of threads, pins and scheduled messages."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from ezchat.entry.apidocs.operations import LIMIT, MESSAGE, TEXT, op
-from ezchat.entry.apidocs.schemas import ID, SEQ, nullable, obj
+from ezchat.entry.apidocs.schemas import ID, SEQ, nullable, obj, ref
+
+SCHEDULED = ref("Scheduled")
 
 THREAD = obj(
     {
@@ -63,6 +65,25 @@ def paths() -> dict[str, dict[str, Any]]:
                 errors=(403, 404, 409),
             ),
             "delete": op("Unpin a message (who may pin)", 200, MESSAGE, errors=(403, 404, 409)),
+        },
+        "/api/scheduled": {
+            "get": op(
+                "The caller's scheduled messages, by send_at",
+                200,
+                obj({"scheduled": {"type": "array", "items": SCHEDULED}}),
+                errors=(),
+            )
+        },
+        "/api/scheduled/{scheduled_id}": {
+            "patch": op(
+                "Change the text or the time of a scheduled message (a failed one waits again); "
+                "409 while it is being sent",
+                200,
+                obj({"scheduled": SCHEDULED}),
+                body=obj({}, {"text": TEXT, "send_at": {"type": "string", "format": "date-time"}}),
+                errors=(404, 409),
+            ),
+            "delete": op("Cancel a scheduled message", 204, errors=(404, 409)),
         },
         "/api/threads": {
             "get": op(

@@ -136,6 +136,23 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "pinned_by": nullable(ID),
             }
         ),
+        "Scheduled": obj(
+            {
+                "id": ID,
+                "conversation_id": ID,
+                "client_id": {"type": "string"},
+                "text": {"type": "string"},
+                "attachments": {
+                    "type": "array",
+                    "items": {"anyOf": [obj({"file_id": ID}), r("Attachment")]},
+                },
+                "reply_to": nullable(ID),
+                "send_at": TIME,
+                "created_at": TIME,
+                "state": {"enum": ["pending", "sending", "failed"]},
+                "error": nullable({"type": "string"}),
+            }
+        ),
         "ThreadSummary": obj(
             {
                 "reply_count": SEQ,

@@ -41,7 +41,13 @@ class MessagesHandler(ApiHandler):
         self.finish(self.services.json.page(messages, has_more))
 
     async def post(self, conversation_id: str) -> None:
-        command = commands.send_message(self.body(), conversation_id)
+        body = self.body()
+        command = commands.send_message(body, conversation_id)
+        send_at = body.optional_time("send_at")
+        if send_at is not None:
+            item, created = await self.services.scheduled.schedule(self.user.id, command, send_at)
+            self.reply({"scheduled": serialize.scheduled(item)}, 202 if created else 200)
+            return
         message, created = await self.services.messages.send(self.user.id, command)
         self.reply(serialize.message(message), 201 if created else 200)
 

@@ -89,6 +89,11 @@ class ServerMessagesHandler(ServerHandler):
         body = self.body()
         sender = await self.services.apps.acting_user(body.text("as"))
         command = commands.send_message(body, conversation_id)
+        if body.optional_time("send_at") is not None:
+            raise InvalidRequest(
+                "send_at is for the user's own client; an app schedules in its backend",
+                field="send_at",
+            )
         message, created = await self.services.messages.send(sender.id, command)
         self.finish_json(serialize.message(message), 201 if created else 200, sender.id)
 

@@ -27,6 +27,10 @@ Action = Callable[[Services, str, Fields, Placed], Awaitable[Any]]
 
 async def _send(s: Services, uid: str, p: Fields, placed: Placed) -> Any:
     command = commands.send_message(p, p.text("conversation_id"))
+    send_at = p.optional_time("send_at")
+    if send_at is not None:
+        item, _ = await s.scheduled.schedule(uid, command, send_at)
+        return {"scheduled": serialize.scheduled(item)}
     message, _ = await s.messages.send(uid, command, on_queued=placed)
     return frames.with_message(message, s.json)
 

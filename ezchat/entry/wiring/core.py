@@ -41,6 +41,7 @@ from ezchat.services.messages import MESSAGES, MessageService
 from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
+from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
 from ezchat.services.typing import TypingService
@@ -225,6 +226,17 @@ def build_core(
         bus=bus,
     )
     messages.repeated = bus.repeated
+    scheduled = ScheduledService(
+        store=stores.scheduled,
+        messages=messages,
+        message_store=stores.messages,
+        conversations=conversations,
+        files=files,
+        clock=clock,
+        limits=limits,
+        lease_s=config.scheduled_lease_s,
+        orphan_ttl_s=config.upload_orphan_ttl_s,
+    )
     members = MemberService(
         conversations=conversations,
         store=stores.conversations,
@@ -255,6 +267,7 @@ def build_core(
         messages=messages,
         threads=threads,
         pins=pins,
+        scheduled=scheduled,
         files=files,
         presence=PresenceService(
             users=stores.users,

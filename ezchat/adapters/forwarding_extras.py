@@ -1,11 +1,14 @@
-"""The forwarding bases of the thread and pin stores."""
+"""The forwarding bases of the stores that grew around messages: threads, pins, scheduled
+messages."""
 
 from __future__ import annotations
 
 from ezchat.adapters.forwarding import Forwarding
 from ezchat.domain.messages import Message, ThreadSummary
+from ezchat.domain.scheduled import Scheduled
 from ezchat.domain.threads import Follow, FollowedThread
 from ezchat.ports.pins import PinStore
+from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.threads import ThreadStore
 
 
@@ -76,3 +79,33 @@ class ForwardingPinStore(Forwarding):
 
     async def count(self, conversation_id: str) -> int:
         return await self._forward("count", lambda: self._inner.count(conversation_id))
+
+
+class ForwardingScheduledStore(Forwarding):
+    def __init__(self, inner: ScheduledStore) -> None:
+        self._inner = inner
+
+    async def add(self, item: Scheduled) -> Scheduled:
+        return await self._forward("add", lambda: self._inner.add(item))
+
+    async def get(self, item_id: str) -> Scheduled | None:
+        return await self._forward("get", lambda: self._inner.get(item_id))
+
+    async def for_user(self, user_id: str) -> list[Scheduled]:
+        return await self._forward("for_user", lambda: self._inner.for_user(user_id))
+
+    async def count_for_user(self, user_id: str) -> int:
+        return await self._forward("count_for_user", lambda: self._inner.count_for_user(user_id))
+
+    async def due(self, *, now: float, limit: int) -> list[Scheduled]:
+        return await self._forward("due", lambda: self._inner.due(now=now, limit=limit))
+
+    async def swap(self, item: Scheduled, *, expected_version: int) -> bool:
+        return await self._forward(
+            "swap", lambda: self._inner.swap(item, expected_version=expected_version)
+        )
+
+    async def remove(self, item_id: str, *, expected_version: int) -> bool:
+        return await self._forward(
+            "remove", lambda: self._inner.remove(item_id, expected_version=expected_version)
+        )
