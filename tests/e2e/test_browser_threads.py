@@ -134,3 +134,32 @@ def test_pins_are_made_seen_live_and_opened_from_the_header(browser, server):  #
     playwright.expect(opener).to_have_text("📌 1", timeout=WAIT_MS)
     playwright.expect(plan(bens).get_by_test_id("pinned-mark")).to_have_count(0)
     assert errors == []
+
+
+def test_a_message_is_scheduled_listed_and_cancelled(browser, server):  # noqa: F811
+    base = server.base
+    _, ta = register(base, "ann")
+    ben, _ = register(base, "ben")
+    new_group(base, ta, ben, name="team")
+    errors: list[str] = []
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "ann")
+    item_of(page, "team").click()
+    page.get_by_test_id("schedule-button").click()
+    playwright.expect(page.get_by_test_id("schedule-at")).to_be_visible()
+    page.get_by_test_id("message-input").fill("see you tomorrow")
+    page.get_by_test_id("message-send").click()
+    playwright.expect(page.get_by_test_id("schedule-note")).to_contain_text(
+        "Scheduled for", timeout=WAIT_MS
+    )
+    playwright.expect(messages(page)).to_have_count(0)  # not sent now
+    nothing_wider_than_the_window(page)
+    page.get_by_test_id("back").click()
+    page.locator("#scheduled summary").click()
+    listed = page.get_by_test_id("scheduled-item")
+    playwright.expect(listed).to_have_count(1, timeout=WAIT_MS)
+    playwright.expect(listed).to_contain_text("see you tomorrow")
+    listed.get_by_test_id("scheduled-cancel").click()
+    playwright.expect(listed).to_have_count(0, timeout=WAIT_MS)
+    assert errors == []

@@ -4,6 +4,7 @@
 import { renderList } from "./conversations.js";
 import { Staged } from "./files.js";
 import { hooks, renderMessages, storeMessages } from "./messages.js";
+import { scheduleAt, scheduleSend } from "./schedule.js";
 import { $, ctx, displayName, guarded, showError, state } from "./state.js";
 
 let staged = null;
@@ -49,6 +50,15 @@ async function submit() {
   if ((!text.trim() && staged.empty) || !state.current) return;
   const conversationId = state.current;
   const attachments = staged.empty ? [] : await staged.take(); // waits for the uploads
+  const later = scheduleAt();
+  if (later) { // kept by the server for then; the words stay in the box if it refuses
+    const body = { client_id: crypto.randomUUID(), text, send_at: later, attachments: attachments.map((a) => ({ file_id: a.file_id })) };
+    if (replyingTo && replyingTo.conversation_id === conversationId) body.reply_to = replyingTo.id;
+    await scheduleSend(conversationId, body);
+    input.value = "";
+    setReply(null);
+    return;
+  }
   input.value = "";
   const clientId = crypto.randomUUID();
   state.pending.set(clientId, {

@@ -1,6 +1,6 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
 // no build step, one job each: state.js (what is shared), api.js (REST and the socket),
-// conversations.js, messages.js, threads.js, pins.js, composer.js, files.js, people.js, search.js, events.js,
+// conversations.js, messages.js, threads.js, pins.js, schedule.js, composer.js, files.js, people.js, search.js, events.js,
 // format.js (safe text), push.js. The API may live on another origin the server allows
 // (WEB_API_ORIGINS): open the page with ?api=https://host.
 import { Api, Socket, apiOrigin } from "./api.js";
@@ -12,6 +12,7 @@ import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 import { wireSearch } from "./search.js";
 import { $, ctx, guarded, showError, state } from "./state.js";
 import { wirePins } from "./pins.js";
+import { wireSchedule } from "./schedule.js";
 import { wireThreads } from "./threads.js";
 
 const allowedApis = document.querySelector('meta[name="ezchat-api-origins"]');
@@ -110,6 +111,7 @@ function showSignIn() {
   wireEvents();
   wireThreads(openConversation);
   wirePins();
+  wireSchedule();
   if (!ctx.api.token) { showSignIn(); return; }
   try {
     await enter(await ctx.api.call("GET", "/api/users/me"));
