@@ -13,7 +13,14 @@ from typing import Any, Protocol
 
 from ezchat.domain.access import Revocation
 from ezchat.domain.files import StoredFile
-from ezchat.domain.messages import Attachment, Forward, Message, ThreadSummary, Version
+from ezchat.domain.messages import (
+    Attachment,
+    Forward,
+    LinkPreview,
+    Message,
+    ThreadSummary,
+    Version,
+)
 from ezchat.domain.model import (
     Conversation,
     ConversationType,
@@ -219,7 +226,12 @@ def message_in(d: Stored, message_id: str) -> Message:
         thread=thread_in(_listed(_opt(d, "thread"))),
         pinned_at=time_in(_opt(d, "pinned_at")),
         pinned_by=_opt(d, "pinned_by"),
+        previews=tuple(LinkPreview(**p) for p in _listed(_opt(d, "previews")) or ()),
     )
+
+
+def previews_out(items: tuple[LinkPreview, ...]) -> list[dict[str, Any]]:
+    return [dataclasses.asdict(p) for p in items]
 
 
 def thread_out(t: ThreadSummary | None) -> dict[str, Any] | None:

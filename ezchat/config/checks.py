@@ -85,6 +85,7 @@ _MINIMUM: dict[str, float] = {
     "webhook_lease_s": 1,
     "scheduled_poll_s": 0.05,
     "scheduled_lease_s": 1,
+    "link_preview_ttl_s": 0,
     "webhook_keep_s": 0,
 }
 

@@ -129,6 +129,10 @@ class Config:
     # Scheduled messages: how often each process looks for due ones; how long it holds one.
     scheduled_poll_s: float = 0.5
     scheduled_lease_s: float = 30.0
+    # Link previews: the first link of a message is read (through the outbound guard) and
+    # shown as a preview; each URL's preview (or its failure) is kept this long per process.
+    link_previews: bool = True
+    link_preview_ttl_s: float = 3600.0
     webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long
     token_ttl_s: float = 2_592_000.0
     password_hash_n: int = 16384

@@ -16,6 +16,7 @@ class SendMessage:
     attachments: tuple[Attachment, ...] = ()
     reply_to: str | None = None
     forward_of: tuple[str, str] | None = None  # (conversation id, message id) to copy
+    previews: bool = True  # False: the sender wants no preview of its link
 
 
 @dataclass(frozen=True)

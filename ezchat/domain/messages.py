@@ -39,6 +39,17 @@ class Forward:
 
 
 @dataclass(frozen=True)
+class LinkPreview:
+    """What the server read of the page a message links to (domain/previews.py)."""
+
+    url: str
+    title: str | None = None
+    description: str | None = None
+    image_url: str | None = None
+    site_name: str | None = None
+
+
+@dataclass(frozen=True)
 class ThreadSummary:
     """What a thread's root shows of its replies (those that stand), kept exact by the
     services from the replies themselves (domain/threads.py says how)."""
@@ -126,6 +137,7 @@ class Message:
     thread: ThreadSummary | None = None  # a root's replies (None: none yet)
     pinned_at: datetime | None = None  # pinned in its conversation since then (None: not)
     pinned_by: str | None = None
+    previews: tuple[LinkPreview, ...] = ()  # of its first link, written after it was sent
 
     def reactions_dict(self) -> dict[str, list[str]]:
         return {emoji: list(users) for emoji, users in self.reactions}
@@ -168,6 +180,7 @@ class Message:
             forwarded_from=None,
             pinned_at=None,
             pinned_by=None,
+            previews=(),
         )
 
 

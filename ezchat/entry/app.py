@@ -88,6 +88,7 @@ class EzChatApp:
             self.once,
             self.rate_limits,
             self.storage,
+            *([self.services.previews] if self.services.previews else []),
             self.sweeper,
             self.feed,
             _Closes(self.hub),

@@ -15,6 +15,7 @@ def send_message(f: Fields, conversation_id: str) -> SendMessage:
         attachments=tuple(f.attachments()),
         reply_to=f.optional_text("reply_to"),
         forward_of=forward_of(f),
+        previews=f.optional_bool("previews") is not False,
     )
 
 

@@ -26,6 +26,7 @@ from ezchat.services.members import MemberService
 from ezchat.services.messages import MessageService
 from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
+from ezchat.services.previews import PreviewService
 from ezchat.services.push import PushService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
@@ -50,6 +51,7 @@ class Core:
     threads: ThreadService
     pins: PinService
     scheduled: ScheduledService
+    previews: PreviewService | None  # None: LINK_PREVIEWS is off
     presence: PresenceService
     typing: TypingService
     push: PushService

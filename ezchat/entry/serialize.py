@@ -120,6 +120,7 @@ def message(m: Message) -> dict[str, Any]:
         "pinned": m.pinned_at is not None,
         "pinned_at": iso(m.pinned_at),
         "pinned_by": m.pinned_by,
+        "previews": [dataclasses.asdict(p) for p in m.previews],
     }
 
 

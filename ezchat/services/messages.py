@@ -32,6 +32,7 @@ from ezchat.domain.model import (
     ConversationType,
     Role,
 )
+from ezchat.domain.previews import first_url
 from ezchat.domain.threads import root_of
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
@@ -44,6 +45,7 @@ from ezchat.services.conversations import ConversationService
 from ezchat.services.files import FileService
 from ezchat.services.hooks import hook_checked
 from ezchat.services.pins import PinService
+from ezchat.services.previews import PreviewService
 from ezchat.services.receipts import Receipts
 from ezchat.services.threads import ThreadService
 
@@ -81,6 +83,7 @@ class MessageService(Receipts):
         self.before_send: BeforeSend | None = None  # set by the composition root
         self.threads: ThreadService | None = None  # set by the composition root
         self.pins: PinService | None = None  # set by the composition root
+        self.previews: PreviewService | None = None  # set by the composition root (or off)
         self._notify_delay_s = notify_delay_s
         self._rate_limits = rate_limits
         self._conversations = conversations
@@ -159,6 +162,8 @@ class MessageService(Receipts):
         await self._bus.publish(MessagePosted(recipients=conv.member_ids, message=message))
         if root_id is not None and self.threads is not None:
             await self.threads.replied(message)
+        if c.previews and self.previews is not None:
+            self.previews.posted(message)
         return message, True
 
     async def history(
@@ -205,16 +210,22 @@ class MessageService(Receipts):
                 return None
             # A reply keeps the followers it was addressed to (see ThreadService.addressed).
             kept = set(m.mentions) if m.thread_root else set()
+            # Another first link: the old preview goes, the new one is read after the edit.
+            linked = first_url(new_text) == first_url(m.text)
             return replace(
                 m,
                 text=new_text,
                 edited_at=self._clock.now(),
                 mentions=tuple(sorted(kept | set(mentions))),
+                previews=m.previews if linked else (),
             )
 
-        return await self._mutate(
+        stored = await self._mutate(
             caller, command.conversation_id, command.message_id, change, "edited"
         )
+        if not stored.previews and self.previews is not None:
+            self.previews.posted(stored)
+        return stored
 
     async def delete(self, caller: str, command: DeleteMessage) -> Message:
         carried: list[str] = []

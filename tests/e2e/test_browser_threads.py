@@ -163,3 +163,29 @@ def test_a_message_is_scheduled_listed_and_cancelled(browser, server):  # noqa: 
     listed.get_by_test_id("scheduled-cancel").click()
     playwright.expect(listed).to_have_count(0, timeout=WAIT_MS)
     assert errors == []
+
+
+def test_a_link_preview_appears_under_its_message(browser, server):  # noqa: F811
+    from tests.unit.test_link_previews import Pages
+
+    page_server = Pages("127.0.0.1")
+    try:
+        base = server.base
+        _, ta = register(base, "ann")
+        ben, _ = register(base, "ben")
+        cid = new_group(base, ta, ben, name="team")
+        errors: list[str] = []
+        page = browser.new_context(viewport=PHONE).new_page()
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        log_in(page, base, "ben")
+        item_of(page, "team").click()
+        post(base, ta, cid, "l1", f"have a look {page_server.base}/ok")
+        card = messages(page).get_by_test_id("link-preview")
+        playwright.expect(card).to_contain_text("The plan & more", timeout=WAIT_MS)
+        playwright.expect(card).to_contain_text("What we do next")
+        assert card.get_attribute("href") == f"{page_server.base}/ok"
+        assert card.get_attribute("rel") == "noopener noreferrer"
+        nothing_wider_than_the_window(page)
+        assert errors == []
+    finally:
+        page_server.stop()

@@ -25,6 +25,7 @@ MESSAGE_FIELDS = {
     "pinned",
     "pinned_at",
     "pinned_by",
+    "previews",
 }
 
 

@@ -10,6 +10,7 @@ from ezchat.adapters.codec import (
     attachments_out,
     forward_out,
     message_in,
+    previews_out,
     reactions_out,
     thread_out,
     time_out,
@@ -41,6 +42,7 @@ def message_doc(m: Message) -> dict[str, Any]:
         "thread": thread_out(m.thread),
         "pinned_at": time_out(m.pinned_at),
         "pinned_by": m.pinned_by,
+        "previews": previews_out(m.previews),
     }
 
 

@@ -224,6 +224,7 @@ class MongoMessageStore:
                     "thread",
                     "pinned_at",
                     "pinned_by",
+                    "previews",
                 )
             }
             update: dict[str, Any] = {"$set": changes}

@@ -4,7 +4,8 @@
   the addresses the policy allows (``addresses.refused``), so the address connected to is one
   that was checked: a name that resolves to a public address for the check and to a private
   one for the connection (DNS rebinding) cannot happen, there is one resolution. Redirects are
-  never followed.
+  never followed here: a caller that follows them (the link previewer) makes each hop a request
+  of its own, checked the same way.
 - Answers: at most ``max_answer_bytes`` of a body is read (a larger one ends the request; its
   status line, already read, still counts), headers at most 16 KiB.
 - Times: ``timeout_s`` bounds the whole request, waiting for a place included.
@@ -17,7 +18,9 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,18 +41,21 @@ class OutboundRefused(OSError):
     """The URL's host has no address the policy allows."""
 
 
+Policy = Callable[[str], "str | None"]  # why an IP address is refused, or None
+
+
 class GuardedResolver(Resolver):
-    def initialize(self, *, allow_private: bool) -> None:
+    def initialize(self, *, policy: Policy) -> None:
         self._inner = DefaultLoopResolver()
-        self._allow_private = allow_private
+        self._policy = policy
 
     async def resolve(
         self, host: str, port: int, family: socket.AddressFamily = socket.AF_UNSPEC
     ) -> list[tuple[int, Any]]:
         found = await self._inner.resolve(host, port, family)
-        allowed = [a for a in found if refused(a[1][0], allow_private=self._allow_private) is None]
+        allowed = [a for a in found if self._policy(a[1][0]) is None]
         if not allowed:
-            why = refused(found[0][1][0], allow_private=self._allow_private) if found else None
+            why = self._policy(found[0][1][0]) if found else None
             raise OutboundRefused(f"{host}: {why or 'no address'}")
         return allowed
 
@@ -80,14 +86,19 @@ class OutboundHttp:
         max_answer_bytes: int = MAX_ANSWER_BYTES,
         per_target: int = PER_TARGET,
         max_connections: int = MAX_CONNECTIONS,
+        policy: Policy | None = None,
     ) -> None:
+        """``policy``: which addresses may be connected to; by default ``addresses.refused``
+        with ``allow_private`` (tests narrow it to tell two loopback addresses apart)."""
+        if policy is None:
+            policy = partial(refused, allow_private=allow_private)
         self._max_answer = max_answer_bytes
         self._per_target = per_target
         self._targets: dict[str, _Target] = {}
         self._http = SimpleAsyncHTTPClient(
             force_instance=True,
             max_clients=max_connections,
-            resolver=GuardedResolver(allow_private=allow_private),
+            resolver=GuardedResolver(policy=policy),
             max_buffer_size=max(64 * 1024, max_answer_bytes),
             max_header_size=MAX_HEADER_BYTES,
             max_body_size=max_answer_bytes,
@@ -109,10 +120,12 @@ class OutboundHttp:
         """A POST whose answer's body is kept (capped as for ``get``): a hook's verdict."""
         return await self._request("POST", url, body, headers, timeout_s, keep=True)
 
-    async def get(self, url: str, *, timeout_s: float) -> tuple[Answer, bytes]:
+    async def get(
+        self, url: str, *, timeout_s: float, headers: dict[str, str] | None = None
+    ) -> tuple[Answer, bytes]:
         """A GET whose body is kept (at most ``max_answer_bytes``; a longer one is cut off and
-        answers with no body): what a key set (JWKS) is read with."""
-        return await self._request("GET", url, None, {}, timeout_s, keep=True)
+        answers with no body): what a key set (JWKS) and a linked page are read with."""
+        return await self._request("GET", url, None, headers or {}, timeout_s, keep=True)
 
     async def _request(
         self,

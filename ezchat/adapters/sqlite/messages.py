@@ -11,6 +11,7 @@ from ezchat.adapters.codec import (
     attachments_out,
     forward_out,
     message_in,
+    previews_out,
     reactions_out,
     thread_out,
     time_out,
@@ -158,7 +159,7 @@ class SqliteMessageStore:
                 cur = conn.execute(
                     "UPDATE messages SET rev = ?, text = ?, attachments = ?, reactions = ?,"
                     " edited_at = ?, deleted = ?, mentions = ?, forwarded_from = ?, thread = ?,"
-                    " pinned_at = ?, pinned_by = ?,"
+                    " pinned_at = ?, pinned_by = ?, previews = ?,"
                     " history = CASE WHEN ? THEN '[]' WHEN ? IS NULL THEN history"
                     "  ELSE json_insert(history, '$[#]', json(?)) END"
                     " WHERE id = ? AND conversation_id = ? AND rev = ?",
@@ -174,6 +175,7 @@ class SqliteMessageStore:
                         _json_or_null(thread_out(m.thread)),
                         time_out(m.pinned_at),
                         m.pinned_by,
+                        json.dumps(previews_out(m.previews)),
                         int(m.deleted),
                         kept,
                         kept,

@@ -243,6 +243,7 @@ MIGRATIONS = [
     Migration(13, "messages: threads (root, summary); who follows which thread", steps.step_13),
     Migration(14, "messages: pins; conversations: who may pin, how many are", steps.step_14),
     Migration(15, "scheduled messages", steps.step_15),
+    Migration(16, "messages: link previews", steps.step_16),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -98,3 +98,7 @@ def step_15(conn: sqlite3.Connection) -> None:
         "CREATE INDEX scheduled_by_user ON scheduled (user_id, send_at)",
     ):
         conn.execute(statement)
+
+
+def step_16(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE messages ADD COLUMN previews TEXT NOT NULL DEFAULT '[]'")

@@ -54,6 +54,7 @@ CLIENT: dict[str, tuple[str, Schema]] = {
                 "reply_to": nullable(ID),
                 "forward_of": obj({"conversation_id": ID, "message_id": ID}),
                 "send_at": TIME,
+                "previews": {"type": "boolean"},
             },
         ),
     ),
@@ -125,7 +126,7 @@ SERVER: dict[str, tuple[str, Schema]] = {
     ),
     "message.new": ("A new message", frame("message.new", MESSAGE_ACK, with_id=False)),
     "message.updated": (
-        "An edit, delete, reaction, pin or unpin",
+        "An edit, delete, reaction, pin or unpin, or a link preview added",
         frame("message.updated", MESSAGE_ACK, with_id=False),
     ),
     "thread.updated": (

@@ -137,6 +137,7 @@ def paths() -> dict[str, dict[str, Any]]:
                         "reply_to": nullable(ID),
                         "forward_of": obj({"conversation_id": ID, "message_id": ID}),
                         "send_at": {"type": "string", "format": "date-time"},
+                        "previews": {"type": "boolean"},
                     },
                 ),
                 errors=(403, 404, 409, 429),

@@ -134,6 +134,16 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "pinned": {"type": "boolean"},
                 "pinned_at": nullable(TIME),
                 "pinned_by": nullable(ID),
+                "previews": {"type": "array", "items": r("LinkPreview"), "maxItems": 1},
+            }
+        ),
+        "LinkPreview": obj(
+            {
+                "url": {"type": "string"},
+                "title": nullable({"type": "string", "maxLength": 300}),
+                "description": nullable({"type": "string", "maxLength": 1000}),
+                "image_url": nullable({"type": "string"}),
+                "site_name": nullable({"type": "string", "maxLength": 100}),
             }
         ),
         "Scheduled": obj(

@@ -53,3 +53,25 @@ export function dayOf(iso) {
   if (d.toDateString() === yesterday.toDateString()) return "Yesterday";
   return d.toLocaleDateString([], { weekday: "long", year: "numeric", month: "long", day: "numeric" });
 }
+
+// A link's preview as the server read it: text only (the page's image is not loaded: this
+// page's policy lets images come from its own API alone, and the site would see the reader).
+export function previewCard(p) {
+  let href = null;
+  try {
+    const parsed = new URL(p.url);
+    if (parsed.protocol === "http:" || parsed.protocol === "https:") href = parsed.href;
+  } catch { /* not a URL: no link */ }
+  const card = document.createElement(href ? "a" : "div");
+  card.className = "preview";
+  card.setAttribute("data-testid", "link-preview");
+  if (href) { card.href = href; card.target = "_blank"; card.rel = "noopener noreferrer"; }
+  for (const [cls, text] of [["site", p.site_name], ["title", p.title], ["description", p.description]]) {
+    if (!text) continue;
+    const line = document.createElement("div");
+    line.className = `preview-${cls}`;
+    line.textContent = text;
+    card.append(line);
+  }
+  return card;
+}

@@ -2,7 +2,7 @@
 // quoted original, reactions with a small picker, edit and delete, "seen", and scrolling that
 // keeps the reader's place while older pages arrive above.
 import { attachmentView } from "./files.js";
-import { dayOf, renderText, timeOf } from "./format.js";
+import { dayOf, previewCard, renderText, timeOf } from "./format.js";
 import { $, button, ctx, displayName, el, guarded, myRole, state } from "./state.js";
 import { pinAction, pinMark } from "./pins.js";
 import { threadChip } from "./threads.js";
@@ -198,7 +198,9 @@ export function messageItem(m, seen, { inThread = false } = {}) {
   text.hidden = !m.deleted && !m.text; // attachments only
   const files = el("div", "attachments");
   if (!m.deleted) for (const a of m.attachments) files.append(attachmentView(a, ctx.api.base));
-  item.append(text, files, meta(m, mine, conv, seen, inThread));
+  item.append(text, files);
+  if (!m.deleted) for (const p of m.previews || []) item.append(previewCard(p));
+  item.append(meta(m, mine, conv, seen, inThread));
   return item;
 }
 

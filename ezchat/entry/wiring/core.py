@@ -14,6 +14,7 @@ from ezchat.domain.model import User
 from ezchat.domain.rules import Limits
 from ezchat.entry.context import Core
 from ezchat.entry.wiring.files import build_files
+from ezchat.entry.wiring.previews import build_previews
 from ezchat.entry.wiring.webhooks import build_webhooks, recording
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
@@ -226,6 +227,7 @@ def build_core(
         bus=bus,
     )
     messages.repeated = bus.repeated
+    messages.previews = build_previews(config, stores=stores, bus=bus)
     scheduled = ScheduledService(
         store=stores.scheduled,
         messages=messages,
@@ -268,6 +270,7 @@ def build_core(
         threads=threads,
         pins=pins,
         scheduled=scheduled,
+        previews=messages.previews,
         files=files,
         presence=PresenceService(
             users=stores.users,
