@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
@@ -18,6 +19,7 @@ from ezchat.adapters.outbound.client import (
     OutboundHttp,
     OutboundRefused,
 )
+from ezchat.domain.addresses import refused
 
 pytestmark = pytest.mark.gen_test(timeout=60)
 
@@ -139,7 +141,7 @@ class _Names:
 async def test_the_connector_gets_only_the_addresses_that_passed():
     # One resolution, filtered: what is connected to is what was checked (no rebinding
     # between a check and the connection).
-    resolver = GuardedResolver(allow_private=False)
+    resolver = GuardedResolver(policy=partial(refused, allow_private=False))
     resolver._inner = _Names(["127.0.0.1", "93.184.216.34", "10.0.0.7"])
     assert await resolver.resolve("push.example", 443) == [(socket.AF_INET, ("93.184.216.34", 443))]
     resolver._inner = _Names(["127.0.0.1", "169.254.169.254"])
