@@ -189,3 +189,39 @@ def test_a_link_preview_appears_under_its_message(browser, server):  # noqa: F81
         assert errors == []
     finally:
         page_server.stop()
+
+
+def test_edit_history_and_forwarding_from_the_message(browser, server):  # noqa: F811
+    base = server.base
+    ann, ta = register(base, "ann")
+    ben, tb = register(base, "ben")
+    team = new_group(base, ta, ben, name="team")
+    other = new_group(base, tb, ann, name="elsewhere")
+    made = post(base, ta, team, "m1", "first words")
+    from tests.e2e.processes import call
+
+    call(base, "PATCH", f"/api/conversations/{team}/messages/{made['id']}",
+         {"text": "second words"}, token=ta)  # fmt: skip
+    errors: list[str] = []
+    page = browser.new_context(viewport=PHONE).new_page()
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    log_in(page, base, "ben")
+    item_of(page, "team").click()
+    message = page.locator("#message-list li[data-seq='1']")
+    playwright.expect(message).to_contain_text("second words", timeout=WAIT_MS)
+    message.get_by_test_id("edited-open").click()
+    playwright.expect(message.get_by_test_id("versions")).to_contain_text(
+        "first words", timeout=WAIT_MS
+    )
+    message.get_by_test_id("forward-action").click()
+    playwright.expect(page.get_by_test_id("forward-panel")).to_be_visible()
+    page.get_by_test_id("forward-to").select_option(other)
+    page.get_by_test_id("forward-send").click()
+    playwright.expect(page.get_by_test_id("forward-panel")).to_be_hidden(timeout=WAIT_MS)
+    nothing_wider_than_the_window(page)
+    page.get_by_test_id("back").click()
+    item_of(page, "elsewhere").click()
+    copy = page.locator("#message-list li[data-seq='1']")
+    playwright.expect(copy).to_contain_text("second words", timeout=WAIT_MS)
+    playwright.expect(copy.get_by_test_id("forwarded-mark")).to_be_visible()
+    assert errors == []

@@ -1,7 +1,7 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
 // no build step, one job each: state.js (what is shared), api.js (REST and the socket),
-// conversations.js, messages.js, threads.js, pins.js, schedule.js, composer.js, files.js, people.js, search.js, events.js,
-// format.js (safe text), push.js. The API may live on another origin the server allows
+// conversations.js, messages.js, threads.js, pins.js, schedule.js, versions.js, forward.js,
+// composer.js, files.js, people.js, search.js, events.js, format.js (safe text), push.js. The API may live on another origin the server allows
 // (WEB_API_ORIGINS): open the page with ?api=https://host.
 import { Api, Socket, apiOrigin } from "./api.js";
 import { wireComposer } from "./composer.js";
@@ -12,6 +12,7 @@ import { disablePush, enablePush, pushSupported, renewPush } from "./push.js";
 import { wireSearch } from "./search.js";
 import { $, ctx, guarded, showError, state } from "./state.js";
 import { wirePins } from "./pins.js";
+import { wireForward } from "./forward.js";
 import { wireSchedule } from "./schedule.js";
 import { wireThreads } from "./threads.js";
 
@@ -112,6 +113,7 @@ function showSignIn() {
   wireThreads(openConversation);
   wirePins();
   wireSchedule();
+  wireForward();
   if (!ctx.api.token) { showSignIn(); return; }
   try {
     await enter(await ctx.api.call("GET", "/api/users/me"));

@@ -5,7 +5,9 @@ import { attachmentView } from "./files.js";
 import { dayOf, previewCard, renderText, timeOf } from "./format.js";
 import { $, button, ctx, displayName, el, guarded, myRole, state } from "./state.js";
 import { pinAction, pinMark } from "./pins.js";
+import { forwardAction, forwardedMark } from "./forward.js";
 import { threadChip } from "./threads.js";
+import { editedButton } from "./versions.js";
 
 export const EMOJI = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🙏", "👀"];
 const NEAR_BOTTOM_PX = 80;
@@ -191,6 +193,7 @@ export function messageItem(m, seen, { inThread = false } = {}) {
   }
   const conv = state.conversations.get(m.conversation_id);
   if (conv && conv.type === "group" && !mine) item.append(el("div", "sender", displayName(m.sender_id)));
+  if (m.forwarded_from && !m.deleted) item.append(forwardedMark());
   if (m.reply_to && !m.deleted && !inThread) item.append(quoteOf(m));
   const text = el("div", "text");
   if (m.deleted) text.textContent = "message deleted";
@@ -212,7 +215,7 @@ function meta(m, mine, conv, seen, inThread) {
   time.setAttribute("data-testid", "message-time");
   if (m.pinned) line.append(pinMark());
   line.append(time);
-  if (m.edited_at) line.append(" (edited)");
+  if (m.edited_at && !m.deleted) line.append(editedButton(m));
   if (m.thread && m.thread.reply_count && !inThread) line.append(threadChip(m));
   for (const [emoji, who] of Object.entries(m.reactions)) {
     const mineToo = who.includes(state.me.id);
@@ -227,6 +230,7 @@ function meta(m, mine, conv, seen, inThread) {
     const pin = pinAction(m, conv);
     if (pin) line.append(pin);
     line.append(button("reply", () => hooks.reply(m), "reply-action"));
+    line.append(forwardAction(m));
     if (!m.thread || !m.thread.reply_count) line.append(threadChip(m.thread_root ? { ...m, id: m.thread_root, thread: null } : m));
   }
   const admin = conv && conv.type === "group" && myRole(conv) === "admin";
