@@ -338,3 +338,18 @@ async def test_in_a_group_a_blocked_senders_message_is_not_the_one_told(world, s
     await run_due(service)
     told = [n for _, n in channel.sent if n.user_id == b.id]
     assert [n.message.text for n in told] == ["from alice"]
+
+
+async def test_a_reply_is_told_to_the_threads_followers_as_a_mention(world, setup):
+    service, channel = await setup()
+    a, b, c = await world.user("ann"), await world.user("ben"), await world.user("cat")
+    view = await world.conversations.create_group(a.id, name="g", member_ids=[b.id, c.id])
+    cid = view.conversation.id
+    root = await send(world, a, cid, "the plan")  # a group: everyone at the default, mentions
+    world.clock.advance(DELAY)
+    assert await run_due(service) == []  # nobody mentioned: nobody told
+    await world.messages.send(b.id, SendMessage(cid, client_id="r1", text="ok", reply_to=root.id))
+    world.clock.advance(DELAY)
+    assert await run_due(service) == [Result.SENT]
+    [(_, notice)] = channel.sent
+    assert notice.user_id == a.id and notice.mentioned  # the root's author follows it; cat not
