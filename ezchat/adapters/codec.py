@@ -159,6 +159,7 @@ def user_in(d: Stored, user_id: str) -> User:
         session_kept=_opt(d, "session_kept"),
         external_id=_opt(d, "external_id"),
         bot=bool(_opt(d, "bot", False)),
+        admin=bool(_opt(d, "admin", False)),
     )
 
 

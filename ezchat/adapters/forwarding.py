@@ -92,8 +92,8 @@ class ForwardingUserStore(Forwarding):
     async def clear_presence(self) -> None:
         await self._forward("clear_presence", self._inner.clear_presence)
 
-    async def search(self, prefix: str, limit: int) -> list[User]:
-        return await self._forward("search", lambda: self._inner.search(prefix, limit))
+    async def search(self, prefix: str, limit: int, *, after: str = "") -> list[User]:
+        return await self._forward("search", lambda: self._inner.search(prefix, limit, after=after))
 
 
 class ForwardingContactStore(Forwarding):

@@ -32,6 +32,7 @@ class AccessChange:
     disabled: bool | None = None
     sessions_after: float | None = None
     session_kept: str | None = None  # with sessions_after: the one token that stays valid
+    admin: bool | None = None  # a server admin or not
 
 
 @dataclass(frozen=True)

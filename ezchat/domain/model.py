@@ -58,6 +58,7 @@ class User:
     # for someone who registered themselves.
     external_id: str | None = None
     bot: bool = False  # made by `python -m ezchat bots create`: never counts as online
+    admin: bool = False  # a server admin (`python -m ezchat users promote`): /api/admin/...
 
     def admits(self, *, token_id: str | None, issued_at: float) -> bool:
         """Whether a token of this user, with that id and issue time, still works."""

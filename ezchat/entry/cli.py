@@ -228,12 +228,18 @@ def users(config: Config, args: argparse.Namespace) -> None:
             uid = await _user_id(s, args.username)
             await s.access.set_disabled(uid, args.action == "disable")
             print(f"{args.action}d {args.username}")
+        elif args.action in ("promote", "demote"):
+            uid = await _user_id(s, args.username)
+            await s.access.set_admin(uid, args.action == "promote")
+            role = "a server admin" if args.action == "promote" else "no longer a server admin"
+            print(f"{args.username} is {role}; their tokens are revoked (log in again)")
         elif args.action == "reset-password":
             await s.access.reset_password(await _user_id(s, args.username), _password(args))
             print(f"password of {args.username} reset; its tokens are revoked")
         else:
             for u in await s.stores.users.search("", 1_000_000):  # "" prefixes every name
-                print(f"{u.username}\t{u.id}\t{'disabled' if u.disabled else 'active'}")
+                state = "disabled" if u.disabled else "active"
+                print(f"{u.username}\t{u.id}\t{state}\t{'admin' if u.admin else 'user'}")
 
     asyncio.run(_with_app(config, work))
 
@@ -278,8 +284,14 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "stats", help="users, conversations, messages, notifications, database size"
     ).set_defaults(run=stats)
-    u = sub.add_parser("users", help="create, disable, enable, reset-password, list")
-    u.add_argument("action", choices=["create", "disable", "enable", "reset-password", "list"])
+    u = sub.add_parser(
+        "users",
+        help="create, disable, enable, promote (to server admin), demote, reset-password, list",
+    )
+    u.add_argument(
+        "action",
+        choices=["create", "disable", "enable", "promote", "demote", "reset-password", "list"],
+    )
     u.add_argument("username", nargs="?")
     u.add_argument("--display-name")
     u.add_argument("--password-stdin", action="store_true", help="read the password from stdin")

@@ -16,6 +16,7 @@ from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
+from ezchat.services.admin import AdminService
 from ezchat.services.apps import AppService
 from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
@@ -52,6 +53,7 @@ class Core:
     pins: PinService
     scheduled: ScheduledService
     previews: PreviewService | None  # None: LINK_PREVIEWS is off
+    admin: AdminService
     presence: PresenceService
     typing: TypingService
     push: PushService

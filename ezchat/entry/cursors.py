@@ -77,3 +77,21 @@ def decode_thread(cursor: str) -> tuple[str, str, str]:
         return (at, cid, mid)
     except (ValueError, TypeError, RecursionError, binascii.Error):
         raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+
+
+def encode_after(value: str) -> str:
+    """A listing by name's next page: the last name given."""
+    return base64.urlsafe_b64encode(json.dumps(["after", value]).encode()).decode().rstrip("=")
+
+
+def decode_after(cursor: str) -> str:
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, value = json.loads(raw)
+        if tag != "after" or not isinstance(value, str) or len(value) > 64:
+            raise ValueError
+        return value
+    except (ValueError, TypeError, RecursionError, binascii.Error):
+        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None

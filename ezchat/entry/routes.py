@@ -11,6 +11,7 @@ from tornado.httputil import HTTPServerRequest
 from ezchat.entry.context import Services
 from ezchat.entry.handlers import (
     accounts,
+    admin,
     conversations,
     docs,
     files,
@@ -104,6 +105,9 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/messages/{ID}/thread/read", threads.ThreadReadHandler, a),
         (rf"{c}/messages/{ID}/follow", threads.FollowHandler, a),
         (r"/api/threads", threads.ThreadsHandler, a),
+        (r"/api/admin/users", admin.AdminUsersHandler, a),
+        (rf"/api/admin/users/{ID}/disable", admin.AdminDisableHandler, a),
+        (rf"/api/admin/users/{ID}/enable", admin.AdminEnableHandler, a),
         (r"/api/scheduled", scheduled.ScheduledListHandler, a),
         (rf"/api/scheduled/{ID}", scheduled.ScheduledHandler, a),
         (rf"{c}/pins", pins.PinsHandler, a),

@@ -55,6 +55,16 @@ def user(u: User) -> dict[str, Any]:
     }
 
 
+def me(u: User) -> dict[str, Any]:
+    """The user as they see themselves: with their server ``role``."""
+    return {**user(u), "role": "admin" if u.admin else "user"}
+
+
+def admin_user(u: User) -> dict[str, Any]:
+    """An account as a server admin sees it."""
+    return {**me(u), "disabled": u.disabled}
+
+
 def member(m: Member) -> dict[str, Any]:
     return {"user_id": m.user_id, "role": m.role.value, "joined_at": iso(m.joined_at)}
 

@@ -184,7 +184,7 @@ class ChatSocket(RedactedLogging, WebSocketHandler):
             return
         now = self.services.clock.now()
         hello = {
-            "user": serialize.user(user),
+            "user": serialize.me(user),
             "session_id": self.conn.session_id,
             "heartbeat_interval": config.heartbeat_interval,
             "server_time": serialize.iso(now),

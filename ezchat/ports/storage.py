@@ -71,9 +71,10 @@ class UserStore(Protocol):
         """Every user who is not offline becomes offline (last_seen kept): at start, no one
         is connected to this server yet."""
 
-    async def search(self, prefix: str, limit: int) -> list[User]:
+    async def search(self, prefix: str, limit: int, *, after: str = "") -> list[User]:
         """Users whose username or display name starts with ``prefix``, compared case-folded and
-        literally (no pattern characters), ordered by username."""
+        literally (no pattern characters), ordered by username; with ``after``, only those
+        whose username comes after it (the next page)."""
 
 
 class RevocationStore(Protocol):

@@ -85,6 +85,17 @@ class AccessService:
             await self._revoke(user_id, at=now)
         return user
 
+    async def set_admin(self, user_id: str, admin: bool) -> User:
+        """Make the user a server admin, or not. Their tokens all stop working (through the
+        revocation feed, at once in every process): the next login carries the new role, and
+        no process keeps honouring a cached one."""
+        now = self._clock.now().timestamp()
+        user = await self._users.set_access(user_id, AccessChange(admin=admin, sessions_after=now))
+        if user is None:
+            raise NotFound("user not found")
+        await self._revoke(user_id, at=now)
+        return user
+
     async def _set_password(self, user_id: str, new: str, *, keep: str | None) -> None:
         try:
             rules.password(new)

@@ -79,6 +79,7 @@ class MemoryUserStore:
         updated = replace(
             stored,
             disabled=stored.disabled if change.disabled is None else change.disabled,
+            admin=stored.admin if change.admin is None else change.admin,
             sessions_after=(
                 stored.sessions_after if change.sessions_after is None else change.sessions_after
             ),
@@ -94,12 +95,13 @@ class MemoryUserStore:
             if u.status is not Presence.OFFLINE:
                 self._db.users[user_id] = replace(u, status=Presence.OFFLINE)
 
-    async def search(self, prefix: str, limit: int) -> list[User]:
+    async def search(self, prefix: str, limit: int, *, after: str = "") -> list[User]:
         p = prefix.casefold()
         found = [
             u
             for u in self._db.users.values()
-            if u.username.startswith(p) or u.display_name.casefold().startswith(p)
+            if (u.username.startswith(p) or u.display_name.casefold().startswith(p))
+            and u.username > after
         ]
         found.sort(key=lambda u: u.username)
         return found[:limit]

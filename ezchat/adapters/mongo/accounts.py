@@ -129,6 +129,8 @@ class MongoUserStore:
             sets["password_hash"] = change.password_hash
         if change.disabled is not None:
             sets["disabled"] = change.disabled
+        if change.admin is not None:
+            sets["admin"] = change.admin
         if change.sessions_after is not None:
             sets["sessions_after"] = change.sessions_after
             sets["session_kept"] = change.session_kept
@@ -149,16 +151,14 @@ class MongoUserStore:
         )
 
     @translated
-    async def search(self, prefix: str, limit: int) -> list[User]:
+    async def search(self, prefix: str, limit: int, *, after: str = "") -> list[User]:
         p = "^" + re.escape(prefix.casefold())
-        cursor = (
-            self._users.find(
-                {"$or": [{"username": {"$regex": p}}, {"display_folded": {"$regex": p}}]},
-                NO_SECRET,
-            )
-            .sort("username", ASCENDING)
-            .limit(limit)
-        )
+        found: dict[str, Any] = {
+            "$or": [{"username": {"$regex": p}}, {"display_folded": {"$regex": p}}]
+        }
+        if after:
+            found["username"] = {"$gt": after}
+        cursor = self._users.find(found, NO_SECRET).sort("username", ASCENDING).limit(limit)
         return [user_from(doc) async for doc in cursor]
 
 

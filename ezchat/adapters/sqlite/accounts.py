@@ -14,7 +14,7 @@ from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, Pr
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 # What reads take: the profile and the access fields (never the password hash).
-USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id, bot"
+USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id, bot, admin"
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -143,6 +143,8 @@ class SqliteUserStore:
             sets["password_hash"] = change.password_hash
         if change.disabled is not None:
             sets["disabled"] = int(change.disabled)
+        if change.admin is not None:
+            sets["admin"] = int(change.admin)
         if change.sessions_after is not None:
             sets["sessions_after"] = change.sessions_after
             sets["session_kept"] = change.session_kept
@@ -167,15 +169,16 @@ class SqliteUserStore:
             )
         )
 
-    async def search(self, prefix: str, limit: int) -> list[User]:
+    async def search(self, prefix: str, limit: int, *, after: str = "") -> list[User]:
         p = casefold(prefix) or ""
 
         def read(conn: sqlite3.Connection) -> list[User]:
             # The username part uses the index (a range); substr() compares literally.
             rows = conn.execute(
-                f"SELECT {USER_READ} FROM users WHERE (username >= ? AND username < ?) "
-                "OR substr(casefold(display_name), 1, ?) = ? ORDER BY username LIMIT ?",
-                (p, p + "\U0010ffff", len(p), p, limit),
+                f"SELECT {USER_READ} FROM users WHERE ((username >= ? AND username < ?) "
+                "OR substr(casefold(display_name), 1, ?) = ?) AND username > ?"
+                " ORDER BY username LIMIT ?",
+                (p, p + "\U0010ffff", len(p), p, after, limit),
             )
             return [user_from_row(r) for r in rows]
 

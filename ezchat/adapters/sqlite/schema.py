@@ -244,6 +244,7 @@ MIGRATIONS = [
     Migration(14, "messages: pins; conversations: who may pin, how many are", steps.step_14),
     Migration(15, "scheduled messages", steps.step_15),
     Migration(16, "messages: link previews", steps.step_16),
+    Migration(17, "users: server admins", steps.step_17),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -102,3 +102,7 @@ def step_15(conn: sqlite3.Connection) -> None:
 
 def step_16(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE messages ADD COLUMN previews TEXT NOT NULL DEFAULT '[]'")
+
+
+def step_17(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")

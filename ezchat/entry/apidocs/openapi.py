@@ -8,6 +8,7 @@ from typing import Any
 
 from ezchat import __version__
 from ezchat.entry.apidocs import (
+    paths_admin,
     paths_conversations,
     paths_files,
     paths_people,
@@ -27,6 +28,7 @@ def document() -> dict[str, Any]:
         **paths_server.paths(),
         **paths_webhooks.paths(),
         **paths_threads.paths(),
+        **paths_admin.paths(),
     }
     for path, item in all_paths.items():
         params = path_params(path)

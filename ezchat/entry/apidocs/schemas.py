@@ -59,6 +59,23 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "created_at": TIME,
                 "external_id": nullable({"type": "string"}),
                 "bot": {"type": "boolean"},
+            },
+            # The caller's own User (login, register, /api/users/me, hello) carries its role.
+            {"role": {"enum": ["admin", "user"]}},
+        ),
+        "AdminUser": obj(
+            {
+                "id": ID,
+                "username": {"type": "string"},
+                "display_name": {"type": "string"},
+                "avatar_url": nullable({"type": "string"}),
+                "status": {"enum": ["online", "away", "offline"]},
+                "last_seen": nullable(TIME),
+                "created_at": TIME,
+                "external_id": nullable({"type": "string"}),
+                "bot": {"type": "boolean"},
+                "role": {"enum": ["admin", "user"]},
+                "disabled": {"type": "boolean"},
             }
         ),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),

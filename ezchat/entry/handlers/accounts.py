@@ -18,7 +18,7 @@ class RegisterHandler(ApiHandler):
             body.optional_text("display_name"),
             client=self.request.remote_ip or "",
         )
-        self.reply({"user": serialize.user(user), "token": token}, 201)
+        self.reply({"user": serialize.me(user), "token": token}, 201)
 
 
 class LoginHandler(ApiHandler):
@@ -29,7 +29,7 @@ class LoginHandler(ApiHandler):
         user, token = await self.services.auth.login(
             body.text("username"), body.text("password"), client=self.request.remote_ip or ""
         )
-        self.reply({"user": serialize.user(user), "token": token})
+        self.reply({"user": serialize.me(user), "token": token})
 
 
 class TicketHandler(ApiHandler):
@@ -66,7 +66,7 @@ class PasswordHandler(ApiHandler):
 
 class MeHandler(ApiHandler):
     async def get(self) -> None:
-        self.reply(serialize.user(self.user))
+        self.reply(serialize.me(self.user))
 
     async def patch(self) -> None:
         body = self.body()
@@ -75,7 +75,7 @@ class MeHandler(ApiHandler):
             display_name=body.patch_nullable_text("display_name"),
             avatar_url=body.patch_nullable_text("avatar_url"),
         )
-        self.reply(serialize.user(user))
+        self.reply(serialize.me(user))
 
 
 class PeopleHandler(ApiHandler):

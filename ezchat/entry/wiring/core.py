@@ -25,6 +25,7 @@ from ezchat.ports.presence import ConnectionCounter
 from ezchat.ports.security import OneTimeKeys, PasswordHasher
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
+from ezchat.services.admin import AdminService
 from ezchat.services.apps import AppService
 from ezchat.services.auth import (
     LOGIN_CLIENT,
@@ -271,6 +272,7 @@ def build_core(
         pins=pins,
         scheduled=scheduled,
         previews=messages.previews,
+        admin=AdminService(users=stores.users, access=access),
         files=files,
         presence=PresenceService(
             users=stores.users,

@@ -1,0 +1,42 @@
+"""Server admins: who they are (``User.admin``, set by ``python -m ezchat users promote``) and
+what only they may do through ``/api/admin``: list every account, disable and enable one."""
+
+from __future__ import annotations
+
+from ezchat.domain.errors import Conflict, Forbidden, NotFound
+from ezchat.domain.model import User
+from ezchat.ports.storage import UserStore
+from ezchat.services.access import AccessService
+
+
+class AdminService:
+    def __init__(self, *, users: UserStore, access: AccessService) -> None:
+        self._users = users
+        self._access = access
+
+    async def require_admin(self, caller: str) -> User:
+        """The caller, when a server admin; ``Forbidden`` otherwise."""
+        user = await self._users.get(caller)
+        if user is None or not user.admin:
+            raise Forbidden("server admins only")
+        return user
+
+    async def users(
+        self, caller: str, *, q: str, after: str, limit: int
+    ) -> tuple[list[User], str | None]:
+        """Accounts whose username or display name starts with ``q``, by username; and the
+        username to go on after, or None at the end."""
+        await self.require_admin(caller)
+        found = await self._users.search(q, limit + 1, after=after)
+        page = found[:limit]
+        return page, page[-1].username if len(found) > limit else None
+
+    async def set_disabled(self, caller: str, user_id: str, disabled: bool) -> User:
+        """Disable (every token stops working at once) or enable an account; an admin cannot
+        disable themselves (``Conflict``): the server would be left without them."""
+        await self.require_admin(caller)
+        if disabled and user_id == caller:
+            raise Conflict("an admin cannot disable themselves")
+        if len(user_id) > 64 or await self._users.get(user_id) is None:
+            raise NotFound("user not found")
+        return await self._access.set_disabled(user_id, disabled)
