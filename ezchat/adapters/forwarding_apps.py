@@ -1,4 +1,5 @@
-"""Forwarding bases of the apps' stores: server keys, event webhooks, incoming webhooks."""
+"""Forwarding bases of the apps' and admins' stores: server keys, event webhooks, incoming
+webhooks, invites."""
 
 from __future__ import annotations
 
@@ -6,8 +7,10 @@ from datetime import datetime
 
 from ezchat.adapters.forwarding import Forwarding
 from ezchat.domain.apps import ServerKey
+from ezchat.domain.invites import Invite
 from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
 from ezchat.ports.apps import ServerKeyStore
+from ezchat.ports.invites import InviteStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
 
@@ -79,3 +82,23 @@ class ForwardingIncomingHookStore(Forwarding):
 
     async def remove(self, hook_id: str) -> IncomingHook | None:
         return await self._forward("remove", lambda: self._inner.remove(hook_id))
+
+
+class ForwardingInviteStore(Forwarding):
+    def __init__(self, inner: InviteStore) -> None:
+        self._inner = inner
+
+    async def add(self, invite: Invite) -> None:
+        await self._forward("add", lambda: self._inner.add(invite))
+
+    async def use(self, code_hash: str, *, now: float) -> Invite | None:
+        return await self._forward("use", lambda: self._inner.use(code_hash, now=now))
+
+    async def give_back(self, invite_id: str) -> None:
+        await self._forward("give_back", lambda: self._inner.give_back(invite_id))
+
+    async def all(self) -> list[Invite]:
+        return await self._forward("all", lambda: self._inner.all())
+
+    async def remove(self, invite_id: str) -> bool:
+        return await self._forward("remove", lambda: self._inner.remove(invite_id))

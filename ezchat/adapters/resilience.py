@@ -28,6 +28,7 @@ from ezchat.adapters.forwarding import (
 )
 from ezchat.adapters.forwarding_apps import (
     ForwardingIncomingHookStore,
+    ForwardingInviteStore,
     ForwardingServerKeyStore,
     ForwardingWebhookStore,
 )
@@ -40,6 +41,7 @@ from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
 from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.storage import (
@@ -212,3 +214,9 @@ class GuardedScheduledStore(_Guarded, ForwardingScheduledStore):
     def __init__(self, inner: ScheduledStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "scheduled"
+
+
+class GuardedInviteStore(_Guarded, ForwardingInviteStore):
+    def __init__(self, inner: InviteStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "invites"

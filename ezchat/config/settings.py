@@ -14,6 +14,7 @@ from ezchat.config.origins import origin_list
 Storage = Literal["memory", "sqlite", "mongo"]
 FileStorage = Literal["local", "s3", "memory"]
 HookFailure = Literal["open", "closed"]
+Registration = Literal["open", "invite", "closed"]
 MongoDriver = Literal["motor", "pymongo"]
 SyncMode = Literal["FULL", "NORMAL"]
 BusRouting = Literal["conversation", "broadcast"]
@@ -131,6 +132,9 @@ class Config:
     scheduled_lease_s: float = 30.0
     # Link previews: the first link of a message is read (through the outbound guard) and
     # shown as a preview; each URL's preview (or its failure) is kept this long per process.
+    # Who may make an account with POST /api/auth/register: anyone, holders of an admin's
+    # invite, or nobody (then only admins and the CLI make accounts).
+    registration: Registration = "open"
     link_previews: bool = True
     link_preview_ttl_s: float = 3600.0
     webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long

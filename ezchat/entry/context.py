@@ -29,6 +29,7 @@ from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.previews import PreviewService
 from ezchat.services.push import PushService
+from ezchat.services.registration import RegistrationService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
@@ -54,6 +55,7 @@ class Core:
     scheduled: ScheduledService
     previews: PreviewService | None  # None: LINK_PREVIEWS is off
     admin: AdminService
+    registration: RegistrationService
     presence: PresenceService
     typing: TypingService
     push: PushService

@@ -108,6 +108,8 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (r"/api/admin/users", admin.AdminUsersHandler, a),
         (rf"/api/admin/users/{ID}/disable", admin.AdminDisableHandler, a),
         (rf"/api/admin/users/{ID}/enable", admin.AdminEnableHandler, a),
+        (r"/api/admin/invites", admin.InvitesHandler, a),
+        (rf"/api/admin/invites/{ID}", admin.InviteHandler, a),
         (r"/api/scheduled", scheduled.ScheduledListHandler, a),
         (rf"/api/scheduled/{ID}", scheduled.ScheduledHandler, a),
         (rf"{c}/pins", pins.PinsHandler, a),

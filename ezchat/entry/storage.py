@@ -31,6 +31,7 @@ from ezchat.adapters.resilience import (
     GuardedConversationStore,
     GuardedFileRecordStore,
     GuardedIncomingHookStore,
+    GuardedInviteStore,
     GuardedMessageStore,
     GuardedOutboxStore,
     GuardedPinStore,
@@ -172,6 +173,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         threads=GuardedThreadStore(raw.threads, shared),
         pins=GuardedPinStore(raw.pins, shared),
         scheduled=GuardedScheduledStore(raw.scheduled, shared),
+        invites=GuardedInviteStore(raw.invites, shared),
         conversations=pointers,
         messages=batcher,
     )

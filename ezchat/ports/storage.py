@@ -26,6 +26,7 @@ from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.files import FileRecordStore
+from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
 from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.threads import ThreadStore
@@ -291,6 +292,7 @@ class Stores:
     threads: ThreadStore
     pins: PinStore
     scheduled: ScheduledStore
+    invites: InviteStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -32,6 +32,8 @@ def openapi_path(pattern: str) -> str:
         names = iter(["conversation_id", "hook_id"])
     if path.startswith("/api/admin/users/"):
         names = iter(["user_id"])
+    if path.startswith("/api/admin/invites/"):
+        names = iter(["invite_id"])
     if path.startswith("/api/scheduled/"):
         names = iter(["scheduled_id"])
     if path.startswith("/hooks/"):

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.apps import ServerKey
 from ezchat.domain.files import StoredFile
+from ezchat.domain.invites import Invite
 from ezchat.domain.messages import Message, Version
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
@@ -41,6 +42,7 @@ class MemoryDatabase:
     follows: dict[tuple[str, str], dict[str, Follow]] = field(default_factory=dict)
     followed: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # user -> threads
     scheduled: dict[str, Scheduled] = field(default_factory=dict)  # id -> scheduled message
+    invites: dict[str, Invite] = field(default_factory=dict)  # id -> invite
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from ezchat.adapters.memory.apps import MemoryServerKeyStore
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.files import MemoryFileRecordStore
+from ezchat.adapters.memory.invites import MemoryInviteStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
 from ezchat.adapters.memory.pins import MemoryPinStore
@@ -51,6 +52,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         threads=MemoryThreadStore(db),
         pins=MemoryPinStore(db),
         scheduled=MemoryScheduledStore(db),
+        invites=MemoryInviteStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

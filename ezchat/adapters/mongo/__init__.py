@@ -17,6 +17,7 @@ from ezchat.adapters.mongo.db import (
     translated,
 )
 from ezchat.adapters.mongo.files import MongoFileRecordStore
+from ezchat.adapters.mongo.invites import MongoInviteStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.pins import MongoPinStore
@@ -81,6 +82,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         threads=MongoThreadStore(db),
         pins=MongoPinStore(db),
         scheduled=MongoScheduledStore(db),
+        invites=MongoInviteStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

@@ -13,6 +13,7 @@ from ezchat.adapters.sqlite.accounts import (
 from ezchat.adapters.sqlite.apps import SqliteServerKeyStore
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
+from ezchat.adapters.sqlite.invites import SqliteInviteStore
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.pins import SqlitePinStore
@@ -63,6 +64,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         threads=SqliteThreadStore(db),
         pins=SqlitePinStore(db),
         scheduled=SqliteScheduledStore(db),
+        invites=SqliteInviteStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

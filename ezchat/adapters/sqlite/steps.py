@@ -106,3 +106,11 @@ def step_16(conn: sqlite3.Connection) -> None:
 
 def step_17(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE users ADD COLUMN admin INTEGER NOT NULL DEFAULT 0")
+
+
+def step_18(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE invites (id TEXT PRIMARY KEY, code_hash TEXT NOT NULL UNIQUE,"
+        " uses INTEGER NOT NULL, left INTEGER NOT NULL, expires_at REAL NOT NULL,"
+        " created_by TEXT NOT NULL, created_at REAL NOT NULL)"
+    )

@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from ezchat.entry.apidocs.operations import LIMIT, TEXT, op
-from ezchat.entry.apidocs.schemas import nullable, obj, ref
+from ezchat.entry.apidocs.operations import DISPLAY_NAME, LIMIT, PASSWORD, TEXT, USERNAME, op
+from ezchat.entry.apidocs.schemas import ID, TIME, nullable, obj, ref
 
 ADMIN_USER = ref("AdminUser")
+INVITE = obj(
+    {
+        "id": ID,
+        "uses": {"type": "integer"},
+        "left": {"type": "integer"},
+        "expires_at": TIME,
+        "created_by": ID,
+        "created_at": TIME,
+    }
+)
 
 
 def paths() -> dict[str, dict[str, Any]]:
@@ -25,7 +35,40 @@ def paths() -> dict[str, dict[str, Any]]:
                 ),
                 errors=(403,),
                 query={"q": TEXT, "cursor": TEXT, "limit": LIMIT},
-            )
+            ),
+            "post": op(
+                "Make an account (whatever REGISTRATION says)",
+                201,
+                ADMIN_USER,
+                body=obj(
+                    {"username": USERNAME, "password": PASSWORD}, {"display_name": DISPLAY_NAME}
+                ),  # fmt: skip
+                errors=(403, 409),
+            ),
+        },
+        "/api/admin/invites": {
+            "get": op(
+                "Every invite, newest first (their codes are not kept)",
+                200,
+                obj({"invites": {"type": "array", "items": INVITE}}),
+                errors=(403,),
+            ),
+            "post": op(
+                "A new invite: its code is shown this once, with the page's URL that carries it",
+                201,
+                obj({"code": TEXT, "url": TEXT, "invite": INVITE}),
+                body=obj(
+                    {},
+                    {
+                        "uses": {"type": "integer", "minimum": 1, "maximum": 1000},
+                        "expires_in": {"type": "integer", "minimum": 60, "maximum": 31536000},
+                    },
+                ),
+                errors=(403,),
+            ),
+        },
+        "/api/admin/invites/{invite_id}": {
+            "delete": op("Revoke an invite", 204, errors=(403, 404)),
         },
         u + "/disable": {
             "post": op(

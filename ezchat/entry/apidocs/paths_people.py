@@ -54,14 +54,16 @@ def paths() -> dict[str, dict[str, Any]]:
         },
         "/api/auth/register": {
             "post": op(
-                "Create an account",
+                "Create an account (403 when REGISTRATION is closed, or is invite and no valid "
+                "invite is given)",
                 201,
                 USER_TOKEN,
                 body=obj(
-                    {"username": USERNAME, "password": PASSWORD}, {"display_name": DISPLAY_NAME}
+                    {"username": USERNAME, "password": PASSWORD},
+                    {"display_name": DISPLAY_NAME, "invite": TEXT},
                 ),
                 auth=False,
-                errors=(409, 429),
+                errors=(403, 409, 429),
             )
         },
         "/api/auth/login": {

@@ -12,10 +12,11 @@ class RegisterHandler(ApiHandler):
 
     async def post(self) -> None:
         body = self.body()
-        user, token = await self.services.auth.register(
+        user, token = await self.services.registration.register(
             body.text("username"),
             body.text("password"),
             body.optional_text("display_name"),
+            invite=body.optional_text("invite"),
             client=self.request.remote_ip or "",
         )
         self.reply({"user": serialize.me(user), "token": token}, 201)

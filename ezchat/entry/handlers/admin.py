@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
+from ezchat.domain.invites import Invite
+from ezchat.domain.unset import Unset
 from ezchat.entry import cursors, serialize
 from ezchat.entry.handlers.base import ApiHandler
 
@@ -22,6 +27,16 @@ class AdminUsersHandler(ApiHandler):
             }
         )
 
+    async def post(self) -> None:
+        body = self.body()
+        user = await self.services.registration.create_user(
+            self.user.id,
+            body.text("username"),
+            body.text("password"),
+            body.optional_text("display_name"),
+        )
+        self.reply(serialize.admin_user(user), 201)
+
 
 class AdminDisableHandler(ApiHandler):
     disabled = True
@@ -33,3 +48,37 @@ class AdminDisableHandler(ApiHandler):
 
 class AdminEnableHandler(AdminDisableHandler):
     disabled = False
+
+
+def invite_of(i: Invite) -> dict[str, Any]:
+    return {
+        "id": i.id,
+        "uses": i.uses,
+        "left": i.left,
+        "expires_at": serialize.iso(datetime.fromtimestamp(i.expires_at, UTC)),
+        "created_by": i.created_by,
+        "created_at": serialize.iso(datetime.fromtimestamp(i.created_at, UTC)),
+    }
+
+
+class InvitesHandler(ApiHandler):
+    async def get(self) -> None:
+        found = await self.services.registration.invites_of(self.user.id)
+        self.reply({"invites": [invite_of(i) for i in found]})
+
+    async def post(self) -> None:
+        body = self.body()
+        uses, expires_in = body.optional_integer("uses"), body.optional_integer("expires_in")
+        made, code = await self.services.registration.invite(
+            self.user.id,
+            uses=None if isinstance(uses, Unset) else uses,
+            expires_in=None if isinstance(expires_in, Unset) else expires_in,
+        )
+        url = f"{self.request.protocol}://{self.request.host}/?invite={code}"
+        self.reply({"code": code, "url": url, "invite": invite_of(made)}, 201)
+
+
+class InviteHandler(ApiHandler):
+    async def delete(self, invite_id: str) -> None:
+        await self.services.registration.revoke(self.user.id, invite_id)
+        self.no_content()

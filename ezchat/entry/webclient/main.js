@@ -32,6 +32,9 @@ $("#auth-form").addEventListener("submit", guarded(async (event) => {
   const form = event.target;
   const body = { username: form.username.value.trim(), password: form.password.value };
   const how = event.submitter && event.submitter.value === "register" ? "register" : "login";
+  // An invite link (/?invite=CODE): registering here needs the code (REGISTRATION=invite).
+  const invite = new URLSearchParams(window.location.search).get("invite");
+  if (how === "register" && invite) body.invite = invite;
   const answer = await ctx.api.call("POST", `/api/auth/${how}`, body);
   ctx.api.setToken(answer.token);
   await enter(answer.user);

@@ -43,6 +43,7 @@ from ezchat.services.messages import MESSAGES, MessageService
 from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
+from ezchat.services.registration import RegistrationService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
@@ -259,6 +260,7 @@ def build_core(
         access=access,
         clock=clock,
     )
+    admin = AdminService(users=stores.users, access=access)
     return Core(
         apps=apps,
         auth=auth,
@@ -272,7 +274,10 @@ def build_core(
         pins=pins,
         scheduled=scheduled,
         previews=messages.previews,
-        admin=AdminService(users=stores.users, access=access),
+        admin=admin,
+        registration=RegistrationService(
+            mode=config.registration, auth=auth, invites=stores.invites, admin=admin, clock=clock
+        ),
         files=files,
         presence=PresenceService(
             users=stores.users,
