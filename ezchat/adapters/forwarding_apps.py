@@ -1,5 +1,5 @@
 """Forwarding bases of the apps' and admins' stores: server keys, event webhooks, incoming
-webhooks, invites."""
+webhooks, invites, the audit log."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 
 from ezchat.adapters.forwarding import Forwarding
 from ezchat.domain.apps import ServerKey
+from ezchat.domain.audit import AuditEntry
 from ezchat.domain.invites import Invite
 from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
 from ezchat.ports.apps import ServerKeyStore
+from ezchat.ports.audit import AuditStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
@@ -102,3 +104,24 @@ class ForwardingInviteStore(Forwarding):
 
     async def remove(self, invite_id: str) -> bool:
         return await self._forward("remove", lambda: self._inner.remove(invite_id))
+
+
+class ForwardingAuditStore(Forwarding):
+    def __init__(self, inner: AuditStore) -> None:
+        self._inner = inner
+
+    async def append(self, entry: AuditEntry) -> None:
+        await self._forward("append", lambda: self._inner.append(entry))
+
+    async def page(
+        self,
+        *,
+        before: tuple[float, str] | None,
+        actor: str | None,
+        action: str | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        return await self._forward(
+            "page",
+            lambda: self._inner.page(before=before, actor=actor, action=action, limit=limit),
+        )

@@ -27,6 +27,7 @@ from ezchat.adapters.forwarding import (
     ForwardingUserStore,
 )
 from ezchat.adapters.forwarding_apps import (
+    ForwardingAuditStore,
     ForwardingIncomingHookStore,
     ForwardingInviteStore,
     ForwardingServerKeyStore,
@@ -40,6 +41,7 @@ from ezchat.adapters.forwarding_extras import (
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
+from ezchat.ports.audit import AuditStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
@@ -220,3 +222,9 @@ class GuardedInviteStore(_Guarded, ForwardingInviteStore):
     def __init__(self, inner: InviteStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "invites"
+
+
+class GuardedAuditStore(_Guarded, ForwardingAuditStore):
+    def __init__(self, inner: AuditStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "audit"

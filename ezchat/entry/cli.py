@@ -219,31 +219,6 @@ async def _user_id(services: Any, username: str) -> str:
     return str(user.id)
 
 
-def users(config: Config, args: argparse.Namespace) -> None:
-    async def work(s: Any) -> None:
-        if args.action == "create":
-            user, _ = await s.auth.register(args.username, _password(args), args.display_name)
-            print(f"created {user.username} ({user.id})")
-        elif args.action in ("disable", "enable"):
-            uid = await _user_id(s, args.username)
-            await s.access.set_disabled(uid, args.action == "disable")
-            print(f"{args.action}d {args.username}")
-        elif args.action in ("promote", "demote"):
-            uid = await _user_id(s, args.username)
-            await s.access.set_admin(uid, args.action == "promote")
-            role = "a server admin" if args.action == "promote" else "no longer a server admin"
-            print(f"{args.username} is {role}; their tokens are revoked (log in again)")
-        elif args.action == "reset-password":
-            await s.access.reset_password(await _user_id(s, args.username), _password(args))
-            print(f"password of {args.username} reset; its tokens are revoked")
-        else:
-            for u in await s.stores.users.search("", 1_000_000):  # "" prefixes every name
-                state = "disabled" if u.disabled else "active"
-                print(f"{u.username}\t{u.id}\t{state}\t{'admin' if u.admin else 'user'}")
-
-    asyncio.run(_with_app(config, work))
-
-
 def stats(config: Config, _: argparse.Namespace) -> None:
     if config.storage != "sqlite":
         raise CommandError("stats reads the SQLite store; for MongoDB use mongosh")
@@ -284,19 +259,9 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "stats", help="users, conversations, messages, notifications, database size"
     ).set_defaults(run=stats)
-    u = sub.add_parser(
-        "users",
-        help="create, disable, enable, promote (to server admin), demote, reset-password, list",
-    )
-    u.add_argument(
-        "action",
-        choices=["create", "disable", "enable", "promote", "demote", "reset-password", "list"],
-    )
-    u.add_argument("username", nargs="?")
-    u.add_argument("--display-name")
-    u.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
-    u.set_defaults(run=users)
-    from ezchat.entry import cli_keys
+    from ezchat.entry import cli_keys, cli_users
+
+    cli_users.add_parser(sub)
 
     cli_keys.add_parser(sub)
     return top

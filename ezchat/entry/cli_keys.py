@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from ezchat.config import Config
+from ezchat.domain.audit import CLI
 
 
 def keys(config: Config, args: argparse.Namespace) -> None:
@@ -20,11 +21,13 @@ def keys(config: Config, args: argparse.Namespace) -> None:
     async def work(s: Any) -> None:
         if args.key_action == "create":
             key = await s.apps.create_key(args.name)
+            await s.admin.audit.record(CLI, "key.create", args.name)
             print(key)
             print(f"server key {args.name} created: shown this once (only its hash is kept)")
         elif args.key_action == "revoke":
             if not await s.apps.revoke_key(args.name):
                 raise CommandError(f"no key named {args.name} that is not revoked")
+            await s.admin.audit.record(CLI, "key.revoke", args.name)
             print(f"revoked {args.name}: every server refuses it within REVOCATION_POLL_S")
         else:
             for k in await s.apps.list_keys():
@@ -45,12 +48,15 @@ def bots(config: Config, args: argparse.Namespace) -> None:
     async def work(s: Any) -> None:
         if args.bot_action == "create":
             bot, token = await s.apps.create_bot(args.name, args.display_name)
+            await s.admin.audit.record(CLI, "bot.create", bot.id, bot.username)
             print(token)
             print(f"bot {bot.username} ({bot.id}) created; its token (above) does not expire")
         elif args.bot_action == "token":
             print(await s.apps.bot_token(args.name))
+            await s.admin.audit.record(CLI, "bot.token", args.name)
         elif args.bot_action == "revoke":
             await s.apps.revoke_bot(args.name)
+            await s.admin.audit.record(CLI, "bot.revoke", args.name)
             print(f"every token of {args.name} is revoked (`bots token {args.name}` for a new one)")
         else:
             for u in await s.stores.users.search("", 1_000_000):

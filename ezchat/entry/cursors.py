@@ -95,3 +95,27 @@ def decode_after(cursor: str) -> str:
         return value
     except (ValueError, TypeError, RecursionError, binascii.Error):
         raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+
+
+def encode_audit(key: tuple[float, str]) -> str:
+    """The audit log's next page: the last entry's (at, id)."""
+    return base64.urlsafe_b64encode(json.dumps(["audit", *key]).encode()).decode().rstrip("=")
+
+
+def decode_audit(cursor: str) -> tuple[float, str]:
+    try:
+        if len(cursor) > MAX_CURSOR_LENGTH:
+            raise ValueError
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        tag, at, entry_id = json.loads(raw)
+        if (
+            tag != "audit"
+            or type(at) not in (int, float)
+            or not math.isfinite(at)
+            or not isinstance(entry_id, str)
+            or len(entry_id) > 64
+        ):
+            raise ValueError
+        return (float(at), entry_id)
+    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
+        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None

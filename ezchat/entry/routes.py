@@ -109,6 +109,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"/api/admin/users/{ID}/disable", admin.AdminDisableHandler, a),
         (rf"/api/admin/users/{ID}/enable", admin.AdminEnableHandler, a),
         (r"/api/admin/invites", admin.InvitesHandler, a),
+        (r"/api/admin/audit", admin.AuditHandler, a),
         (rf"/api/admin/invites/{ID}", admin.InviteHandler, a),
         (r"/api/scheduled", scheduled.ScheduledListHandler, a),
         (rf"/api/scheduled/{ID}", scheduled.ScheduledHandler, a),

@@ -27,6 +27,7 @@ from ezchat.adapters.caching import (
 from ezchat.adapters.memory import memory_stores
 from ezchat.adapters.pointers import BufferedPointerStore
 from ezchat.adapters.resilience import (
+    GuardedAuditStore,
     GuardedContactStore,
     GuardedConversationStore,
     GuardedFileRecordStore,
@@ -174,6 +175,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         pins=GuardedPinStore(raw.pins, shared),
         scheduled=GuardedScheduledStore(raw.scheduled, shared),
         invites=GuardedInviteStore(raw.invites, shared),
+        audit=GuardedAuditStore(raw.audit, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -25,6 +25,7 @@ from ezchat.domain.model import (
 from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
+from ezchat.ports.audit import AuditStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
@@ -293,6 +294,7 @@ class Stores:
     pins: PinStore
     scheduled: ScheduledStore
     invites: InviteStore
+    audit: AuditStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -1,18 +1,22 @@
 """Server admins: who they are (``User.admin``, set by ``python -m ezchat users promote``) and
-what only they may do through ``/api/admin``: list every account, disable and enable one."""
+what only they may do through ``/api/admin``: list every account, disable and enable one, read
+the audit log (where what they do is written)."""
 
 from __future__ import annotations
 
+from ezchat.domain.audit import AuditEntry
 from ezchat.domain.errors import Conflict, Forbidden, NotFound
 from ezchat.domain.model import User
 from ezchat.ports.storage import UserStore
 from ezchat.services.access import AccessService
+from ezchat.services.audit import AuditLog
 
 
 class AdminService:
-    def __init__(self, *, users: UserStore, access: AccessService) -> None:
+    def __init__(self, *, users: UserStore, access: AccessService, audit: AuditLog) -> None:
         self._users = users
         self._access = access
+        self.audit = audit
 
     async def require_admin(self, caller: str) -> User:
         """The caller, when a server admin; ``Forbidden`` otherwise."""
@@ -39,4 +43,19 @@ class AdminService:
             raise Conflict("an admin cannot disable themselves")
         if len(user_id) > 64 or await self._users.get(user_id) is None:
             raise NotFound("user not found")
-        return await self._access.set_disabled(user_id, disabled)
+        user = await self._access.set_disabled(user_id, disabled)
+        await self.audit.record(caller, "user.disable" if disabled else "user.enable", user_id)
+        return user
+
+    async def log(
+        self,
+        caller: str,
+        *,
+        before: tuple[float, str] | None,
+        actor: str | None,
+        action: str | None,
+        limit: int,
+    ) -> list[AuditEntry]:
+        """The audit log, newest first, for admins."""
+        await self.require_admin(caller)
+        return await self.audit.store.page(before=before, actor=actor, action=action, limit=limit)

@@ -18,6 +18,7 @@ from ezchat.ports.clock import Clock
 from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import OneTimeKeys, PasswordHasher, TokenCodec
 from ezchat.ports.storage import UserStore
+from ezchat.services.audit import AuditLog
 
 BAD_LOGIN = "wrong username or password"
 # The password hash of a user an app provisioned: no password opens it (their app signs them
@@ -99,6 +100,7 @@ class AuthService:
         self._dummy_hash: str | None = None
         # App-signed JWTs, when the deployment takes them (set by the composition root).
         self.external: ExternalLogin | None = None
+        self.audit: AuditLog | None = None  # where refused logins are written (the wiring)
 
     def issue_token(self, user_id: str) -> str:
         return self.issue_token_for(user_id, self._ttl)[0]
@@ -171,6 +173,8 @@ class AuthService:
             raise Unauthorized(BAD_LOGIN)
         await self._limits.succeed(LOGIN_NAME, name)
         if user.disabled:  # said only to who knows the password
+            if self.audit is not None:
+                await self.audit.record(user.id, "login.refused", user.id, "disabled")
             raise Forbidden("this account is disabled")
         return user, self.issue_token(user.id)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 
 from ezchat.domain import rules
+from ezchat.domain.audit import APP
 from ezchat.domain.commands import SendMessage
 from ezchat.domain.errors import Conflict, InvalidRequest, NotFound
 from ezchat.domain.ids import new_id
@@ -21,6 +22,7 @@ from ezchat.ports.storage import ConversationStore
 from ezchat.ports.webhooks import IncomingHookStore
 from ezchat.services.access import AccessService
 from ezchat.services.apps import AppService
+from ezchat.services.audit import AuditLog
 from ezchat.services.conversations import ConversationService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MessageService
@@ -49,6 +51,7 @@ class IncomingHookService:
         self._apps = apps
         self._access = access
         self._clock = clock
+        self.audit: AuditLog | None = None  # where changes are written (set by the wiring)
 
     async def _group(
         self, caller: str | None, conversation_id: str, what: str
@@ -93,6 +96,8 @@ class IncomingHookService:
             created_at=self._clock.now().timestamp(),
         )
         await self._store.add(hook)
+        if self.audit is not None:
+            await self.audit.record(caller or APP, "incoming_hook.create", hook.id, conv.id)
         return hook, token
 
     async def listed(self, caller: str | None, conversation_id: str) -> list[IncomingHook]:
@@ -107,6 +112,8 @@ class IncomingHookService:
         hook = await self._store.remove(hook_id)
         if hook is None:  # removed meanwhile by another request
             return
+        if self.audit is not None:
+            await self.audit.record(caller or APP, "incoming_hook.remove", hook.id, conv.id)
         await self._access.set_disabled(hook.bot_id, True)
         current = await self._conversation_store.get(conv.id)
         if current is not None and current.member(hook.bot_id) is not None:

@@ -64,6 +64,7 @@ class RegistrationService:
         """An account made by a server admin, whatever the mode."""
         await self._admin.require_admin(caller)
         user, _ = await self._auth.register(username, password, display_name)
+        await self._admin.audit.record(caller, "user.create", user.id, user.username)
         return user
 
     async def invite(
@@ -86,6 +87,7 @@ class RegistrationService:
             created_at=now,
         )
         await self._invites.add(made)
+        await self._admin.audit.record(caller, "invite.create", made.id, f"uses={count}")
         return made, code
 
     async def invites_of(self, caller: str) -> list[Invite]:
@@ -96,3 +98,4 @@ class RegistrationService:
         await self._admin.require_admin(caller)
         if not await self._invites.remove(invite_id):
             raise NotFound("invite not found")
+        await self._admin.audit.record(caller, "invite.revoke", invite_id)

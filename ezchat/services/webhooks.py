@@ -18,11 +18,13 @@ import random
 from dataclasses import dataclass, replace
 
 from ezchat.domain import webhooks
+from ezchat.domain.audit import APP
 from ezchat.domain.errors import InvalidRequest, NotFound
 from ezchat.domain.ids import new_id
 from ezchat.domain.webhooks import Delivery, DeliveryState, Webhook, WebhookEvent
 from ezchat.ports.clock import Clock
 from ezchat.ports.webhooks import EventSender, WebhookStore
+from ezchat.services.audit import AuditLog
 from ezchat.services.push import check_endpoint
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,7 @@ class WebhookService:
         self._queue: list[WebhookEvent] = []
         self._flushed: asyncio.Future[None] | None = None
         self.recorded = asyncio.Event()  # set when this process recorded deliveries
+        self.audit: AuditLog | None = None  # where changes are written (set by the wiring)
         self.lost = 0  # events that could not be recorded (the store was out of reach)
 
     def _now(self) -> float:
@@ -83,6 +86,8 @@ class WebhookService:
         )
         await self._store.add(hook)
         self._forget()
+        if self.audit is not None:
+            await self.audit.record(APP, "webhook.create", hook.id, hook.url)
         return hook
 
     def _forget(self) -> None:
@@ -96,6 +101,8 @@ class WebhookService:
         if not await self._store.remove(webhook_id):
             raise NotFound("no webhook with that id")
         self._forget()
+        if self.audit is not None:
+            await self.audit.record(APP, "webhook.remove", webhook_id)
 
     async def deliveries(self, webhook_id: str, limit: int) -> list[Delivery]:
         if not any(w.id == webhook_id for w in await self._store.all()):

@@ -78,3 +78,63 @@ def test_admins_are_made_by_the_cli_and_alone_manage_accounts(server, tmp_path):
     assert again["user"]["role"] == "user"
     assert status(base, "GET", "/api/admin/users", again["token"]) == 403
     assert ezchat(tmp_path, "users", "promote", "nobody").returncode != 0
+
+
+def test_what_admins_the_cli_and_apps_change_is_in_the_audit_log(server, tmp_path):
+    base = server.base
+    _, _ = register(base, "ann")
+    ben, _ = register(base, "ben")
+    assert ezchat(tmp_path, "users", "promote", "ann").returncode == 0
+    ta = login(base, "ann")["token"]
+    call(base, "POST", f"/api/admin/users/{ben['id']}/disable", token=ta)
+    try:  # a disabled account's login: refused, and written down
+        login(base, "ben")
+    except AssertionError as exc:
+        assert ": 403" in str(exc)
+    made = call(base, "POST", "/api/admin/invites", {"uses": 1}, token=ta)
+    key = ezchat(tmp_path, "keys", "create", "backend")
+    assert key.returncode == 0, key.stderr
+    server_key = key.stdout.splitlines()[0].strip()
+    hook = call_with_key(base, server_key, "POST", "/api/server/webhooks",
+                         {"url": "http://127.0.0.1:9/hook", "events": ["*"]})  # fmt: skip
+    call_with_key(base, server_key, "DELETE", f"/api/server/webhooks/{hook['id']}")
+
+    log = call(base, "GET", "/api/admin/audit?limit=100", token=ta)["entries"]
+    seen = [(e["actor"], e["action"], e["target"]) for e in log]
+    ann_id = call(base, "GET", "/api/users/me", token=ta)["id"]
+    for expected in [
+        ("cli", "user.promote", ann_id),
+        (ann_id, "user.disable", ben["id"]),
+        (ben["id"], "login.refused", ben["id"]),
+        (ann_id, "invite.create", made["invite"]["id"]),
+        ("cli", "key.create", "backend"),
+        ("app", "webhook.create", hook["id"]),
+        ("app", "webhook.remove", hook["id"]),
+    ]:
+        assert expected in seen, (expected, seen)
+    assert seen[0] == ("app", "webhook.remove", hook["id"])  # newest first
+    by_admin = {e["action"]: e for e in log if e["actor"] == ann_id}
+    assert all(e["request_id"] for e in by_admin.values())  # each with its request's id
+    only = call(base, "GET", "/api/admin/audit?action=user.disable", token=ta)["entries"]
+    assert [e["target"] for e in only] == [ben["id"]]
+    paged = call(base, "GET", "/api/admin/audit?limit=2", token=ta)
+    more = call(base, "GET", f"/api/admin/audit?limit=100&cursor={paged['next_cursor']}", token=ta)
+    assert [e["id"] for e in paged["entries"] + more["entries"]] == [e["id"] for e in log]
+    printed = ezchat(tmp_path, "audit", "--action", "user.promote").stdout
+    assert "cli\tuser.promote" in printed
+    tb = register(base, "cat")[1]
+    assert status(base, "GET", "/api/admin/audit", tb) == 403
+
+
+def call_with_key(base: str, key: str, method: str, path: str, body=None):
+    import json
+    import urllib.request
+
+    req = urllib.request.Request(
+        base + path,
+        method=method,
+        data=json.dumps(body).encode() if body is not None else None,
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return json.loads(resp.read() or b"null")

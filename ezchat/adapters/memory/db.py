@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.apps import ServerKey
+from ezchat.domain.audit import AuditEntry
 from ezchat.domain.files import StoredFile
 from ezchat.domain.invites import Invite
 from ezchat.domain.messages import Message, Version
@@ -43,6 +44,7 @@ class MemoryDatabase:
     followed: dict[str, set[tuple[str, str]]] = field(default_factory=dict)  # user -> threads
     scheduled: dict[str, Scheduled] = field(default_factory=dict)  # id -> scheduled message
     invites: dict[str, Invite] = field(default_factory=dict)  # id -> invite
+    audit: list[AuditEntry] = field(default_factory=list)  # in the order appended
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

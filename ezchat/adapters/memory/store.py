@@ -9,6 +9,7 @@ from ezchat.adapters.memory.accounts import (
     MemoryUserStore,
 )
 from ezchat.adapters.memory.apps import MemoryServerKeyStore
+from ezchat.adapters.memory.audit import MemoryAuditStore
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.files import MemoryFileRecordStore
@@ -53,6 +54,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         pins=MemoryPinStore(db),
         scheduled=MemoryScheduledStore(db),
         invites=MemoryInviteStore(db),
+        audit=MemoryAuditStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

@@ -8,6 +8,7 @@ from ezchat.adapters.mongo.accounts import (
     MongoUserStore,
 )
 from ezchat.adapters.mongo.apps import MongoServerKeyStore
+from ezchat.adapters.mongo.audit import MongoAuditStore
 from ezchat.adapters.mongo.conversations import MongoConversationStore
 from ezchat.adapters.mongo.db import (
     MongoDatabase,
@@ -83,6 +84,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         pins=MongoPinStore(db),
         scheduled=MongoScheduledStore(db),
         invites=MongoInviteStore(db),
+        audit=MongoAuditStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

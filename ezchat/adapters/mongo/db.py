@@ -80,6 +80,8 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("scheduled", [("state", ASCENDING), ("due_at", ASCENDING)], {"name": "due"}),
     ("scheduled", [("user_id", ASCENDING), ("send_at", ASCENDING)], {"name": "user"}),
     ("invites", [("code_hash", ASCENDING)], {"unique": True, "name": "code"}),
+    ("audit", [("at", DESCENDING)], {"name": "newest"}),
+    ("audit", [("actor", ASCENDING), ("at", DESCENDING)], {"name": "actor"}),
     ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
     ("files", [("created_ts", ASCENDING)], {"name": "created"}),
     # An open entry's open_key is "user conversation"; once claimed, its own id. So the unique

@@ -11,6 +11,7 @@ from ezchat.adapters.sqlite.accounts import (
     SqliteUserStore,
 )
 from ezchat.adapters.sqlite.apps import SqliteServerKeyStore
+from ezchat.adapters.sqlite.audit import SqliteAuditStore
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
 from ezchat.adapters.sqlite.invites import SqliteInviteStore
@@ -65,6 +66,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         pins=SqlitePinStore(db),
         scheduled=SqliteScheduledStore(db),
         invites=SqliteInviteStore(db),
+        audit=SqliteAuditStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

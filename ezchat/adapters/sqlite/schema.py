@@ -246,6 +246,7 @@ MIGRATIONS = [
     Migration(16, "messages: link previews", steps.step_16),
     Migration(17, "users: server admins", steps.step_17),
     Migration(18, "invites", steps.step_18),
+    Migration(19, "the audit log", steps.step_19),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -114,3 +114,13 @@ def step_18(conn: sqlite3.Connection) -> None:
         " uses INTEGER NOT NULL, left INTEGER NOT NULL, expires_at REAL NOT NULL,"
         " created_by TEXT NOT NULL, created_at REAL NOT NULL)"
     )
+
+
+def step_19(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE audit (id TEXT PRIMARY KEY, at REAL NOT NULL, actor TEXT NOT NULL,"
+        " action TEXT NOT NULL, target TEXT, request_id TEXT, detail TEXT)",
+        "CREATE INDEX audit_newest ON audit (at, id)",
+        "CREATE INDEX audit_actor ON audit (actor, at)",
+    ):
+        conn.execute(statement)

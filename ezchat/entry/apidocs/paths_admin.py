@@ -8,6 +8,17 @@ from ezchat.entry.apidocs.operations import DISPLAY_NAME, LIMIT, PASSWORD, TEXT,
 from ezchat.entry.apidocs.schemas import ID, TIME, nullable, obj, ref
 
 ADMIN_USER = ref("AdminUser")
+AUDIT_ENTRY = obj(
+    {
+        "id": ID,
+        "at": TIME,
+        "actor": TEXT,
+        "action": TEXT,
+        "target": nullable(TEXT),
+        "request_id": nullable(TEXT),
+        "detail": nullable(TEXT),
+    }
+)
 INVITE = obj(
     {
         "id": ID,
@@ -66,6 +77,20 @@ def paths() -> dict[str, dict[str, Any]]:
                 ),
                 errors=(403,),
             ),
+        },
+        "/api/admin/audit": {
+            "get": op(
+                "The audit log, newest first (filtered by actor and action)",
+                200,
+                obj(
+                    {
+                        "entries": {"type": "array", "items": AUDIT_ENTRY},
+                        "next_cursor": nullable(TEXT),
+                    }
+                ),
+                errors=(403,),
+                query={"actor": TEXT, "action": TEXT, "cursor": TEXT, "limit": LIMIT},
+            )
         },
         "/api/admin/invites/{invite_id}": {
             "delete": op("Revoke an invite", 204, errors=(403, 404)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from ezchat.domain.audit import AuditEntry
 from ezchat.domain.invites import Invite
 from ezchat.domain.unset import Unset
 from ezchat.entry import cursors, serialize
@@ -82,3 +83,35 @@ class InviteHandler(ApiHandler):
     async def delete(self, invite_id: str) -> None:
         await self.services.registration.revoke(self.user.id, invite_id)
         self.no_content()
+
+
+def entry_of(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "id": e.id,
+        "at": serialize.iso(datetime.fromtimestamp(e.at, UTC)),
+        "actor": e.actor,
+        "action": e.action,
+        "target": e.target,
+        "request_id": e.request_id,
+        "detail": e.detail,
+    }
+
+
+class AuditHandler(ApiHandler):
+    async def get(self) -> None:
+        cursor = self.get_query_argument("cursor", None)
+        limit = self.limit()
+        found = await self.services.admin.log(
+            self.user.id,
+            before=cursors.decode_audit(cursor) if cursor else None,
+            actor=self.get_query_argument("actor", None) or None,
+            action=self.get_query_argument("action", None) or None,
+            limit=limit,
+        )
+        more = len(found) == limit
+        self.reply(
+            {
+                "entries": [entry_of(e) for e in found],
+                "next_cursor": cursors.encode_audit(found[-1].key()) if more and found else None,
+            }
+        )

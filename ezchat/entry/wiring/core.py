@@ -12,6 +12,7 @@ from ezchat.adapters.tokens import TICKET, SignedValueTokenCodec
 from ezchat.config import Config, secret_key
 from ezchat.domain.model import User
 from ezchat.domain.rules import Limits
+from ezchat.entry import logs
 from ezchat.entry.context import Core
 from ezchat.entry.wiring.files import build_files
 from ezchat.entry.wiring.previews import build_previews
@@ -27,6 +28,7 @@ from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
 from ezchat.services.admin import AdminService
 from ezchat.services.apps import AppService
+from ezchat.services.audit import AuditLog
 from ezchat.services.auth import (
     LOGIN_CLIENT,
     LOGIN_NAME,
@@ -260,7 +262,11 @@ def build_core(
         access=access,
         clock=clock,
     )
-    admin = AdminService(users=stores.users, access=access)
+    audit = AuditLog(store=stores.audit, clock=clock, request_id=logs.request_id.get)
+    auth.audit = audit
+    webhooks.audit = audit
+    incoming.audit = audit
+    admin = AdminService(users=stores.users, access=access, audit=audit)
     return Core(
         apps=apps,
         auth=auth,
