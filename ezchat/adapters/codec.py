@@ -31,7 +31,6 @@ from ezchat.domain.model import (
     User,
 )
 from ezchat.domain.outbox import Notification, OutboxState, PushSubscription
-from ezchat.domain.scheduled import Scheduled, ScheduledState
 
 
 def time_out(value: datetime | None) -> str | None:
@@ -301,47 +300,4 @@ def push_subscription_in(d: Stored, endpoint: str) -> PushSubscription:
         created_at=time_req(d["created_at"]),
         token_id=_opt(d, "token_id"),
         issued_at=float(_opt(d, "issued_at") or 0.0),
-    )
-
-
-def scheduled_out(s: Scheduled) -> dict[str, Any]:
-    """A scheduled message as a row or document holds it (``id`` included)."""
-    return {
-        "id": s.id,
-        "user_id": s.user_id,
-        "conversation_id": s.conversation_id,
-        "client_id": s.client_id,
-        "text": s.text,
-        "attachments": json.dumps(attachments_out(s.attachments)),
-        "reply_to": s.reply_to,
-        "send_at": time_out(s.send_at),
-        "created_at": time_out(s.created_at),
-        "state": s.state.value,
-        "error": s.error,
-        "due_at": s.due_at,
-        "attempts": s.attempts,
-        "lease_until": s.lease_until,
-        "lease_token": s.lease_token,
-        "version": s.version,
-    }
-
-
-def scheduled_in(d: Stored) -> Scheduled:
-    return Scheduled(
-        id=d["id"],
-        user_id=d["user_id"],
-        conversation_id=d["conversation_id"],
-        client_id=d["client_id"],
-        text=d["text"],
-        attachments=attachments_in(_listed(d["attachments"])),
-        reply_to=_opt(d, "reply_to"),
-        send_at=time_req(d["send_at"]),
-        created_at=time_req(d["created_at"]),
-        state=ScheduledState(d["state"]),
-        error=_opt(d, "error"),
-        due_at=d["due_at"],
-        attempts=d["attempts"],
-        lease_until=d["lease_until"],
-        lease_token=_opt(d, "lease_token"),
-        version=d["version"],
     )

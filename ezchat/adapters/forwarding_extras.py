@@ -1,13 +1,15 @@
 """The forwarding bases of the stores that grew around messages: threads, pins, scheduled
-messages."""
+messages, reports."""
 
 from __future__ import annotations
 
 from ezchat.adapters.forwarding import Forwarding
 from ezchat.domain.messages import Message, ThreadSummary
+from ezchat.domain.reports import Report, ReportStatus, Resolution
 from ezchat.domain.scheduled import Scheduled
 from ezchat.domain.threads import Follow, FollowedThread
 from ezchat.ports.pins import PinStore
+from ezchat.ports.reports import ReportStore
 from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.threads import ThreadStore
 
@@ -108,4 +110,29 @@ class ForwardingScheduledStore(Forwarding):
     async def remove(self, item_id: str, *, expected_version: int) -> bool:
         return await self._forward(
             "remove", lambda: self._inner.remove(item_id, expected_version=expected_version)
+        )
+
+
+class ForwardingReportStore(Forwarding):
+    def __init__(self, inner: ReportStore) -> None:
+        self._inner = inner
+
+    async def add(self, report: Report) -> tuple[Report, bool]:
+        return await self._forward("add", lambda: self._inner.add(report))
+
+    async def get(self, report_id: str) -> Report | None:
+        return await self._forward("get", lambda: self._inner.get(report_id))
+
+    async def page(
+        self, *, status: ReportStatus | None, before: tuple[float, str] | None, limit: int
+    ) -> list[Report]:
+        return await self._forward(
+            "page", lambda: self._inner.page(status=status, before=before, limit=limit)
+        )
+
+    async def resolve(
+        self, report_id: str, *, by: str, action: Resolution, at: float
+    ) -> Report | None:
+        return await self._forward(
+            "resolve", lambda: self._inner.resolve(report_id, by=by, action=action, at=at)
         )

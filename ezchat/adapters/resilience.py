@@ -35,6 +35,7 @@ from ezchat.adapters.forwarding_apps import (
 )
 from ezchat.adapters.forwarding_extras import (
     ForwardingPinStore,
+    ForwardingReportStore,
     ForwardingScheduledStore,
     ForwardingThreadStore,
 )
@@ -45,6 +46,7 @@ from ezchat.ports.audit import AuditStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
+from ezchat.ports.reports import ReportStore
 from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.storage import (
     ContactStore,
@@ -228,3 +230,9 @@ class GuardedAuditStore(_Guarded, ForwardingAuditStore):
     def __init__(self, inner: AuditStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "audit"
+
+
+class GuardedReportStore(_Guarded, ForwardingReportStore):
+    def __init__(self, inner: ReportStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "reports"

@@ -30,6 +30,7 @@ from ezchat.services.presence import PresenceService
 from ezchat.services.previews import PreviewService
 from ezchat.services.push import PushService
 from ezchat.services.registration import RegistrationService
+from ezchat.services.reports import ReportService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
@@ -56,6 +57,7 @@ class Core:
     previews: PreviewService | None  # None: LINK_PREVIEWS is off
     admin: AdminService
     registration: RegistrationService
+    reports: ReportService
     presence: PresenceService
     typing: TypingService
     push: PushService

@@ -37,6 +37,7 @@ from ezchat.adapters.resilience import (
     GuardedOutboxStore,
     GuardedPinStore,
     GuardedPushSubscriptionStore,
+    GuardedReportStore,
     GuardedRevocationStore,
     GuardedScheduledStore,
     GuardedServerKeyStore,
@@ -176,6 +177,7 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         scheduled=GuardedScheduledStore(raw.scheduled, shared),
         invites=GuardedInviteStore(raw.invites, shared),
         audit=GuardedAuditStore(raw.audit, shared),
+        reports=GuardedReportStore(raw.reports, shared),
         conversations=pointers,
         messages=batcher,
     )

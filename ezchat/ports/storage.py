@@ -29,6 +29,7 @@ from ezchat.ports.audit import AuditStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
+from ezchat.ports.reports import ReportStore
 from ezchat.ports.scheduled import ScheduledStore
 from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
@@ -295,6 +296,7 @@ class Stores:
     scheduled: ScheduledStore
     invites: InviteStore
     audit: AuditStore
+    reports: ReportStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -89,6 +89,15 @@ class ConversationService:
             raise NotFound("conversation not found")
         return conv, member
 
+    async def require_existing(
+        self, caller: str, conversation_id: str
+    ) -> tuple[Conversation, Member | None]:
+        """The conversation, whoever asks (for a server admin's moderation); ``NotFound``."""
+        conv = await self._conversations.get(conversation_id)
+        if conv is None:
+            raise NotFound("conversation not found")
+        return conv, conv.member(caller)
+
     async def require_speaker(
         self, caller: str, conversation_id: str
     ) -> tuple[Conversation, Member]:

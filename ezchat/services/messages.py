@@ -27,11 +27,7 @@ from ezchat.domain.messages import (
     replaced_text,
     stamped_by,
 )
-from ezchat.domain.model import (
-    Conversation,
-    ConversationType,
-    Role,
-)
+from ezchat.domain.model import Conversation, ConversationType, Member, Role
 from ezchat.domain.previews import first_url
 from ezchat.domain.threads import root_of
 from ezchat.ports.bus import EventBus
@@ -227,7 +223,10 @@ class MessageService(Receipts):
             self.previews.posted(stored)
         return stored
 
-    async def delete(self, caller: str, command: DeleteMessage) -> Message:
+    async def delete(
+        self, caller: str, command: DeleteMessage, *, moderator: bool = False
+    ) -> Message:
+        """``moderator``: a server admin acting on a report, who need not be a member."""
         carried: list[str] = []
         was_pinned = False
 
@@ -235,14 +234,20 @@ class MessageService(Receipts):
             nonlocal was_pinned
             me = conv.member(caller)
             is_admin = conv.type is ConversationType.GROUP and me and me.role is Role.ADMIN
-            if m.sender_id != caller and not is_admin:
+            if m.sender_id != caller and not is_admin and not moderator:
                 raise Forbidden("only the sender or a group admin can delete a message")
             carried[:] = file_ids_of(m.attachments)
             was_pinned = m.pinned_at is not None
             return None if m.deleted else m.tombstone()
 
         stored = await self._mutate(
-            caller, command.conversation_id, command.message_id, change, "deleted", speaks=False
+            caller,
+            command.conversation_id,
+            command.message_id,
+            change,
+            "deleted",
+            speaks=False,
+            anyone=moderator,
         )
         if carried and self._files is not None:
             await self._files.released(tuple(carried))
@@ -287,15 +292,18 @@ class MessageService(Receipts):
         kind: str,
         *,
         speaks: bool = True,
+        anyone: bool = False,
     ) -> Message:
         """Apply ``change`` with optimistic concurrency. Changes of one message in this process
         take turns (no retry among them); a writer in another process that got there first
         makes this one re-read and retry, with a jittered pause. ``change`` returns None when
         there is nothing to do. ``speaks``: the change reaches the other side, so a block in a
         direct conversation refuses it (deleting one's own words stays possible)."""
-        require = (
+        require: Callable[[str, str], Awaitable[tuple[Conversation, Member | None]]] = (
             self._conversations.require_speaker if speaks else self._conversations.require_member
         )
+        if anyone:  # no membership asked (a moderator's delete)
+            require = self._conversations.require_existing
         async with self._locks.hold((conversation_id, message_id)):
             for attempt in range(MAX_WRITE_ATTEMPTS):
                 conv, _ = await require(caller, conversation_id)

@@ -34,6 +34,8 @@ def openapi_path(pattern: str) -> str:
         names = iter(["user_id"])
     if path.startswith("/api/admin/invites/"):
         names = iter(["invite_id"])
+    if path.startswith("/api/admin/reports/"):
+        names = iter(["report_id"])
     if path.startswith("/api/scheduled/"):
         names = iter(["scheduled_id"])
     if path.startswith("/hooks/"):

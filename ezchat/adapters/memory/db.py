@@ -12,6 +12,7 @@ from ezchat.domain.invites import Invite
 from ezchat.domain.messages import Message, Version
 from ezchat.domain.model import Contact, Conversation, User
 from ezchat.domain.outbox import Notification, PushSubscription
+from ezchat.domain.reports import Report
 from ezchat.domain.scheduled import Scheduled
 from ezchat.domain.threads import Follow
 from ezchat.domain.webhooks import Delivery, IncomingHook, Webhook
@@ -45,6 +46,7 @@ class MemoryDatabase:
     scheduled: dict[str, Scheduled] = field(default_factory=dict)  # id -> scheduled message
     invites: dict[str, Invite] = field(default_factory=dict)  # id -> invite
     audit: list[AuditEntry] = field(default_factory=list)  # in the order appended
+    reports: dict[str, Report] = field(default_factory=dict)  # id -> report
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

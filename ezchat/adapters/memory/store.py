@@ -17,6 +17,7 @@ from ezchat.adapters.memory.invites import MemoryInviteStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
 from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscriptionStore
 from ezchat.adapters.memory.pins import MemoryPinStore
+from ezchat.adapters.memory.reports import MemoryReportStore
 from ezchat.adapters.memory.scheduled import MemoryScheduledStore
 from ezchat.adapters.memory.threads import MemoryThreadStore
 from ezchat.adapters.memory.webhooks import MemoryIncomingHookStore, MemoryWebhookStore
@@ -55,6 +56,7 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         scheduled=MemoryScheduledStore(db),
         invites=MemoryInviteStore(db),
         audit=MemoryAuditStore(db),
+        reports=MemoryReportStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

@@ -22,6 +22,7 @@ from ezchat.adapters.mongo.invites import MongoInviteStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.pins import MongoPinStore
+from ezchat.adapters.mongo.reports import MongoReportStore
 from ezchat.adapters.mongo.scheduled import MongoScheduledStore
 from ezchat.adapters.mongo.schema import upgrade
 from ezchat.adapters.mongo.threads import MongoThreadStore
@@ -85,6 +86,7 @@ def stores_over(db: MongoDatabase) -> Stores:
         scheduled=MongoScheduledStore(db),
         invites=MongoInviteStore(db),
         audit=MongoAuditStore(db),
+        reports=MongoReportStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

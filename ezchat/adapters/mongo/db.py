@@ -81,6 +81,12 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("scheduled", [("user_id", ASCENDING), ("send_at", ASCENDING)], {"name": "user"}),
     ("invites", [("code_hash", ASCENDING)], {"unique": True, "name": "code"}),
     ("audit", [("at", DESCENDING)], {"name": "newest"}),
+    (
+        "reports",
+        [("message_id", ASCENDING), ("reporter_id", ASCENDING)],
+        {"unique": True, "name": "once"},
+    ),
+    ("reports", [("status", ASCENDING), ("created_at", DESCENDING)], {"name": "status"}),
     ("audit", [("actor", ASCENDING), ("at", DESCENDING)], {"name": "actor"}),
     ("files", [("owner_id", ASCENDING)], {"name": "owner"}),
     ("files", [("created_ts", ASCENDING)], {"name": "created"}),

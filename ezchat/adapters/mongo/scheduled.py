@@ -8,7 +8,7 @@ from typing import Any
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from ezchat.adapters.codec import scheduled_in, scheduled_out
+from ezchat.adapters.codec_records import scheduled_in, scheduled_out
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.domain.scheduled import Scheduled
 

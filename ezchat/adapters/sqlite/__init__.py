@@ -18,6 +18,7 @@ from ezchat.adapters.sqlite.invites import SqliteInviteStore
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
 from ezchat.adapters.sqlite.pins import SqlitePinStore
+from ezchat.adapters.sqlite.reports import SqliteReportStore
 from ezchat.adapters.sqlite.scheduled import SqliteScheduledStore
 from ezchat.adapters.sqlite.search import search_indexer
 from ezchat.adapters.sqlite.threads import SqliteThreadStore
@@ -67,6 +68,7 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         scheduled=SqliteScheduledStore(db),
         invites=SqliteInviteStore(db),
         audit=SqliteAuditStore(db),
+        reports=SqliteReportStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from ezchat.adapters.codec import scheduled_in, scheduled_out
+from ezchat.adapters.codec_records import scheduled_in, scheduled_out
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.domain.scheduled import Scheduled
 

@@ -124,3 +124,15 @@ def step_19(conn: sqlite3.Connection) -> None:
         "CREATE INDEX audit_actor ON audit (actor, at)",
     ):
         conn.execute(statement)
+
+
+def step_20(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE TABLE reports (id TEXT PRIMARY KEY, conversation_id TEXT NOT NULL,"
+        " message_id TEXT NOT NULL, reporter_id TEXT NOT NULL, sender_id TEXT NOT NULL,"
+        " text TEXT NOT NULL, reason TEXT NOT NULL, category TEXT, created_at REAL NOT NULL,"
+        " status TEXT NOT NULL, resolved_by TEXT, resolved_at REAL, action TEXT,"
+        " UNIQUE (message_id, reporter_id))",
+        "CREATE INDEX reports_newest ON reports (status, created_at)",
+    ):
+        conn.execute(statement)

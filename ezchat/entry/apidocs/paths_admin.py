@@ -8,6 +8,23 @@ from ezchat.entry.apidocs.operations import DISPLAY_NAME, LIMIT, PASSWORD, TEXT,
 from ezchat.entry.apidocs.schemas import ID, TIME, nullable, obj, ref
 
 ADMIN_USER = ref("AdminUser")
+REPORT = obj(
+    {
+        "id": ID,
+        "conversation_id": ID,
+        "message_id": ID,
+        "reporter_id": ID,
+        "sender_id": ID,
+        "text": TEXT,
+        "reason": TEXT,
+        "category": nullable(TEXT),
+        "created_at": TIME,
+        "status": {"enum": ["open", "resolved"]},
+        "resolved_by": nullable(ID),
+        "resolved_at": nullable(TIME),
+        "action": nullable({"enum": ["dismiss", "delete_message", "disable_user"]}),
+    }
+)
 AUDIT_ENTRY = obj(
     {
         "id": ID,
@@ -90,6 +107,56 @@ def paths() -> dict[str, dict[str, Any]]:
                 ),
                 errors=(403,),
                 query={"actor": TEXT, "action": TEXT, "cursor": TEXT, "limit": LIMIT},
+            )
+        },
+        "/api/admin/reports": {
+            "get": op(
+                "Reports of messages, newest first, with the text as reported",
+                200,
+                obj(
+                    {
+                        "reports": {"type": "array", "items": REPORT},
+                        "next_cursor": nullable(TEXT),
+                    }
+                ),
+                errors=(403,),
+                query={"status": {"enum": ["open", "resolved"]}, "cursor": TEXT, "limit": LIMIT},
+            )
+        },
+        "/api/admin/reports/{report_id}/resolve": {
+            "post": op(
+                "Resolve a report: dismiss it, delete the message, or disable its sender "
+                "(409 when resolved already)",
+                200,
+                obj({"report": REPORT}),
+                body=obj({"action": {"enum": ["dismiss", "delete_message", "disable_user"]}}),
+                errors=(403, 404, 409),
+            )
+        },
+        "/api/conversations/{conversation_id}/messages/{message_id}/report": {
+            "post": op(
+                "Report a message to the server's admins (members; 200 with the earlier report "
+                "of the same message by the same member); block: also block its sender",
+                201,
+                obj({"report": REPORT}),
+                body=obj(
+                    {"reason": {"type": "string", "minLength": 1, "maxLength": 1000}},
+                    {
+                        "category": {
+                            "enum": [
+                                "spam",
+                                "harassment",
+                                "hate",
+                                "violence",
+                                "sexual",
+                                "illegal",
+                                "other",
+                            ]
+                        },
+                        "block": {"type": "boolean"},
+                    },
+                ),
+                also=200,
             )
         },
         "/api/admin/invites/{invite_id}": {

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ezchat.domain.audit import AuditEntry
+from ezchat.domain.errors import InvalidRequest
 from ezchat.domain.invites import Invite
+from ezchat.domain.reports import Report, ReportStatus, resolution_field
 from ezchat.domain.unset import Unset
 from ezchat.entry import cursors, serialize
 from ezchat.entry.handlers.base import ApiHandler
@@ -115,3 +117,69 @@ class AuditHandler(ApiHandler):
                 "next_cursor": cursors.encode_audit(found[-1].key()) if more and found else None,
             }
         )
+
+
+def report_of(r: Report) -> dict[str, Any]:
+    def time(at: float | None) -> str | None:
+        return None if at is None else serialize.iso(datetime.fromtimestamp(at, UTC))
+
+    return {
+        "id": r.id,
+        "conversation_id": r.conversation_id,
+        "message_id": r.message_id,
+        "reporter_id": r.reporter_id,
+        "sender_id": r.sender_id,
+        "text": r.text,
+        "reason": r.reason,
+        "category": r.category,
+        "created_at": time(r.created_at),
+        "status": r.status.value,
+        "resolved_by": r.resolved_by,
+        "resolved_at": time(r.resolved_at),
+        "action": r.action.value if r.action else None,
+    }
+
+
+class ReportHandler(ApiHandler):
+    """A member's report of a message."""
+
+    async def post(self, conversation_id: str, message_id: str) -> None:
+        body = self.body()
+        made, created = await self.services.reports.report(
+            self.user.id,
+            conversation_id,
+            message_id,
+            reason=body.text("reason"),
+            category=body.optional_text("category"),
+            block=body.optional_bool("block") is True,
+        )
+        self.reply({"report": report_of(made)}, 201 if created else 200)
+
+
+class ReportsHandler(ApiHandler):
+    async def get(self) -> None:
+        status = self.get_query_argument("status", None) or None
+        if status not in (None, "open", "resolved"):
+            raise InvalidRequest("status must be open or resolved", field="status")
+        cursor = self.get_query_argument("cursor", None)
+        limit = self.limit()
+        found = await self.services.reports.listed(
+            self.user.id,
+            status=ReportStatus(status) if status else None,
+            before=cursors.decode_audit(cursor) if cursor else None,
+            limit=limit,
+        )
+        more = len(found) == limit
+        self.reply(
+            {
+                "reports": [report_of(r) for r in found],
+                "next_cursor": cursors.encode_audit(found[-1].key()) if more and found else None,
+            }
+        )
+
+
+class ResolveHandler(ApiHandler):
+    async def post(self, report_id: str) -> None:
+        action = resolution_field(self.body().text("action"))
+        done = await self.services.reports.resolve(self.user.id, report_id, action)
+        self.reply({"report": report_of(done)})

@@ -46,6 +46,7 @@ from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
 from ezchat.services.registration import RegistrationService
+from ezchat.services.reports import ReportService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
@@ -281,6 +282,15 @@ def build_core(
         scheduled=scheduled,
         previews=messages.previews,
         admin=admin,
+        reports=ReportService(
+            store=stores.reports,
+            messages=messages,
+            message_store=stores.messages,
+            conversations=conversations,
+            contacts=contacts,
+            admin=admin,
+            clock=clock,
+        ),
         registration=RegistrationService(
             mode=config.registration, auth=auth, invites=stores.invites, admin=admin, clock=clock
         ),
