@@ -159,6 +159,7 @@ def user_in(d: Stored, user_id: str) -> User:
         external_id=_opt(d, "external_id"),
         bot=bool(_opt(d, "bot", False)),
         admin=bool(_opt(d, "admin", False)),
+        deleted_at=_opt(d, "deleted_at"),
     )
 
 

@@ -33,6 +33,7 @@ class AccessChange:
     sessions_after: float | None = None
     session_kept: str | None = None  # with sessions_after: the one token that stays valid
     admin: bool | None = None  # a server admin or not
+    deleted_at: float | None = None  # the account is deleted (set once, never cleared)
 
 
 @dataclass(frozen=True)

@@ -59,6 +59,7 @@ class User:
     external_id: str | None = None
     bot: bool = False  # made by `python -m ezchat bots create`: never counts as online
     admin: bool = False  # a server admin (`python -m ezchat users promote`): /api/admin/...
+    deleted_at: float | None = None  # the account was deleted then (epoch s): never again
 
     def admits(self, *, token_id: str | None, issued_at: float) -> bool:
         """Whether a token of this user, with that id and issue time, still works."""

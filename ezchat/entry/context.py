@@ -21,6 +21,7 @@ from ezchat.services.apps import AppService
 from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.deletion import AccountDeletion
 from ezchat.services.files import FileService
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
@@ -58,6 +59,7 @@ class Core:
     admin: AdminService
     registration: RegistrationService
     reports: ReportService
+    deletion: AccountDeletion
     presence: PresenceService
     typing: TypingService
     push: PushService

@@ -106,6 +106,7 @@ def routes(services: Services, hub: Hub) -> list[Any]:
         (rf"{c}/messages/{ID}/follow", threads.FollowHandler, a),
         (r"/api/threads", threads.ThreadsHandler, a),
         (r"/api/admin/users", admin.AdminUsersHandler, a),
+        (rf"/api/admin/users/{ID}", admin.AdminUserHandler, a),
         (rf"/api/admin/users/{ID}/disable", admin.AdminDisableHandler, a),
         (rf"/api/admin/users/{ID}/enable", admin.AdminEnableHandler, a),
         (r"/api/admin/invites", admin.InvitesHandler, a),

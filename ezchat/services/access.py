@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from ezchat.domain import rules
 from ezchat.domain.access import AccessChange, Revocation
-from ezchat.domain.errors import InvalidRequest, NotFound, Unauthorized
+from ezchat.domain.errors import Conflict, InvalidRequest, NotFound, Unauthorized
 from ezchat.domain.events import AccessRevoked
 from ezchat.domain.ids import new_id
 from ezchat.domain.model import User
@@ -77,6 +77,10 @@ class AccessService:
         """A disabled user cannot log in and every token stops working; enabling lets the user
         log in again (old tokens stay revoked)."""
         now = self._clock.now().timestamp()
+        if not disabled:
+            current = await self._users.get(user_id)
+            if current is not None and current.deleted_at is not None:
+                raise Conflict("a deleted account cannot be enabled")
         change = AccessChange(disabled=disabled, sessions_after=now if disabled else None)
         user = await self._users.set_access(user_id, change)
         if user is None:

@@ -65,6 +65,10 @@ class ContactService:
         assert after.mine is not None
         return after.mine, other
 
+    async def forget(self, owner_id: str, user_id: str) -> None:
+        """Both sides of the relation go (an account deleted)."""
+        await self._change(owner_id, user_id, lambda mine, theirs: (None, None))
+
     async def remove(self, owner_id: str, user_id: str) -> None:
         """Remove a contact, cancel or decline a request, or lift a block."""
         await self._change(owner_id, user_id, decide_remove)

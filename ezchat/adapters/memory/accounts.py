@@ -80,6 +80,7 @@ class MemoryUserStore:
             stored,
             disabled=stored.disabled if change.disabled is None else change.disabled,
             admin=stored.admin if change.admin is None else change.admin,
+            deleted_at=stored.deleted_at if change.deleted_at is None else change.deleted_at,
             sessions_after=(
                 stored.sessions_after if change.sessions_after is None else change.sessions_after
             ),

@@ -131,6 +131,8 @@ class MongoUserStore:
             sets["disabled"] = change.disabled
         if change.admin is not None:
             sets["admin"] = change.admin
+        if change.deleted_at is not None:
+            sets["deleted_at"] = change.deleted_at
         if change.sessions_after is not None:
             sets["sessions_after"] = change.sessions_after
             sets["session_kept"] = change.session_kept

@@ -14,7 +14,9 @@ from ezchat.domain.model import Contact, ContactPair, ContactState, Presence, Pr
 
 USER_COLUMNS = "id, username, display_name, avatar_url, status, last_seen, created_at"
 # What reads take: the profile and the access fields (never the password hash).
-USER_READ = USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id, bot, admin"
+USER_READ = (
+    USER_COLUMNS + ", disabled, sessions_after, session_kept, external_id, bot, admin, deleted_at"
+)
 
 
 def user_from_row(row: sqlite3.Row) -> User:
@@ -145,6 +147,8 @@ class SqliteUserStore:
             sets["disabled"] = int(change.disabled)
         if change.admin is not None:
             sets["admin"] = int(change.admin)
+        if change.deleted_at is not None:
+            sets["deleted_at"] = change.deleted_at
         if change.sessions_after is not None:
             sets["sessions_after"] = change.sessions_after
             sets["session_kept"] = change.session_kept

@@ -248,6 +248,7 @@ MIGRATIONS = [
     Migration(18, "invites", steps.step_18),
     Migration(19, "the audit log", steps.step_19),
     Migration(20, "reports", steps.step_20),
+    Migration(21, "users: deleted accounts", steps.step_21),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -136,3 +136,7 @@ def step_20(conn: sqlite3.Connection) -> None:
         "CREATE INDEX reports_newest ON reports (status, created_at)",
     ):
         conn.execute(statement)
+
+
+def step_21(conn: sqlite3.Connection) -> None:
+    conn.execute("ALTER TABLE users ADD COLUMN deleted_at REAL")

@@ -162,6 +162,13 @@ def paths() -> dict[str, dict[str, Any]]:
         "/api/admin/invites/{invite_id}": {
             "delete": op("Revoke an invite", 204, errors=(403, 404)),
         },
+        u: {
+            "delete": op(
+                "Delete an account, as its owner can (409 for the last server admin)",
+                204,
+                errors=(403, 404, 409),
+            )
+        },
         u + "/disable": {
             "post": op(
                 "Disable an account: its tokens stop at once, its logins are refused (409 for "

@@ -96,6 +96,14 @@ def paths() -> dict[str, dict[str, Any]]:
         },
         "/api/users/me": {
             "get": op("The caller", 200, ref("User"), errors=()),
+            "delete": op(
+                "Delete the caller's account (its password, again): tokens, sockets, push "
+                "subscriptions, contacts and group memberships end at once; messages stay, "
+                "from Deleted user",
+                204,
+                body=obj({"password": TEXT}),
+                errors=(),
+            ),
             "patch": op(
                 "Change the caller's profile",
                 200,

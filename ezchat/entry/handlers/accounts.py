@@ -78,6 +78,10 @@ class MeHandler(ApiHandler):
         )
         self.reply(serialize.me(user))
 
+    async def delete(self) -> None:
+        await self.services.deletion.delete_own(self.user.id, self.body().text("password"))
+        self.no_content()
+
 
 class PeopleHandler(ApiHandler):
     """Answers that show other users: their presence only to whom it is shared with."""

@@ -41,6 +41,12 @@ class AdminUsersHandler(ApiHandler):
         self.reply(serialize.admin_user(user), 201)
 
 
+class AdminUserHandler(ApiHandler):
+    async def delete(self, user_id: str) -> None:
+        await self.services.deletion.delete_by_admin(self.user.id, user_id)
+        self.no_content()
+
+
 class AdminDisableHandler(ApiHandler):
     disabled = True
 

@@ -39,6 +39,7 @@ from ezchat.services.auth import (
 )
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.deletion import AccountDeletion
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MESSAGES, MessageService
@@ -288,6 +289,19 @@ def build_core(
             message_store=stores.messages,
             conversations=conversations,
             contacts=contacts,
+            admin=admin,
+            clock=clock,
+        ),
+        deletion=AccountDeletion(
+            users=stores.users,
+            profiles=users,
+            hasher=hasher,
+            access=access,
+            contacts=contacts,
+            contact_store=stores.contacts,
+            push=stores.push,
+            conversations=stores.conversations,
+            members=members,
             admin=admin,
             clock=clock,
         ),
