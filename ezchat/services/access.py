@@ -90,9 +90,9 @@ class AccessService:
         return user
 
     async def set_admin(self, user_id: str, admin: bool) -> User:
-        """Make the user a server admin, or not. Their tokens all stop working (through the
-        revocation feed, at once in every process): the next login carries the new role, and
-        no process keeps honouring a cached one."""
+        """Make the user a server admin, or not. Their tokens all stop working through the
+        revocation feed, which also makes every process drop its cached copy of the user when
+        it reads it (within REVOCATION_POLL_S): after that no process honours the old role."""
         now = self._clock.now().timestamp()
         user = await self._users.set_access(user_id, AccessChange(admin=admin, sessions_after=now))
         if user is None:

@@ -24,7 +24,7 @@ def cors(start_server, io_loop):
     ("path", "methods"),
     [
         ("/api/auth/register", "POST, OPTIONS"),
-        ("/api/users/me", "GET, PATCH, OPTIONS"),
+        ("/api/users/me", "GET, PATCH, DELETE, OPTIONS"),
         ("/api/conversations/x/messages/y", "PATCH, DELETE, OPTIONS"),
         ("/api/conversations/x/messages/y/reactions/z", "PUT, DELETE, OPTIONS"),
     ],
@@ -77,7 +77,7 @@ async def test_a_405_says_which_methods_the_route_has(cors):
     _, api = cors
     _, token = await api.register("alice")
     r = await api.call("PUT", "/api/users/me", token=token)
-    assert r.status == 405 and r.headers["Allow"] == "GET, PATCH, OPTIONS"
+    assert r.status == 405 and r.headers["Allow"] == "GET, PATCH, DELETE, OPTIONS"
 
 
 async def test_a_body_that_is_not_json_is_refused(cors):

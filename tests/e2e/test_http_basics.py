@@ -142,8 +142,9 @@ async def test_register_then_login_gives_a_working_token(api):
         "created_at",
         "external_id",
         "bot",
+        "role",  # one's own User carries one's server role
     }
-    assert user["username"] == "alice" and user["status"] == "offline"
+    assert user["username"] == "alice" and user["status"] == "offline" and user["role"] == "user"
     assert user["external_id"] is None  # registered themselves, not provisioned by an app
     assert user["created_at"].endswith("Z") and len(user["created_at"]) == 24
     r = await api.call("POST", "/api/auth/login", {"username": "ALICE", "password": "password-1"})
