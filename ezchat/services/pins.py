@@ -107,20 +107,19 @@ class PinService:
         raise Conflict("the message is changing too fast; try again")
 
     async def recount(self, conversation_id: str) -> None:
-        """Bring the conversation's ``pin_count`` to what the messages say; tell the members
-        (``conversation.updated``) when it changed."""
-        before = await self._conversation_store.get(conversation_id)
-        if before is None:
+        """Bring the conversation's ``pin_count`` to what the messages say and tell the members
+        (``conversation.updated``): always, since what this process read before may be stale,
+        and the event is also what makes other processes drop their cached copy."""
+        conv = await self._conversation_store.get(conversation_id)
+        if conv is None:
             return
-        conv = before
         for _ in range(COUNT_ROUNDS):
             count = await self._pins.count(conversation_id)
             # Written even when it looks the same: what this process holds may be stale.
             conv = await self._conversation_store.set_pin_count(conversation_id, count)
             if await self._pins.count(conversation_id) == count:
                 break
-        if conv.pin_count != before.pin_count:
-            await self._conversations.updated(conv, conv.member_ids)
+        await self._conversations.updated(conv, conv.member_ids)
 
 
 def _unpinning(m: Message) -> Message | None:

@@ -30,21 +30,27 @@ def server(tmp_path):
     s.stop()
 
 
-def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):  # noqa: F811
-    base = server.base
+def ann_and_ben_in_team(browser, base: str, *texts: str):
+    """Ann (desktop) and Ben (phone) in the group "team", Ann having said ``texts``, both
+    logged in with it open; and the page errors of both, collected."""
     _, ta = register(base, "ann")
     ben, _ = register(base, "ben")
     cid = new_group(base, ta, ben, name="team")
-    post(base, ta, cid, "root", "who brings the cake?")
+    for i, text in enumerate(texts):
+        post(base, ta, cid, f"m{i}", text)
     errors: list[str] = []
     ann = browser.new_context(viewport=DESKTOP).new_page()
     bens = browser.new_context(viewport=PHONE).new_page()
-    for page in (ann, bens):
+    for page, name in ((ann, "ann"), (bens, "ben")):
         page.on("pageerror", lambda e: errors.append(str(e)))
-    log_in(ann, base, "ann")
-    log_in(bens, base, "ben")
-    item_of(ann, "team").click()
-    item_of(bens, "team").click()
+        log_in(page, base, name)
+        item_of(page, "team").click()
+    return ann, bens, errors
+
+
+def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):  # noqa: F811
+    base = server.base
+    ann, bens, errors = ann_and_ben_in_team(browser, base, "who brings the cake?")
 
     # Ben starts a thread from the message, with a word no window is wide enough for.
     root = messages(bens).filter(has_text="who brings the cake?")
@@ -97,20 +103,7 @@ def test_a_thread_is_started_followed_and_read_in_two_browsers(browser, server):
 
 def test_pins_are_made_seen_live_and_opened_from_the_header(browser, server):  # noqa: F811
     base = server.base
-    _, ta = register(base, "ann")
-    ben, _ = register(base, "ben")
-    cid = new_group(base, ta, ben, name="team")
-    post(base, ta, cid, "m1", "the plan")
-    post(base, ta, cid, "m2", "small talk")
-    errors: list[str] = []
-    ann = browser.new_context(viewport=DESKTOP).new_page()
-    bens = browser.new_context(viewport=PHONE).new_page()
-    for page in (ann, bens):
-        page.on("pageerror", lambda e: errors.append(str(e)))
-    log_in(ann, base, "ann")
-    log_in(bens, base, "ben")
-    item_of(ann, "team").click()
-    item_of(bens, "team").click()
+    ann, bens, errors = ann_and_ben_in_team(browser, base, "the plan", "small talk")
     plan = lambda page: page.locator("#message-list li[data-seq='1']")  # noqa: E731
     # Ben is no admin: no pin action for him, until the group lets every member pin.
     playwright.expect(plan(bens)).to_be_visible(timeout=WAIT_MS)

@@ -96,6 +96,9 @@ async def test_pins_and_unpins_at_once_from_two_servers_never_pass_the_limit(
         **storage_overrides(request, storage, "pr"),
         "message_rate_per_sec": 1000,
         "message_burst": 1000,
+        # The two apps share no event bus (processes share one through Redis, whose cache
+        # invalidation has its own tests): without it a cached conversation would be stale.
+        "query_cache_size": 0,
     }
     one, two = await start_server(**overrides), await start_server(**overrides)
     api1, api2 = Api(one.base), Api(two.base)
