@@ -41,6 +41,20 @@ TIME = {"type": "string", "format": "date-time"}
 SEQ = {"type": "integer", "minimum": 0}
 
 
+USER: dict[str, Schema] = {
+    "id": ID,
+    "username": {"type": "string"},
+    "display_name": {"type": "string"},
+    "avatar_url": nullable({"type": "string"}),
+    "status": {"enum": ["online", "away", "offline"]},
+    "last_seen": nullable(TIME),
+    "created_at": TIME,
+    "external_id": nullable({"type": "string"}),
+    "bot": {"type": "boolean"},
+}
+ROLE = {"enum": ["admin", "user"]}
+
+
 def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
     """Every object schema by name; ``base`` is where the document keeps them."""
 
@@ -49,35 +63,11 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
 
     return {
         "User": obj(
-            {
-                "id": ID,
-                "username": {"type": "string"},
-                "display_name": {"type": "string"},
-                "avatar_url": nullable({"type": "string"}),
-                "status": {"enum": ["online", "away", "offline"]},
-                "last_seen": nullable(TIME),
-                "created_at": TIME,
-                "external_id": nullable({"type": "string"}),
-                "bot": {"type": "boolean"},
-            },
+            USER,
             # The caller's own User (login, register, /api/users/me, hello) carries its role.
-            {"role": {"enum": ["admin", "user"]}},
+            {"role": ROLE},
         ),
-        "AdminUser": obj(
-            {
-                "id": ID,
-                "username": {"type": "string"},
-                "display_name": {"type": "string"},
-                "avatar_url": nullable({"type": "string"}),
-                "status": {"enum": ["online", "away", "offline"]},
-                "last_seen": nullable(TIME),
-                "created_at": TIME,
-                "external_id": nullable({"type": "string"}),
-                "bot": {"type": "boolean"},
-                "role": {"enum": ["admin", "user"]},
-                "disabled": {"type": "boolean"},
-            }
-        ),
+        "AdminUser": obj({**USER, "role": ROLE, "disabled": {"type": "boolean"}}),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),
         # A link the client gave (an http(s) URL), or an upload (file_id; url its signed path).
         "Attachment": obj(
