@@ -60,6 +60,11 @@ class ForwardingUserStore(Forwarding):
     async def get_many(self, user_ids: list[str]) -> dict[str, User]:
         return await self._forward("get_many", lambda: self._inner.get_many(user_ids))
 
+    async def release_username(self, user_id: str, placeholder: str) -> bool:
+        return await self._forward(
+            "release_username", lambda: self._inner.release_username(user_id, placeholder)
+        )
+
     async def get_by_external_id(self, external_id: str) -> User | None:
         return await self._forward(
             "get_by_external_id", lambda: self._inner.get_by_external_id(external_id)

@@ -86,6 +86,7 @@ _MINIMUM: dict[str, float] = {
     "scheduled_poll_s": 0.05,
     "scheduled_lease_s": 1,
     "link_preview_ttl_s": 0,
+    "deleted_username_hold_days": 0,
     "webhook_keep_s": 0,
 }
 

@@ -135,6 +135,8 @@ class Config:
     # Who may make an account with POST /api/auth/register: anyone, holders of an admin's
     # invite, or nobody (then only admins and the CLI make accounts).
     registration: Registration = "open"
+    # A deleted account's username is free for someone else after this many days.
+    deleted_username_hold_days: float = 30.0
     link_previews: bool = True
     link_preview_ttl_s: float = 3600.0
     webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long

@@ -53,6 +53,10 @@ class UserStore(Protocol):
 
     async def credentials(self, user_id: str) -> Credentials | None: ...
 
+    async def release_username(self, user_id: str, placeholder: str) -> bool:
+        """A deleted account gives its username up: it takes ``placeholder`` (unique, never a
+        valid username). False when the user is not a deleted account."""
+
     async def update(self, user: User) -> None:
         """Replace the profile fields (display_name, avatar_url) of an existing user; the
         presence fields are left as they are."""

@@ -101,6 +101,8 @@ class AuthService:
         # App-signed JWTs, when the deployment takes them (set by the composition root).
         self.external: ExternalLogin | None = None
         self.audit: AuditLog | None = None  # where refused logins are written (the wiring)
+        # How long a deleted account keeps its username from others (DELETED_USERNAME_HOLD_DAYS).
+        self.username_hold_s = 30 * 86400.0
 
     def issue_token(self, user_id: str) -> str:
         return self.issue_token_for(user_id, self._ttl)[0]
@@ -135,7 +137,8 @@ class AuthService:
             min_len=1,
             max_len=64,
         )
-        if await self._users.get_by_username(name) is not None:
+        holder = await self._users.get_by_username(name)
+        if holder is not None and not await self._released(holder):
             raise Conflict("username is taken")
         password_hash = await self._hasher.hash(password)
         now = self._clock.now()
@@ -143,6 +146,14 @@ class AuthService:
         await self._users.add(user, Credentials(user_id=user.id, password_hash=password_hash))
         await self.created(user)
         return user, self.issue_token(user.id)
+
+    async def _released(self, holder: User) -> bool:
+        """Whether a deleted account held the name past its hold and has now let it go."""
+        if holder.deleted_at is None:
+            return False
+        if self._clock.now().timestamp() - holder.deleted_at < self.username_hold_s:
+            return False
+        return await self._users.release_username(holder.id, f"~deleted~{holder.id}")
 
     async def created(self, user: User) -> None:
         if self.bus is not None:

@@ -6,8 +6,8 @@ conversations stay for the other side), and the profile becomes "Deleted user". 
 text kept, shown as from "Deleted user". The account is kept as a record, disabled for good:
 it can never be logged into or enabled again, and its id is never given to anyone else.
 
-Not done here yet: freeing the username after DELETED_USERNAME_HOLD_DAYS (it stays taken) and
-ERASE_ON_DELETE (erasing the messages); see the issue's note."""
+The username is held for DELETED_USERNAME_HOLD_DAYS, then the next registration of it takes
+it (AuthService). Not done yet: ERASE_ON_DELETE (erasing the messages)."""
 
 from __future__ import annotations
 

@@ -89,3 +89,22 @@ async def test_presence_of_many_users_is_written_at_once_and_the_last_change_win
         assert (stored.status, stored.last_seen) == (status, seen)
         assert stored.display_name == u.display_name  # nothing else changed
     assert await stores.users.set_presence_many([]) == {}
+
+
+async def test_only_a_deleted_account_gives_its_username_up(stores):
+    from ezchat.domain.access import AccessChange
+
+    (alive, a_creds), (gone, g_creds) = user("alive"), user("gone")
+    await stores.users.add(alive, a_creds)
+    await stores.users.add(gone, g_creds)
+    assert not await stores.users.release_username(alive.id, f"~deleted~{alive.id}")
+    await stores.users.set_access(gone.id, AccessChange(deleted_at=at(5).timestamp()))
+    assert await stores.users.release_username(gone.id, f"~deleted~{gone.id}")
+    assert await stores.users.get_by_username("gone") is None
+    kept = await stores.users.get(gone.id)
+    assert kept.username == f"~deleted~{gone.id}"
+    assert abs(kept.deleted_at - at(5).timestamp()) < 0.001  # nx-27017 keeps fewer digits
+    again, creds = user("gone")
+    await stores.users.add(again, creds)  # the name is free
+    assert (await stores.users.get_by_username("gone")).id == again.id
+    assert not await stores.users.release_username("nobody", "~x")

@@ -45,6 +45,15 @@ class MemoryUserStore:
     async def credentials(self, user_id: str) -> Credentials | None:
         return self._db.credentials.get(user_id)
 
+    async def release_username(self, user_id: str, placeholder: str) -> bool:
+        stored = self._db.users.get(user_id)
+        if stored is None or stored.deleted_at is None:
+            return False
+        self._db.usernames.pop(stored.username, None)
+        self._db.usernames[placeholder] = user_id
+        self._db.users[user_id] = replace(stored, username=placeholder)
+        return True
+
     async def update(self, user: User) -> None:
         stored = self._db.users.get(user.id)
         if stored is None:

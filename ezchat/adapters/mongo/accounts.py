@@ -80,6 +80,13 @@ class MongoUserStore:
         return Credentials(user_id=user_id, password_hash=doc["password_hash"]) if doc else None
 
     @translated
+    async def release_username(self, user_id: str, placeholder: str) -> bool:
+        result = await self._users.update_one(
+            {"_id": user_id, "deleted_at": {"$gt": 0}}, {"$set": {"username": placeholder}}
+        )
+        return bool(result.matched_count == 1)
+
+    @translated
     async def update(self, user: User) -> None:
         result = await self._users.update_one(
             {"_id": user.id},

@@ -104,6 +104,17 @@ class SqliteUserStore:
 
         return await self._db.run(read)
 
+    async def release_username(self, user_id: str, placeholder: str) -> bool:
+        def write(conn: sqlite3.Connection) -> bool:
+            with transaction(conn):
+                cur = conn.execute(
+                    "UPDATE users SET username = ? WHERE id = ? AND deleted_at IS NOT NULL",
+                    (placeholder, user_id),
+                )
+            return cur.rowcount == 1
+
+        return await self._db.run(write)
+
     async def update(self, user: User) -> None:
         def write(conn: sqlite3.Connection) -> None:
             cur = conn.execute(

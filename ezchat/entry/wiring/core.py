@@ -266,6 +266,7 @@ def build_core(
     )
     audit = AuditLog(store=stores.audit, clock=clock, request_id=logs.request_id.get)
     auth.audit = audit
+    auth.username_hold_s = config.deleted_username_hold_days * 86400
     webhooks.audit = audit
     incoming.audit = audit
     admin = AdminService(users=stores.users, access=access, audit=audit)
