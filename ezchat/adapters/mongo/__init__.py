@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from ezchat.adapters.mongo.accounts import (
-    MongoContactStore,
-    MongoRevocationStore,
-    MongoUserStore,
-)
+from ezchat.adapters.mongo.accounts import MongoContactStore, MongoUserStore
 from ezchat.adapters.mongo.apps import MongoServerKeyStore
 from ezchat.adapters.mongo.audit import MongoAuditStore
 from ezchat.adapters.mongo.conversations import MongoConversationStore
@@ -23,6 +19,7 @@ from ezchat.adapters.mongo.messages import MongoMessageStore
 from ezchat.adapters.mongo.outbox import MongoOutboxStore, MongoPushSubscriptionStore
 from ezchat.adapters.mongo.pins import MongoPinStore
 from ezchat.adapters.mongo.reports import MongoReportStore
+from ezchat.adapters.mongo.revocations import MongoRevocationStore
 from ezchat.adapters.mongo.scheduled import MongoScheduledStore
 from ezchat.adapters.mongo.schema import upgrade
 from ezchat.adapters.mongo.threads import MongoThreadStore
