@@ -31,6 +31,9 @@ class BufferedPointerStore(ForwardingConversationStore):
         # conversation -> member -> the newest pending move: a read looks at its own
         # conversation's moves only.
         self._pending: dict[str, dict[str, PointerUpdate]] = {}
+        # The moves being written: still overlaid until the write is done, or a read in the
+        # meantime would see the store's older pointers (a read pointer moving back).
+        self._flushing: dict[str, dict[str, PointerUpdate]] = {}
         self._count = 0
         self._task: asyncio.Task[None] | None = None
         self._kick = asyncio.Event()
@@ -52,6 +55,7 @@ class BufferedPointerStore(ForwardingConversationStore):
         if not self._pending:
             return
         batch = [u for moves in self._pending.values() for u in moves.values()]
+        self._flushing = self._pending
         self._pending, self._count = {}, 0
         try:
             await self._inner.advance_pointers_many(batch)
@@ -63,6 +67,8 @@ class BufferedPointerStore(ForwardingConversationStore):
             )
             for u in batch:  # merge back, newer moves win
                 self._merge(u)
+        finally:
+            self._flushing = {}
 
     async def aclose(self) -> None:
         """Write what is pending, then stop."""
@@ -91,7 +97,9 @@ class BufferedPointerStore(ForwardingConversationStore):
             self._count -= 1
 
     def _overlay(self, conv: Conversation) -> Conversation:
-        moves = self._pending.get(conv.id)
+        moves = dict(self._flushing.get(conv.id, {}))
+        for user_id, u in self._pending.get(conv.id, {}).items():  # one move per member
+            moves[user_id] = moves[user_id].merged(u) if user_id in moves else u
         return conv.with_pointers(moves.values()) if moves else conv
 
     async def advance_pointers(self, update: PointerUpdate) -> Member:
