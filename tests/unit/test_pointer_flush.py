@@ -16,6 +16,14 @@ from tests.contract.builders import group
 pytestmark = pytest.mark.gen_test
 
 
+async def pointers_of(store, conversation_id: str, user_id: str) -> tuple[int, int]:
+    conv = await store.get(conversation_id)
+    assert conv is not None
+    m = conv.member(user_id)
+    assert m is not None
+    return m.read_seq, m.delivered_seq
+
+
 class SlowWrites(ForwardingConversationStore):
     def __init__(self, inner) -> None:
         super().__init__(inner)
@@ -36,12 +44,9 @@ async def test_a_read_during_the_flush_sees_the_moved_pointer():
     flushing = asyncio.ensure_future(pointers.flush())
     await asyncio.sleep(0)  # the flush took the batch and waits on the store
     await pointers.advance_pointers(PointerUpdate.of(conv.id, "b", read_seq=0, delivered_seq=5))
-    seen = (await pointers.get(conv.id)).member("b")
-    assert (seen.read_seq, seen.delivered_seq) == (4, 5)
+    assert await pointers_of(pointers, conv.id, "b") == (4, 5)
     slow.gate.set()
     await flushing
-    seen = (await pointers.get(conv.id)).member("b")
-    assert (seen.read_seq, seen.delivered_seq) == (4, 5)
+    assert await pointers_of(pointers, conv.id, "b") == (4, 5)
     await pointers.flush()
-    stored = (await raw.conversations.get(conv.id)).member("b")
-    assert (stored.read_seq, stored.delivered_seq) == (4, 5)
+    assert await pointers_of(raw.conversations, conv.id, "b") == (4, 5)
