@@ -7,6 +7,7 @@ import base64
 import binascii
 import json
 import math
+from typing import Any
 
 from ezchat.domain.errors import InvalidRequest
 from ezchat.services.conversations import ListingKey
@@ -61,53 +62,62 @@ def decode_search(cursor: str, order: str) -> str:
         ) from None
 
 
+def _pack(values: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
+def _unpack(cursor: str) -> Any:
+    """The JSON a cursor holds; ``ValueError`` for anything this server could not have given."""
+    if len(cursor) > MAX_CURSOR_LENGTH:
+        raise ValueError
+    try:
+        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (RecursionError, binascii.Error) as exc:
+        raise ValueError from exc
+
+
+def _refused() -> InvalidRequest:
+    return InvalidRequest("cursor is not one this server gave", field="cursor")
+
+
 def encode_thread(key: tuple[str, str, str]) -> str:
     """The followed threads list's next page: the last thread's activity key."""
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+    return _pack(list(key))
 
 
 def decode_thread(cursor: str) -> tuple[str, str, str]:
     try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, cid, mid = json.loads(raw)
+        at, cid, mid = _unpack(cursor)
         if not all(isinstance(v, str) and len(v) <= 64 for v in (at, cid, mid)):
             raise ValueError
         return (at, cid, mid)
-    except (ValueError, TypeError, RecursionError, binascii.Error):
-        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+    except (ValueError, TypeError):
+        raise _refused() from None
 
 
 def encode_after(value: str) -> str:
     """A listing by name's next page: the last name given."""
-    return base64.urlsafe_b64encode(json.dumps(["after", value]).encode()).decode().rstrip("=")
+    return _pack(["after", value])
 
 
 def decode_after(cursor: str) -> str:
     try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tag, value = json.loads(raw)
+        tag, value = _unpack(cursor)
         if tag != "after" or not isinstance(value, str) or len(value) > 64:
             raise ValueError
         return value
-    except (ValueError, TypeError, RecursionError, binascii.Error):
-        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+    except (ValueError, TypeError):
+        raise _refused() from None
 
 
 def encode_audit(key: tuple[float, str]) -> str:
-    """The audit log's next page: the last entry's (at, id)."""
-    return base64.urlsafe_b64encode(json.dumps(["audit", *key]).encode()).decode().rstrip("=")
+    """A listing by (time, id)'s next page (the audit log, reports): the last item's key."""
+    return _pack(["audit", *key])
 
 
 def decode_audit(cursor: str) -> tuple[float, str]:
     try:
-        if len(cursor) > MAX_CURSOR_LENGTH:
-            raise ValueError
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        tag, at, entry_id = json.loads(raw)
+        tag, at, entry_id = _unpack(cursor)
         if (
             tag != "audit"
             or type(at) not in (int, float)
@@ -117,5 +127,5 @@ def decode_audit(cursor: str) -> tuple[float, str]:
         ):
             raise ValueError
         return (float(at), entry_id)
-    except (ValueError, TypeError, OverflowError, RecursionError, binascii.Error):
-        raise InvalidRequest("cursor is not one this server gave", field="cursor") from None
+    except (ValueError, TypeError, OverflowError):
+        raise _refused() from None
