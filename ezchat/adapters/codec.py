@@ -203,6 +203,7 @@ def conversation_in(d: Stored, conversation_id: str, members: list[Member]) -> C
         members=tuple(members),
         members_can_pin=bool(_opt(d, "members_can_pin", False)),
         pin_count=_opt(d, "pin_count", 0) or 0,
+        retention_days=_opt(d, "retention_days"),
     )
 
 

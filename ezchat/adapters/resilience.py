@@ -39,10 +39,12 @@ from ezchat.adapters.forwarding_extras import (
     ForwardingScheduledStore,
     ForwardingThreadStore,
 )
+from ezchat.adapters.forwarding_privacy import ForwardingExportStore, ForwardingSweepStore
 from ezchat.domain.backoff import backoff_delay
 from ezchat.domain.errors import EzChatError, StorageUnavailable, TransientStorageError
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.audit import AuditStore
+from ezchat.ports.exports import ExportStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
@@ -57,6 +59,7 @@ from ezchat.ports.storage import (
     RevocationStore,
     UserStore,
 )
+from ezchat.ports.sweeps import SweepStore
 from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
@@ -236,3 +239,15 @@ class GuardedReportStore(_Guarded, ForwardingReportStore):
     def __init__(self, inner: ReportStore, guard: StoreGuard) -> None:
         super().__init__(inner)
         self._guard, self._label = guard, "reports"
+
+
+class GuardedSweepStore(_Guarded, ForwardingSweepStore):
+    def __init__(self, inner: SweepStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "sweeps"
+
+
+class GuardedExportStore(_Guarded, ForwardingExportStore):
+    def __init__(self, inner: ExportStore, guard: StoreGuard) -> None:
+        super().__init__(inner)
+        self._guard, self._label = guard, "exports"

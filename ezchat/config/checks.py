@@ -87,6 +87,12 @@ _MINIMUM: dict[str, float] = {
     "scheduled_lease_s": 1,
     "link_preview_ttl_s": 0,
     "deleted_username_hold_days": 0,
+    "export_ttl_s": 1,
+    "export_lease_s": 1,
+    "retention_days": 0,
+    "retention_poll_s": 0.05,
+    "retention_batch": 1,
+    "retention_pause_ms": 0,
     "webhook_keep_s": 0,
 }
 

@@ -137,6 +137,21 @@ class Config:
     registration: Registration = "open"
     # A deleted account's username is free for someone else after this many days.
     deleted_username_hold_days: float = 30.0
+    # A deleted account's messages: kept as from "Deleted user" (false) or erased (true: text,
+    # attachments and the files they carry gone; tombstones stay in their places).
+    erase_on_delete: bool = False
+    # Data exports (POST /api/users/me/export): kept this long once built; a build that has
+    # not finished within the lease is started again by any process.
+    export_ttl_s: float = 86_400.0
+    export_lease_s: float = 600.0
+    # Retention: messages older than this many days are swept (0: kept for ever), unless a
+    # group sets its own retention_days. The sweeper looks every RETENTION_POLL_S and
+    # tombstones at most RETENTION_BATCH messages per write, pausing RETENTION_PAUSE_MS
+    # between writes so that sends never wait behind it.
+    retention_days: float = 0.0
+    retention_poll_s: float = 60.0
+    retention_batch: int = 100
+    retention_pause_ms: float = 10.0
     link_previews: bool = True
     link_preview_ttl_s: float = 3600.0
     webhook_keep_s: float = 86_400.0  # delivered deliveries stay listed this long

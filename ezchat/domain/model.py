@@ -186,6 +186,9 @@ class Conversation:
     direct_key: str | None = None
     members_can_pin: bool = False  # a group's: every member may pin, not only its admins
     pin_count: int = 0  # its pinned messages, kept by the services (PinService)
+    # A group's own retention: its messages older than this many days are swept (None: the
+    # server's RETENTION_DAYS, if any).
+    retention_days: int | None = None
 
     # Members are looked up by user on every send, receipt and fan-out: by an index built once
     # per conversation value (a frozen value, so it never goes stale), not by a scan of what

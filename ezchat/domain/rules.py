@@ -59,6 +59,19 @@ def optional_text(value: str | None, field: str, *, max_len: int) -> str | None:
     return text_field(value, field, min_len=1, max_len=max_len)
 
 
+MAX_RETENTION_DAYS = 36500
+
+
+def retention_days(value: int | None) -> int | None:
+    """A group's own retention: whole days from 1 to 36500, or None (the server's)."""
+    if value is not None and not 1 <= value <= MAX_RETENTION_DAYS:
+        raise InvalidRequest(
+            f"retention_days must be from 1 to {MAX_RETENTION_DAYS}, or null",
+            field="retention_days",
+        )
+    return value
+
+
 def url(value: str | None, field: str) -> str | None:
     """An http or https URL; None or empty clears the value."""
     if value is None or value == "":

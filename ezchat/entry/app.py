@@ -30,6 +30,7 @@ from ezchat.entry.storage import StorageStack, backend_stores, wrap_stores
 from ezchat.entry.webhook_worker import WebhookWorker
 from ezchat.entry.wiring.core import build_core
 from ezchat.entry.wiring.files import FileSweeper, file_store
+from ezchat.entry.wiring.privacy import Housekeeper
 from ezchat.entry.wiring.realtime import RemoteEvents, build_feed, build_hub, figures
 from ezchat.entry.wiring.webhooks import webhook_worker
 from ezchat.ports.bus import EventBus
@@ -73,6 +74,7 @@ class EzChatApp:
     scheduled: ScheduledWorker
     rate_limits: RateLimits
     sweeper: FileSweeper
+    housekeeper: Housekeeper
     _stack: AsyncExitStack = field(default_factory=AsyncExitStack)
 
     def parts(self, *, serving: bool) -> list[Lifecycle]:
@@ -96,7 +98,7 @@ class EzChatApp:
         if serving and self.notifier is not None:
             parts.append(self.notifier)
         if serving:
-            parts += [self.webhooks, self.scheduled]
+            parts += [self.webhooks, self.scheduled, self.housekeeper]
         if serving:
             parts.append(self.services.metrics)  # its event-loop lag probe
         return parts
@@ -195,4 +197,5 @@ def make_app(
         scheduled=ScheduledWorker(core.scheduled, poll_s=config.scheduled_poll_s),
         rate_limits=core.rate_limits,
         sweeper=FileSweeper(core.files),
+        housekeeper=Housekeeper(core.sweeper, core.exports, every_s=config.retention_poll_s),
     )

@@ -22,6 +22,7 @@ from ezchat.services.auth import AuthService, RevokedTokens
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
 from ezchat.services.deletion import AccountDeletion
+from ezchat.services.exports import ExportService
 from ezchat.services.files import FileService
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
@@ -34,6 +35,7 @@ from ezchat.services.registration import RegistrationService
 from ezchat.services.reports import ReportService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
+from ezchat.services.sweeping import MessageSweeper
 from ezchat.services.threads import ThreadService
 from ezchat.services.typing import TypingService
 from ezchat.services.users import UserService
@@ -60,6 +62,8 @@ class Core:
     registration: RegistrationService
     reports: ReportService
     deletion: AccountDeletion
+    sweeper: MessageSweeper
+    exports: ExportService
     presence: PresenceService
     typing: TypingService
     push: PushService

@@ -161,6 +161,13 @@ class Fields:
             raise self._wrong(key, f"between {minimum} and {MAX_INT}")
         return value
 
+    def patch_nullable_integer(self, key: str, *, minimum: int = 0) -> int | None | Unset:
+        """For updates: absent is UNSET (leave as is); null is None (clear)."""
+        value = self._get(key, False)
+        if value is UNSET or value is None:
+            return value
+        return self._int(key, value, minimum)
+
     def optional_bool(self, key: str) -> bool | None:
         value = self._get(key, False)
         if value is UNSET:

@@ -209,6 +209,7 @@ def conversation_base(c: Conversation) -> dict[str, Any]:
         "last_seq": c.last_seq,
         "rev": c.rev,
         "members_can_pin": c.members_can_pin,
+        "retention_days": c.retention_days,
         "pin_count": c.pin_count,
     }
 

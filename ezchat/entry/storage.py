@@ -24,12 +24,14 @@ from ezchat.adapters.caching import (
     CachedUserStore,
     Caches,
 )
+from ezchat.adapters.caching.sweeps import CachedSweepStore
 from ezchat.adapters.memory import memory_stores
 from ezchat.adapters.pointers import BufferedPointerStore
 from ezchat.adapters.resilience import (
     GuardedAuditStore,
     GuardedContactStore,
     GuardedConversationStore,
+    GuardedExportStore,
     GuardedFileRecordStore,
     GuardedIncomingHookStore,
     GuardedInviteStore,
@@ -41,6 +43,7 @@ from ezchat.adapters.resilience import (
     GuardedRevocationStore,
     GuardedScheduledStore,
     GuardedServerKeyStore,
+    GuardedSweepStore,
     GuardedThreadStore,
     GuardedUserStore,
     GuardedWebhookStore,
@@ -178,6 +181,8 @@ def wrap_stores(config: Config, raw: Stores, metrics: Metrics | None = None) -> 
         invites=GuardedInviteStore(raw.invites, shared),
         audit=GuardedAuditStore(raw.audit, shared),
         reports=GuardedReportStore(raw.reports, shared),
+        sweeps=CachedSweepStore(GuardedSweepStore(raw.sweeps, shared), caches),
+        exports=GuardedExportStore(raw.exports, shared),
         conversations=pointers,
         messages=batcher,
     )

@@ -26,11 +26,13 @@ from ezchat.domain.outbox import Notification, PushSubscription
 from ezchat.domain.search import SearchQuery
 from ezchat.ports.apps import ServerKeyStore
 from ezchat.ports.audit import AuditStore
+from ezchat.ports.exports import ExportStore
 from ezchat.ports.files import FileRecordStore
 from ezchat.ports.invites import InviteStore
 from ezchat.ports.pins import PinStore
 from ezchat.ports.reports import ReportStore
 from ezchat.ports.scheduled import ScheduledStore
+from ezchat.ports.sweeps import SweepStore
 from ezchat.ports.threads import ThreadStore
 from ezchat.ports.webhooks import IncomingHookStore, WebhookStore
 
@@ -301,6 +303,8 @@ class Stores:
     invites: InviteStore
     audit: AuditStore
     reports: ReportStore
+    sweeps: SweepStore
+    exports: ExportStore
     start: Callable[[], Awaitable[None]]  # connect, create or upgrade schema/indexes (idempotent)
     ping: Callable[[], Awaitable[None]]  # raises StorageUnavailable when the backend is down
     aclose: Callable[[], Awaitable[None]]

@@ -258,6 +258,7 @@ class ConversationService:
         description: str | None | Unset = UNSET,
         avatar_url: str | None | Unset = UNSET,
         members_can_pin: bool | None = None,
+        retention_days: int | None | Unset = UNSET,
     ) -> ConversationView:
         conv = await self.require_admin(caller, conversation_id, "change the conversation")
         changes: dict[str, object] = {}
@@ -269,6 +270,8 @@ class ConversationService:
             changes["avatar_url"] = rules.url(avatar_url, "avatar_url")
         if members_can_pin is not None:
             changes["members_can_pin"] = members_can_pin
+        if retention_days is not UNSET:
+            changes["retention_days"] = rules.retention_days(retention_days)
         updated = replace(conv, **changes)  # type: ignore[arg-type]
         if updated != conv:
             updated = await self._conversations.update_info(updated)

@@ -3,11 +3,14 @@
 At once: every token stops (through the revocation feed, in every process, sockets included),
 push subscriptions and contacts (both sides) go, the user leaves every group (their direct
 conversations stay for the other side), and the profile becomes "Deleted user". Messages stay,
-text kept, shown as from "Deleted user". The account is kept as a record, disabled for good:
+text kept, shown as from "Deleted user", unless ``erase`` (ERASE_ON_DELETE): then every
+message they sent becomes a tombstone and the files they uploaded go (services/sweeping.py),
+before the account is marked deleted, so a delete cut short is done again in full by asking
+again. The account is kept as a record, disabled for good:
 it can never be logged into or enabled again, and its id is never given to anyone else.
 
 The username is held for DELETED_USERNAME_HOLD_DAYS, then the next registration of it takes
-it (AuthService). Not done yet: ERASE_ON_DELETE (erasing the messages)."""
+it (AuthService)."""
 
 from __future__ import annotations
 
@@ -22,7 +25,9 @@ from ezchat.ports.storage import ContactStore, ConversationStore, PushSubscripti
 from ezchat.services.access import AccessService
 from ezchat.services.admin import AdminService
 from ezchat.services.contacts import ContactService
+from ezchat.services.exports import ExportService
 from ezchat.services.members import MemberService
+from ezchat.services.sweeping import MessageSweeper
 from ezchat.services.users import UserService
 
 log = logging.getLogger(__name__)
@@ -45,6 +50,8 @@ class AccountDeletion:
         members: MemberService,
         admin: AdminService,
         clock: Clock,
+        sweeper: MessageSweeper | None = None,
+        exports: ExportService | None = None,
     ) -> None:
         self._users = users
         self._profiles = profiles
@@ -57,6 +64,8 @@ class AccountDeletion:
         self._members = members
         self._admin = admin
         self._clock = clock
+        self._sweeper = sweeper  # set: erase the messages (ERASE_ON_DELETE)
+        self._exports = exports
 
     async def delete_own(self, caller: str, password: str) -> None:
         credentials = await self._users.credentials(caller)
@@ -77,11 +86,15 @@ class AccountDeletion:
         if user.admin and not await self._another_admin(user_id):
             raise Conflict("the last server admin cannot be deleted; promote another first")
         await self._access.set_disabled(user_id, True)  # every token and socket, at once
+        erased = 0 if self._sweeper is None else await self._sweeper.erase_sender(user_id)
         now = self._clock.now().timestamp()
         await self._users.set_access(user_id, AccessChange(deleted_at=now, admin=False))
         await self._profiles.update_profile(user_id, display_name=DELETED_NAME, avatar_url=None)
         for subscription in await self._push.for_user(user_id):
             await self._push.remove(user_id, subscription.endpoint)
+        if self._exports is not None:  # their exports go with them
+            for export in await self._exports.mine(user_id):
+                await self._exports.delete(user_id, export.id)
         for contact in await self._contact_store.list(user_id):
             await self._contacts.forget(user_id, contact.user_id)
         for conversation_id in await self._conversations.ids_for_user(user_id):
@@ -92,7 +105,8 @@ class AccountDeletion:
                 await self._members.remove_member(user_id, conversation_id, user_id)
             except EzChatError as exc:  # gone meanwhile: nothing to leave
                 log.info("deleting %s: leaving %s: %s", user_id, conversation_id, exc.message)
-        await self._admin.audit.record(actor, "account.delete", user_id, user.username)
+        detail = user.username + (f" ({erased} messages erased)" if self._sweeper else "")
+        await self._admin.audit.record(actor, "account.delete", user_id, detail)
 
     async def _another_admin(self, user_id: str) -> bool:
         after = ""

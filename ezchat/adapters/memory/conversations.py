@@ -51,6 +51,7 @@ class MemoryConversationStore:
                 description=conversation.description,
                 avatar_url=conversation.avatar_url,
                 members_can_pin=conversation.members_can_pin,
+                retention_days=conversation.retention_days,
             )
         )
 

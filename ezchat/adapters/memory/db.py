@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from ezchat.domain.access import Credentials, Revocation
 from ezchat.domain.apps import ServerKey
 from ezchat.domain.audit import AuditEntry
+from ezchat.domain.exports import Export
 from ezchat.domain.files import StoredFile
 from ezchat.domain.invites import Invite
 from ezchat.domain.messages import Message, Version
@@ -47,6 +48,7 @@ class MemoryDatabase:
     invites: dict[str, Invite] = field(default_factory=dict)  # id -> invite
     audit: list[AuditEntry] = field(default_factory=list)  # in the order appended
     reports: dict[str, Report] = field(default_factory=dict)  # id -> report
+    exports: dict[str, Export] = field(default_factory=dict)  # id -> export
     delivery_position: int = 0  # the last position a delivery was recorded at
     credentials: dict[str, Credentials] = field(default_factory=dict)
     contacts: dict[str, dict[str, Contact]] = field(default_factory=dict)

@@ -12,6 +12,7 @@ from ezchat.adapters.memory.apps import MemoryServerKeyStore
 from ezchat.adapters.memory.audit import MemoryAuditStore
 from ezchat.adapters.memory.conversations import MemoryConversationStore
 from ezchat.adapters.memory.db import MemoryDatabase
+from ezchat.adapters.memory.exports import MemoryExportStore
 from ezchat.adapters.memory.files import MemoryFileRecordStore
 from ezchat.adapters.memory.invites import MemoryInviteStore
 from ezchat.adapters.memory.messages import MemoryMessageStore
@@ -19,6 +20,7 @@ from ezchat.adapters.memory.outbox import MemoryOutboxStore, MemoryPushSubscript
 from ezchat.adapters.memory.pins import MemoryPinStore
 from ezchat.adapters.memory.reports import MemoryReportStore
 from ezchat.adapters.memory.scheduled import MemoryScheduledStore
+from ezchat.adapters.memory.sweeps import MemorySweepStore
 from ezchat.adapters.memory.threads import MemoryThreadStore
 from ezchat.adapters.memory.webhooks import MemoryIncomingHookStore, MemoryWebhookStore
 from ezchat.ports.storage import Stores
@@ -57,6 +59,8 @@ def memory_stores(db: MemoryDatabase | None = None) -> Stores:
         invites=MemoryInviteStore(db),
         audit=MemoryAuditStore(db),
         reports=MemoryReportStore(db),
+        sweeps=MemorySweepStore(db),
+        exports=MemoryExportStore(db),
         start=nothing,
         ping=nothing,
         aclose=nothing,

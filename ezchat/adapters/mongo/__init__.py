@@ -13,6 +13,7 @@ from ezchat.adapters.mongo.db import (
     read_preference,
     translated,
 )
+from ezchat.adapters.mongo.exports import MongoExportStore
 from ezchat.adapters.mongo.files import MongoFileRecordStore
 from ezchat.adapters.mongo.invites import MongoInviteStore
 from ezchat.adapters.mongo.messages import MongoMessageStore
@@ -22,6 +23,7 @@ from ezchat.adapters.mongo.reports import MongoReportStore
 from ezchat.adapters.mongo.revocations import MongoRevocationStore
 from ezchat.adapters.mongo.scheduled import MongoScheduledStore
 from ezchat.adapters.mongo.schema import upgrade
+from ezchat.adapters.mongo.sweeps import MongoSweepStore
 from ezchat.adapters.mongo.threads import MongoThreadStore
 from ezchat.adapters.mongo.webhooks import MongoIncomingHookStore, MongoWebhookStore
 from ezchat.config import Config
@@ -84,6 +86,8 @@ def stores_over(db: MongoDatabase) -> Stores:
         invites=MongoInviteStore(db),
         audit=MongoAuditStore(db),
         reports=MongoReportStore(db),
+        sweeps=MongoSweepStore(db),
+        exports=MongoExportStore(db),
         start=open_,
         ping=db.ping,
         aclose=db.close,

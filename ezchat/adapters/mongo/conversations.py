@@ -135,6 +135,7 @@ class MongoConversationStore:
                     "description": c.description,
                     "avatar_url": c.avatar_url,
                     "members_can_pin": c.members_can_pin,
+                    "retention_days": c.retention_days,
                 }
             },
         )

@@ -58,6 +58,23 @@ INDEXES: list[tuple[str, list[tuple[str, int]], dict[str, Any]]] = [
     ("messages", [("attachments.file_id", ASCENDING)], {"name": "attachment_files"}),
     (
         "messages",
+        [("conversation_id", ASCENDING), ("deleted", ASCENDING), ("seq", ASCENDING)],
+        {"name": "standing"},
+    ),
+    (
+        "messages",
+        [
+            ("sender_id", ASCENDING),
+            ("deleted", ASCENDING),
+            ("conversation_id", ASCENDING),
+            ("seq", ASCENDING),
+        ],
+        {"name": "sender_standing"},
+    ),
+    ("exports", [("owner_id", ASCENDING), ("created_at", DESCENDING)], {"name": "owner"}),
+    ("exports", [("expires_at", ASCENDING)], {"name": "expires"}),
+    (
+        "messages",
         [("conversation_id", ASCENDING), ("thread_root", ASCENDING), ("seq", ASCENDING)],
         {"name": "thread"},
     ),

@@ -14,6 +14,7 @@ from ezchat.adapters.sqlite.apps import SqliteServerKeyStore
 from ezchat.adapters.sqlite.audit import SqliteAuditStore
 from ezchat.adapters.sqlite.conversations import SqliteConversationStore
 from ezchat.adapters.sqlite.db import SqliteDatabase
+from ezchat.adapters.sqlite.exports import SqliteExportStore
 from ezchat.adapters.sqlite.invites import SqliteInviteStore
 from ezchat.adapters.sqlite.messages import SqliteMessageStore
 from ezchat.adapters.sqlite.outbox import SqliteOutboxStore, SqlitePushSubscriptionStore
@@ -21,6 +22,7 @@ from ezchat.adapters.sqlite.pins import SqlitePinStore
 from ezchat.adapters.sqlite.reports import SqliteReportStore
 from ezchat.adapters.sqlite.scheduled import SqliteScheduledStore
 from ezchat.adapters.sqlite.search import search_indexer
+from ezchat.adapters.sqlite.sweeps import SqliteSweepStore
 from ezchat.adapters.sqlite.threads import SqliteThreadStore
 from ezchat.adapters.sqlite.uploads import SqliteFileRecordStore
 from ezchat.adapters.sqlite.webhooks import SqliteIncomingHookStore, SqliteWebhookStore
@@ -69,6 +71,8 @@ def sqlite_stores(path: str | Path, *, synchronous: str = "FULL") -> Stores:
         invites=SqliteInviteStore(db),
         audit=SqliteAuditStore(db),
         reports=SqliteReportStore(db),
+        sweeps=SqliteSweepStore(db),
+        exports=SqliteExportStore(db),
         start=start,
         ping=ping,
         aclose=aclose,

@@ -146,8 +146,15 @@ class SqliteConversationStore:
             with transaction(conn):
                 cur = conn.execute(
                     "UPDATE conversations SET name = ?, description = ?, avatar_url = ?,"
-                    " members_can_pin = ? WHERE id = ?",
-                    (c.name, c.description, c.avatar_url, int(c.members_can_pin), c.id),
+                    " members_can_pin = ?, retention_days = ? WHERE id = ?",
+                    (
+                        c.name,
+                        c.description,
+                        c.avatar_url,
+                        int(c.members_can_pin),
+                        c.retention_days,
+                        c.id,
+                    ),  # fmt: skip
                 )
                 if cur.rowcount == 0:
                     raise NotFound("conversation not found")

@@ -249,6 +249,11 @@ MIGRATIONS = [
     Migration(19, "the audit log", steps.step_19),
     Migration(20, "reports", steps.step_20),
     Migration(21, "users: deleted accounts", steps.step_21),
+    Migration(
+        22,
+        "messages: indexes of standing ones; conversations: retention; exports",
+        steps.step_22,
+    ),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 assert [m.version for m in MIGRATIONS] == list(range(1, SCHEMA_VERSION + 1)), "steps in order"

@@ -140,3 +140,18 @@ def step_20(conn: sqlite3.Connection) -> None:
 
 def step_21(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE users ADD COLUMN deleted_at REAL")
+
+
+def step_22(conn: sqlite3.Connection) -> None:
+    for statement in (
+        "CREATE INDEX messages_standing ON messages (conversation_id, seq) WHERE deleted = 0",
+        "CREATE INDEX messages_by_sender ON messages (sender_id, conversation_id, seq)"
+        " WHERE deleted = 0",
+        "ALTER TABLE conversations ADD COLUMN retention_days INTEGER",
+        "CREATE TABLE exports (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL,"
+        " status TEXT NOT NULL, created_at REAL NOT NULL, expires_at REAL NOT NULL,"
+        " lease_until REAL NOT NULL DEFAULT 0, size INTEGER NOT NULL DEFAULT 0, error TEXT)",
+        "CREATE INDEX exports_by_owner ON exports (owner_id, created_at)",
+        "CREATE INDEX exports_due ON exports (expires_at)",
+    ):
+        conn.execute(statement)

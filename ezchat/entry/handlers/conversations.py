@@ -54,6 +54,7 @@ class ConversationHandler(ApiHandler):
             description=body.patch_nullable_text("description"),
             avatar_url=body.patch_nullable_text("avatar_url"),
             members_can_pin=body.optional_bool("members_can_pin"),
+            retention_days=body.patch_nullable_integer("retention_days", minimum=1),
         )
         self.reply(serialize.conversation(view))
 

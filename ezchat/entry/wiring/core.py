@@ -16,6 +16,7 @@ from ezchat.entry import logs
 from ezchat.entry.context import Core
 from ezchat.entry.wiring.files import build_files
 from ezchat.entry.wiring.previews import build_previews
+from ezchat.entry.wiring.privacy import build_privacy
 from ezchat.entry.wiring.webhooks import build_webhooks, recording
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
@@ -39,15 +40,12 @@ from ezchat.services.auth import (
 )
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
-from ezchat.services.deletion import AccountDeletion
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MESSAGES, MessageService
 from ezchat.services.pins import PinService
 from ezchat.services.presence import PresenceService
 from ezchat.services.push import PushService
-from ezchat.services.registration import RegistrationService
-from ezchat.services.reports import ReportService
 from ezchat.services.scheduled import ScheduledService
 from ezchat.services.search import SearchService
 from ezchat.services.threads import ThreadService
@@ -270,6 +268,25 @@ def build_core(
     webhooks.audit = audit
     incoming.audit = audit
     admin = AdminService(users=stores.users, access=access, audit=audit)
+    privacy = build_privacy(
+        config,
+        stores=stores,
+        bus=bus,
+        clock=clock,
+        hasher=hasher,
+        blobs=blobs,
+        auth=auth,
+        access=access,
+        admin=admin,
+        users=users,
+        contacts=contacts,
+        conversations=conversations,
+        members=members,
+        messages=messages,
+        threads=threads,
+        pins=pins,
+        files=files,
+    )
     return Core(
         apps=apps,
         auth=auth,
@@ -284,31 +301,11 @@ def build_core(
         scheduled=scheduled,
         previews=messages.previews,
         admin=admin,
-        reports=ReportService(
-            store=stores.reports,
-            messages=messages,
-            message_store=stores.messages,
-            conversations=conversations,
-            contacts=contacts,
-            admin=admin,
-            clock=clock,
-        ),
-        deletion=AccountDeletion(
-            users=stores.users,
-            profiles=users,
-            hasher=hasher,
-            access=access,
-            contacts=contacts,
-            contact_store=stores.contacts,
-            push=stores.push,
-            conversations=stores.conversations,
-            members=members,
-            admin=admin,
-            clock=clock,
-        ),
-        registration=RegistrationService(
-            mode=config.registration, auth=auth, invites=stores.invites, admin=admin, clock=clock
-        ),
+        reports=privacy.reports,
+        deletion=privacy.deletion,
+        registration=privacy.registration,
+        sweeper=privacy.sweeper,
+        exports=privacy.exports,
         files=files,
         presence=PresenceService(
             users=stores.users,
