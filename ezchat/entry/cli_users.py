@@ -1,12 +1,16 @@
 """``python -m ezchat users ...`` (accounts: create, disable, enable, promote, demote,
-reset-password, list) and ``python -m ezchat audit`` (the audit log, where each change made
-here is written with the actor ``cli``)."""
+reset-password, list), ``python -m ezchat audit`` (the audit log, where each change made
+here is written with the actor ``cli``) and ``python -m ezchat export USER --out FILE`` (the
+user's data, the same zip as ``POST /api/users/me/export``)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from ezchat.config import Config
@@ -59,6 +63,27 @@ def audit(config: Config, args: argparse.Namespace) -> None:
     asyncio.run(_with_app(config, work))
 
 
+def export(config: Config, args: argparse.Namespace) -> None:
+    from ezchat.entry.cli import _user_id, _with_app
+
+    async def work(s: Any) -> None:
+        uid = await _user_id(s, args.username)
+        out = Path(args.out)
+        # Written beside the target, then moved over it: never half a zip under its name.
+        fd, name = tempfile.mkstemp(suffix=".zip", dir=out.parent if str(out.parent) else ".")
+        os.close(fd)
+        try:
+            await s.exports.writer.write(uid, Path(name))
+            os.replace(name, out)
+        finally:
+            if os.path.exists(name):
+                os.unlink(name)
+        await s.admin.audit.record(CLI, "user.export", uid, args.username)
+        print(f"exported {args.username} to {out} ({out.stat().st_size} bytes)")
+
+    asyncio.run(_with_app(config, work))
+
+
 def add_parser(sub: Any) -> None:
     u = sub.add_parser(
         "users",
@@ -77,3 +102,7 @@ def add_parser(sub: Any) -> None:
     a.add_argument("--action", dest="audit_action", help="e.g. user.disable")
     a.add_argument("--limit", type=int, default=100)
     a.set_defaults(run=audit)
+    e = sub.add_parser("export", help="write a user's data (profile, contacts, messages, files)")
+    e.add_argument("username")
+    e.add_argument("--out", required=True, help="the zip file to write")
+    e.set_defaults(run=export)
