@@ -27,6 +27,7 @@ from ezchat.ports.storage import ContactStore, ConversationStore, MessageStore, 
 from ezchat.ports.sweeps import SweepStore
 
 PAGE = 500
+_END = 2**62
 
 
 def _time(value: datetime | None) -> str | None:
@@ -145,16 +146,17 @@ class ExportWriter:
         try:
             while page := await self._sweeps.by_sender(user_id, after=after, limit=PAGE):
                 after = (page[-1].conversation_id, page[-1].seq)
-                for m in page:
-                    if m.conversation_id in skip:
-                        continue
-                    if sink is None or m.conversation_id != current:
+                for conversation_id, run in _runs(page):
+                    if conversation_id in skip:  # written whole later: jump past it
+                        after = (conversation_id, _END)
+                        break
+                    if sink is None or conversation_id != current:
                         if sink is not None:
                             sink.close()
-                        current = m.conversation_id
+                        current = conversation_id
                         sink = await self._open(zf, current)
-                    files.update(file_ids_of(m.attachments))
-                    sink.add(_message(m))
+                    files.update(f for m in run for f in file_ids_of(m.attachments))
+                    sink.add_all(_message(m) for m in run)
         finally:
             if sink is not None:
                 sink.close()
@@ -194,6 +196,16 @@ class ExportWriter:
                 out.write(chunk)
 
 
+def _runs(page: list[Message]) -> list[tuple[str, list[Message]]]:
+    """The page cut where the conversation changes."""
+    out: list[tuple[str, list[Message]]] = []
+    for m in page:
+        if not out or out[-1][0] != m.conversation_id:
+            out.append((m.conversation_id, []))
+        out[-1][1].append(m)
+    return out
+
+
 class _JsonList:
     """A JSON document whose list is written one item at a time."""
 
@@ -202,14 +214,15 @@ class _JsonList:
         self._first = True
         stream.write(head.encode())
 
-    def add(self, item: dict[str, Any]) -> None:
-        sep = b"" if self._first else b",\n"
-        self._first = False
-        self._stream.write(sep + json.dumps(item, ensure_ascii=False).encode())
-
     def add_all(self, items: Iterable[dict[str, Any]]) -> None:
-        for item in items:
-            self.add(item)
+        """One write per call (a page), not per item."""
+        listed = list(items)
+        if not listed:
+            return
+        sep = "" if self._first else ",\n"
+        self._first = False
+        text = json.dumps(listed, ensure_ascii=False, separators=(",", ":"))
+        self._stream.write((sep + text[1:-1]).encode())
 
     def close(self) -> None:
         if not self._stream.closed:

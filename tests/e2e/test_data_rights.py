@@ -217,3 +217,25 @@ async def test_the_servers_retention_covers_every_conversation(start_server):
     await send(api, direct, a, "new", "new")
     assert await running.app.services.sweeper.expire_all() == 1
     assert [m["deleted"] for m in await _history(api, direct, a)] == [True, False]
+
+
+def test_the_cli_exports_a_user_to_a_file_and_audits_it(tmp_path):
+    import sqlite3
+
+    from tests.e2e.test_admin import ezchat
+
+    sqlite3.connect(tmp_path / "ezchat.db").close()  # a database where the server runs
+    assert ezchat(tmp_path, "migrate", "--apply").returncode == 0
+    made = ezchat(tmp_path, "users", "create", "bob", "--password-stdin", stdin="password-9\n")
+    assert made.returncode == 0, made.stderr
+    out = tmp_path / "bob.zip"
+    done = ezchat(tmp_path, "export", "bob", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    with zipfile.ZipFile(out) as zf:
+        assert json.loads(zf.read("profile.json"))["username"] == "bob"
+        assert json.loads(zf.read("contacts.json")) == []
+    assert "user.export" in ezchat(tmp_path, "audit").stdout
+    nobody = ezchat(tmp_path, "export", "nobody", "--out", str(tmp_path / "x.zip"))
+    assert nobody.returncode == 2 and "no user" in nobody.stderr
+    assert not (tmp_path / "x.zip").exists()
+    assert [p.name for p in tmp_path.glob("*.zip")] == ["bob.zip"]  # no temporary left
