@@ -150,7 +150,7 @@ class Config:
     # between writes so that sends never wait behind it.
     retention_days: float = 0.0
     retention_poll_s: float = 60.0
-    retention_batch: int = 100
+    retention_batch: int = 20
     retention_pause_ms: float = 10.0
     link_previews: bool = True
     link_preview_ttl_s: float = 3600.0

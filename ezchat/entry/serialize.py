@@ -62,7 +62,7 @@ def me(u: User) -> dict[str, Any]:
 
 def admin_user(u: User) -> dict[str, Any]:
     """An account as a server admin sees it."""
-    return {**me(u), "disabled": u.disabled}
+    return {**me(u), "disabled": u.disabled, "deleted": u.deleted_at is not None}
 
 
 def member(m: Member) -> dict[str, Any]:

@@ -68,6 +68,9 @@ def paths() -> dict[str, dict[str, Any]]:
                         "description": nullable(TEXT),
                         "avatar_url": nullable(TEXT),
                         "members_can_pin": {"type": "boolean"},
+                        "retention_days": nullable(
+                            {"type": "integer", "minimum": 1, "maximum": 36500}
+                        ),
                     },
                 ),
                 errors=ADMIN,

@@ -98,8 +98,8 @@ def paths() -> dict[str, dict[str, Any]]:
             "get": op("The caller", 200, ref("User"), errors=()),
             "delete": op(
                 "Delete the caller's account (its password, again): tokens, sockets, push "
-                "subscriptions, contacts and group memberships end at once; messages stay, "
-                "from Deleted user",
+                "subscriptions, contacts, exports and group memberships end at once; messages "
+                "stay, from Deleted user, or become tombstones with ERASE_ON_DELETE",
                 204,
                 body=obj({"password": TEXT}),
                 errors=(),
@@ -111,6 +111,27 @@ def paths() -> dict[str, dict[str, Any]]:
                 body=obj({}, {"display_name": DISPLAY_NAME, "avatar_url": nullable(URL)}),
                 errors=(),
             ),
+        },
+        "/api/users/me/export": {
+            "post": op(
+                "Ask for an export of the caller's data (built in the background; asking "
+                "while one is pending gives that one; at most 5 kept)",
+                202,
+                obj({"export": ref("Export")}),
+                errors=(409,),
+            )
+        },
+        "/api/users/me/exports": {
+            "get": op(
+                "The caller's exports, newest first",
+                200,
+                obj({"exports": {"type": "array", "items": ref("Export")}}),
+                errors=(),
+            )
+        },
+        "/api/users/me/exports/{export_id}": {
+            "get": _export_download(),
+            "delete": op("Delete one of the caller's exports", 204),
         },
         "/api/users": {
             "get": op(
@@ -146,6 +167,19 @@ def paths() -> dict[str, dict[str, Any]]:
             "delete": op("Remove a contact, cancel or decline a request, or unblock", 204)
         },
     }
+
+
+def _export_download() -> dict[str, Any]:
+    out = op(
+        "The export's zip once ready (202 with the export while pending; 409 when it failed)",
+        200,
+        accepted=obj({"export": ref("Export")}),
+        errors=(404, 409),
+    )
+    out["responses"]["200"]["content"] = {
+        "application/zip": {"schema": {"type": "string", "format": "binary"}}
+    }
+    return out
 
 
 def _metrics() -> dict[str, Any]:

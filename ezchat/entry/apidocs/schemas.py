@@ -67,7 +67,20 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
             # The caller's own User (login, register, /api/users/me, hello) carries its role.
             {"role": ROLE},
         ),
-        "AdminUser": obj({**USER, "role": ROLE, "disabled": {"type": "boolean"}}),
+        "AdminUser": obj(
+            {**USER, "role": ROLE, "disabled": {"type": "boolean"}, "deleted": {"type": "boolean"}}
+        ),
+        "Export": obj(
+            {
+                "id": ID,
+                "status": {"enum": ["pending", "ready", "failed"]},
+                "created_at": TIME,
+                "expires_at": TIME,
+                "size": nullable({"type": "integer", "minimum": 0}),
+                "error": nullable({"type": "string"}),
+                "url": {"type": "string"},
+            }
+        ),
         "Member": obj({"user_id": ID, "role": {"enum": ["admin", "member"]}, "joined_at": TIME}),
         # A link the client gave (an http(s) URL), or an upload (file_id; url its signed path).
         "Attachment": obj(
@@ -192,6 +205,7 @@ def components(base: str = "#/components/schemas/") -> dict[str, Schema]:
                 "rev": SEQ,
                 "members_can_pin": {"type": "boolean"},
                 "pin_count": {"type": "integer", "minimum": 0, "maximum": 50},
+                "retention_days": nullable({"type": "integer", "minimum": 1, "maximum": 36500}),
                 "unread_count": SEQ,
                 "mention_count": SEQ,
                 "read_seq": SEQ,

@@ -76,6 +76,22 @@ export class Api {
   }
 }
 
+// A download that needs the token (an export): the bytes as a Blob.
+Api.prototype.blob = async function blob(path) {
+  const headers = this.token ? { Authorization: `Bearer ${this.token}` } : {};
+  let response;
+  try {
+    response = await fetch(this.base + path, { headers });
+  } catch (err) {
+    throw new ApiError(0, { error: { message: `cannot reach the server (${err.message})` } });
+  }
+  if (!response.ok) {
+    const text = await response.text();
+    throw new ApiError(response.status, text ? JSON.parse(text) : null);
+  }
+  return response.blob();
+};
+
 // One WebSocket, kept open: every client frame gets a promise of its reply (ack or error);
 // events go to onEvent; onState hears "online" (after hello) and "reconnecting".
 // Tests shorten these (window.ezchatTimings, set before the page loads).

@@ -1,7 +1,8 @@
 // The EZChat web client: a reference for client authors as much as a product. Plain modules,
 // no build step, one job each: state.js (what is shared), api.js (REST and the socket),
 // conversations.js, messages.js, threads.js, pins.js, schedule.js, versions.js, forward.js,
-// composer.js, files.js, people.js, search.js, events.js, format.js (safe text), push.js. The API may live on another origin the server allows
+// composer.js, files.js, people.js, search.js, events.js, format.js (safe text), push.js,
+// account.js (export, delete), report.js, admin.js. The API may live on another origin the server allows
 // (WEB_API_ORIGINS): open the page with ?api=https://host.
 import { Api, Socket, apiOrigin } from "./api.js";
 import { wireComposer } from "./composer.js";
@@ -15,6 +16,9 @@ import { wirePins } from "./pins.js";
 import { wireForward } from "./forward.js";
 import { wireSchedule } from "./schedule.js";
 import { wireThreads } from "./threads.js";
+import { wireAccount } from "./account.js";
+import { showAdmin, wireAdmin } from "./admin.js";
+import { wireReport } from "./report.js";
 
 const allowedApis = document.querySelector('meta[name="ezchat-api-origins"]');
 let apiRefused = null;
@@ -55,6 +59,7 @@ async function enter(me) {
   $("#auth").hidden = true;
   $("#chat").hidden = false;
   $("#me").textContent = me.display_name;
+  showAdmin(me);
   await loadConversations();
   ctx.socket = new Socket(ctx.api, {
     onEvent,
@@ -117,6 +122,9 @@ function showSignIn() {
   wirePins();
   wireSchedule();
   wireForward();
+  wireAccount();
+  wireReport();
+  wireAdmin();
   if (!ctx.api.token) { showSignIn(); return; }
   try {
     await enter(await ctx.api.call("GET", "/api/users/me"));

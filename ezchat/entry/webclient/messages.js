@@ -6,6 +6,7 @@ import { dayOf, previewCard, renderText, timeOf } from "./format.js";
 import { $, button, ctx, displayName, el, guarded, myRole, state } from "./state.js";
 import { pinAction, pinMark } from "./pins.js";
 import { forwardAction, forwardedMark } from "./forward.js";
+import { reportAction } from "./report.js";
 import { threadChip } from "./threads.js";
 import { editedButton } from "./versions.js";
 
@@ -231,6 +232,8 @@ function meta(m, mine, conv, seen, inThread) {
     if (pin) line.append(pin);
     line.append(button("reply", () => hooks.reply(m), "reply-action"));
     line.append(forwardAction(m));
+    const report = reportAction(m);
+    if (report) line.append(report);
     if (!m.thread || !m.thread.reply_count) line.append(threadChip(m.thread_root ? { ...m, id: m.thread_root, thread: null } : m));
   }
   const admin = conv && conv.type === "group" && myRole(conv) === "admin";

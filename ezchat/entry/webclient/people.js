@@ -2,7 +2,8 @@
 // remove), starting direct and group chats, and one's own profile (name, avatar, password,
 // logging out everywhere).
 import { openConversation, renderList } from "./conversations.js";
-import { $, button, ctx, el, guarded, state } from "./state.js";
+import { showExports } from "./account.js";
+import { $, button, ctx, el, guarded, state, showError } from "./state.js";
 
 export async function findUser(username) {
   const name = username.trim().toLowerCase().replace(/^@/, "");
@@ -74,6 +75,7 @@ function showProfile() {
   if (panel.hidden) return;
   $("#profile-name").value = state.me.display_name;
   $("#profile-avatar").value = state.me.avatar_url || "";
+  showExports().catch(showError);
 }
 
 export function wirePeople() {

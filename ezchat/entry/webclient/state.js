@@ -32,6 +32,15 @@ export function showError(err) {
   if (!box.dataset.lasting) errorTimer = setTimeout(() => { box.hidden = true; }, 8000);
 }
 
+let noticeTimer = null;
+export function showNotice(text) {
+  const box = $("#notice");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { box.hidden = true; }, 5000);
+}
+
 export function guarded(fn) {
   return (...args) => Promise.resolve(fn(...args)).catch(showError);
 }
