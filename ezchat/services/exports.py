@@ -15,15 +15,19 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from ezchat.domain.errors import Conflict, NotFound
+from ezchat.domain.errors import Conflict, NotFound, RateLimited
 from ezchat.domain.exports import MAX_KEPT, Export, ExportStatus
 from ezchat.domain.ids import new_id
 from ezchat.ports.clock import Clock
 from ezchat.ports.exports import ExportStore
 from ezchat.ports.files import FileStore
+from ezchat.ports.limits import Bucket, RateLimits
 from ezchat.services.export_zip import ExportWriter
 
 log = logging.getLogger(__name__)
+
+EXPORTS = "exports"  # the rate limit of new exports: 3 at once, then one per 10 minutes
+EXPORT_BUCKET = Bucket(rate=1 / 600, burst=3)
 
 
 class ExportService:
@@ -37,6 +41,7 @@ class ExportService:
         ttl_s: float,
         lease_s: float,
         spool: Path | None = None,
+        rate_limits: RateLimits | None = None,
     ) -> None:
         self.store = store
         self.writer = writer
@@ -45,6 +50,7 @@ class ExportService:
         self._ttl_s = ttl_s
         self._lease_s = lease_s
         self._spool = spool
+        self._rate_limits = rate_limits
         self._building: set[asyncio.Task[Export | None]] = set()
 
     async def request(self, caller: str) -> Export:
@@ -52,10 +58,17 @@ class ExportService:
         for e in mine:
             if e.status is ExportStatus.PENDING:
                 return e
-        if len(mine) >= MAX_KEPT:
+        if sum(1 for e in mine if e.status is ExportStatus.READY) >= MAX_KEPT:
             raise Conflict(
                 f"at most {MAX_KEPT} exports are kept; delete one or wait until one expires"
             )
+        for e in mine:
+            if e.status is ExportStatus.FAILED:  # asking again replaces a failed one
+                await self._remove(e)
+        if self._rate_limits is not None:
+            wait = await self._rate_limits.take(EXPORTS, caller)
+            if wait > 0:
+                raise RateLimited("too many exports; try again later", retry_after=round(wait))
         now = self._clock.now().timestamp()
         export = Export(
             id=new_id(),

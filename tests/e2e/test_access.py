@@ -76,6 +76,7 @@ async def test_a_disabled_user_cannot_log_in_and_its_tokens_stop(running, api):
     assert await me(api, await login(api, "alice")) == 200
 
 
+@pytest.mark.gen_test(timeout=60)  # two server processes start inside it
 async def test_a_revocation_made_by_another_process_applies_here_without_a_broker(tmp_path):
     shared = {"STORAGE": "sqlite", "SECRET_KEY": "shared", "REVOCATION_POLL_S": "0.2"}
     a, b = ServerProcess(tmp_path, **shared), ServerProcess(tmp_path, **shared)

@@ -239,3 +239,23 @@ def test_the_cli_exports_a_user_to_a_file_and_audits_it(tmp_path):
     assert nobody.returncode == 2 and "no user" in nobody.stderr
     assert not (tmp_path / "x.zip").exists()
     assert [p.name for p in tmp_path.glob("*.zip")] == ["bob.zip"]  # no temporary left
+
+
+@pytest.mark.gen_test(timeout=60)
+async def test_new_exports_are_rate_limited(start_server):
+    running = await start_server()
+    api = Api(running.base)
+    _, a = await register(api, "ann")
+    made = []
+    for _ in range(3):
+        asked = await api.call("POST", "/api/users/me/export", token=a)
+        assert asked.status == 202, asked.body
+        made.append(asked.body["export"]["id"])
+        for _ in range(100):  # ready before the next: not "the one pending"
+            if (await fetch(api, f"/api/users/me/exports/{made[-1]}", a)).code == 200:
+                break
+            await asyncio.sleep(0.05)
+    limited = await api.call("POST", "/api/users/me/export", token=a)
+    assert limited.status == 429 and int(limited.headers["Retry-After"]) > 0, limited.body
+    listed = (await api.call("GET", "/api/users/me/exports", token=a)).body["exports"]
+    assert sorted(e["id"] for e in listed) == sorted(made)

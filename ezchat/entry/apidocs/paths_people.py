@@ -118,7 +118,7 @@ def paths() -> dict[str, dict[str, Any]]:
                 "while one is pending gives that one; at most 5 kept)",
                 202,
                 obj({"export": ref("Export")}),
-                errors=(409,),
+                errors=(409, 429),
             )
         },
         "/api/users/me/exports": {

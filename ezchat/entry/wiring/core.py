@@ -40,6 +40,7 @@ from ezchat.services.auth import (
 )
 from ezchat.services.contacts import ContactService
 from ezchat.services.conversations import ConversationService
+from ezchat.services.exports import EXPORT_BUCKET, EXPORTS
 from ezchat.services.incoming_hooks import IncomingHookService
 from ezchat.services.members import MemberService
 from ezchat.services.messages import MESSAGES, MessageService
@@ -55,7 +56,10 @@ from ezchat.services.users import UserService
 
 def make_rate_limits(config: Config, clock: Clock) -> RateLimits:
     """The limits of the config, counted in Redis (for every process) when there is one."""
-    buckets = {MESSAGES: Bucket(rate=config.message_rate_per_sec, burst=config.message_burst)}
+    buckets = {
+        MESSAGES: Bucket(rate=config.message_rate_per_sec, burst=config.message_burst),
+        EXPORTS: EXPORT_BUCKET,
+    }
     windows = {
         LOGIN_NAME: Window(config.login_max_failures, config.login_window_s),
         LOGIN_CLIENT: Window(config.login_max_failures * 4, config.login_window_s),
@@ -286,6 +290,7 @@ def build_core(
         threads=threads,
         pins=pins,
         files=files,
+        rate_limits=rate_limits,
     )
     return Core(
         apps=apps,

@@ -11,6 +11,7 @@ from ezchat.periodic import Periodic
 from ezchat.ports.bus import EventBus
 from ezchat.ports.clock import Clock
 from ezchat.ports.files import FileStore
+from ezchat.ports.limits import RateLimits
 from ezchat.ports.security import PasswordHasher
 from ezchat.ports.storage import Stores
 from ezchat.services.access import AccessService
@@ -62,6 +63,7 @@ def build_privacy(
     threads: ThreadService,
     pins: PinService,
     files: FileService,
+    rate_limits: RateLimits,
 ) -> Privacy:
     sweeper = MessageSweeper(
         sweeps=stores.sweeps,
@@ -90,6 +92,7 @@ def build_privacy(
         clock=clock,
         ttl_s=config.export_ttl_s,
         lease_s=config.export_lease_s,
+        rate_limits=rate_limits,
     )
     deletion = AccountDeletion(
         users=stores.users,
