@@ -20,6 +20,8 @@ def openapi_path(pattern: str) -> str:
     path = pattern.replace("\\.", ".")
     if path.startswith("/api/contacts/") or path.startswith("/api/users/"):
         names = iter(["user_id"])
+    if path.startswith("/api/users/me/exports/"):
+        names = iter(["export_id"])
     if "/members/" in path:
         names = iter(["conversation_id", "user_id"])
     if path.startswith("/api/files/"):

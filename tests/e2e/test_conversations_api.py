@@ -13,6 +13,7 @@ CONVERSATION_FIELDS = {
     "created_by",
     "created_at",
     "members",
+    "retention_days",
     "last_message",
     "last_seq",
     "rev",
