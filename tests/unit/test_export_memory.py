@@ -3,10 +3,11 @@ once is a page of messages and the zip's buffers, never the whole history (issue
 
 from __future__ import annotations
 
-import asyncio
 import tracemalloc
 import zipfile
 from datetime import UTC, datetime
+
+import pytest
 
 from ezchat.adapters.files.memory import MemoryFileStore
 from ezchat.adapters.memory import MemoryDatabase, memory_stores
@@ -54,7 +55,8 @@ async def _export(tmp_path) -> tuple[int, int]:
     return peak, written
 
 
-def test_an_export_of_100k_messages_holds_a_page_not_the_history(tmp_path):
-    peak, written = asyncio.run(_export(tmp_path))
+@pytest.mark.gen_test(timeout=120)
+async def test_an_export_of_100k_messages_holds_a_page_not_the_history(tmp_path):
+    peak, written = await _export(tmp_path)
     assert written > 35_000_000  # the messages' JSON, uncompressed
     assert peak < 8_000_000, f"peak {peak / 1e6:.1f} MB while writing {written / 1e6:.0f} MB"

@@ -4,12 +4,11 @@ says, in seq order, each under a new rev above every earlier one, and touches no
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ezchat.adapters.memory import memory_stores
@@ -64,15 +63,22 @@ async def _check(stores, sent, sweeps) -> None:
     assert [m.seq for m in page] == list(range(1, len(sent) + 1))
 
 
-@settings(max_examples=150, deadline=None)
-@given(messages_, sweeps_)
-def test_memory_sweeps_tombstone_what_the_model_says_and_nothing_else(sent, sweeps):
-    asyncio.run(_check(memory_stores(), sent, sweeps))
+# On the test's own IOLoop (pytest-tornado's), as every async test here runs: a loop of our
+# own (asyncio.run) would drop the loop the fixtures share as the current one.
+SHARED_LOOP = [HealthCheck.function_scoped_fixture]
 
 
-@settings(max_examples=25, deadline=None)
-@given(messages_, sweeps_)
-def test_sqlite_sweeps_tombstone_what_the_model_says_and_nothing_else(sent, sweeps):
+@settings(max_examples=150, deadline=None, derandomize=True, database=None,
+          suppress_health_check=SHARED_LOOP)  # fmt: skip
+@given(sent=messages_, sweeps=sweeps_)
+def test_memory_sweeps_tombstone_what_the_model_says_and_nothing_else(io_loop, sent, sweeps):
+    io_loop.run_sync(lambda: _check(memory_stores(), sent, sweeps))
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=SHARED_LOOP)  # fmt: skip
+@given(sent=messages_, sweeps=sweeps_)
+def test_sqlite_sweeps_tombstone_what_the_model_says_and_nothing_else(io_loop, sent, sweeps):
     async def run() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             stores = await open_sqlite_stores(Path(tmp) / "ezchat.db")
@@ -81,4 +87,4 @@ def test_sqlite_sweeps_tombstone_what_the_model_says_and_nothing_else(sent, swee
             finally:
                 await stores.aclose()
 
-    asyncio.run(run())
+    io_loop.run_sync(run, timeout=30)

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import bisect
 from datetime import datetime
+from itertools import islice
 
 from ezchat.adapters.memory.db import MemoryDatabase
 from ezchat.adapters.memory.messages import MemoryMessageStore
-from ezchat.domain.errors import NotFound, StaleWrite
+from ezchat.adapters.tombstones import older_first, tombstone_each
 from ezchat.domain.messages import Message
 
 
@@ -51,19 +52,9 @@ class MemorySweepStore:
         sender_id: str | None = None,
     ) -> list[tuple[Message, Message]]:
         timeline = self._db.timelines.get(conversation_id)
-        picked: list[Message] = []
-        for m in timeline.messages if timeline else ():
-            if m.deleted or (sender_id is not None and m.sender_id != sender_id):
-                continue
-            if before is not None and m.created_at >= before:
-                break
-            picked.append(m)
-            if len(picked) == limit:
-                break
-        out = []
-        for m in picked:
-            try:
-                out.append((m, await self._messages.replace(m.tombstone(), expected_rev=m.rev)))
-            except (StaleWrite, NotFound):
-                continue  # changed or gone meanwhile: the next call sees it as it is now
-        return out
+        standing = (
+            m
+            for m in (timeline.messages if timeline else ())
+            if not m.deleted and (sender_id is None or m.sender_id == sender_id)
+        )
+        return await tombstone_each(self._messages, older_first(islice(standing, limit), before))

@@ -12,7 +12,7 @@ from pymongo import ASCENDING
 from ezchat.adapters.mongo.db import MongoDatabase, translated
 from ezchat.adapters.mongo.message_docs import message_from
 from ezchat.adapters.mongo.messages import MongoMessageStore
-from ezchat.domain.errors import NotFound, StaleWrite
+from ezchat.adapters.tombstones import older_first, tombstone_each
 from ezchat.domain.messages import Message
 
 _ORDER = [("conversation_id", ASCENDING), ("seq", ASCENDING)]
@@ -66,15 +66,6 @@ class MongoSweepStore:
         query: dict[str, Any] = {"conversation_id": conversation_id, "deleted": False}
         if sender_id is not None:
             query["sender_id"] = sender_id
-        picked = []
-        for m in await self._find(query, limit):
-            if before is not None and m.created_at >= before:
-                break
-            picked.append(m)
-        out = []
-        for m in picked:
-            try:
-                out.append((m, await self._store.replace(m.tombstone(), expected_rev=m.rev)))
-            except (StaleWrite, NotFound):
-                continue  # changed or gone meanwhile: the next call sees it as it is now
-        return out
+        return await tombstone_each(
+            self._store, older_first(await self._find(query, limit), before)
+        )

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from ezchat.adapters.sqlite.db import SqliteDatabase, transaction
 from ezchat.adapters.sqlite.messages import message_from_row
+from ezchat.adapters.tombstones import older_first
 from ezchat.domain.messages import Message
 
 _TOMBSTONE = (
@@ -77,12 +78,7 @@ class SqliteSweepStore:
                         " ORDER BY seq LIMIT ?",
                         (sender_id, conversation_id, limit),
                     ).fetchall()
-                picked = []
-                for row in rows:
-                    m = message_from_row(row)
-                    if before is not None and m.created_at >= before:
-                        break
-                    picked.append(m)
+                picked = older_first((message_from_row(r) for r in rows), before)
                 if not picked:
                     return []
                 conv = conn.execute(
