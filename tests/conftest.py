@@ -7,6 +7,9 @@ from tests.redis_server import RedisServer, answers
 from tests.s3_server import TEST_CREDENTIALS, MotoServer
 from tests.support import World
 
+# An app's own suite, run in a pytest process of its own by tests/e2e/test_testing_plugin.py.
+collect_ignore = ["plugin_app"]
+
 
 @pytest.fixture(scope="session")
 def nx_server():
