@@ -33,6 +33,26 @@ async def _direct(api: Api, token: str, other: str) -> str:
     return r.body["id"]
 
 
+async def until(check, what: str, deadline_s: float = 30):
+    """``check()``'s first true answer, asked every 50 ms (a loaded machine builds slowly)."""
+    loop = asyncio.get_running_loop()
+    end = loop.time() + deadline_s
+    while loop.time() < end:
+        if answer := await check():
+            return answer
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"not within {deadline_s} s: {what}")
+
+
+async def ready(api: Api, path: str, token: str):
+    async def check():
+        got = await fetch(api, path, token)
+        assert got.code in (200, 202), (got.code, got.body)
+        return got if got.code == 200 else None
+
+    return await until(check, f"{path} ready")
+
+
 def is_deleted(frame: dict) -> bool:
     """A delete, as WebSocket clients get it: the message as it now is, deleted."""
     return bool(frame["payload"]["message"]["deleted"])
@@ -109,12 +129,7 @@ async def test_an_export_is_built_in_the_background_and_given_only_to_its_owner(
     assert again.body["export"]["id"] == export["id"] or export["status"] == "ready"
     path = f"/api/users/me/exports/{export['id']}"
     assert (await api.call("GET", path, token=b)).status == 404  # only its owner
-    for _ in range(100):
-        got = await fetch(api, path, a)
-        if got.code == 200:
-            break
-        assert got.code == 202, got.body
-        await asyncio.sleep(0.05)
+    got = await ready(api, path, a)
     assert got.headers["Content-Type"] == "application/zip"
     zf = zipfile.ZipFile(io.BytesIO(got.body))
     names = set(zf.namelist())
@@ -139,23 +154,28 @@ async def test_an_export_is_built_in_the_background_and_given_only_to_its_owner(
 
 @pytest.mark.gen_test(timeout=60)
 async def test_exports_expire_and_a_build_given_up_by_its_process_is_done_again(start_server):
-    running = await start_server(export_ttl_s=1, export_lease_s=1)
+    running = await start_server(export_ttl_s=1, export_lease_s=30)  # never claimed: due at once
     api = Api(running.base)
     _, a = await register(api, "ann")
     services = running.app.services
     export = await services.exports.request((await api.call("GET", "/api/users/me", token=a))
                                             .body["id"])  # fmt: skip
-    await asyncio.sleep(0.3)
-    assert (await services.exports.store.get(export.id)).status == "ready"
+
+    async def status(export_id: str):
+        found = await services.exports.store.get(export_id)
+        return found.status if found else None
+
+    await until(lambda: _is(status(export.id), "ready"), "the first export built")
     stuck = await services.exports.request(export.owner_id)  # a new one, its builder "dies"
     for task in list(services.exports._building):
         task.cancel()
-    await asyncio.sleep(1.2)  # its lease runs out; the first one expires
+    first = await services.exports.store.get(export.id)
+    now = services.clock.now().timestamp()
+    await asyncio.sleep(max(first.expires_at - now, 0) + 0.1)  # the first one expires
     await running.app.housekeeper.round()
     assert await services.exports.store.get(export.id) is None
     assert not await services.files.blobs.exists(export.blob_key)
-    await asyncio.sleep(0.3)
-    assert (await services.exports.store.get(stuck.id)).status == "ready"
+    await until(lambda: _is(status(stuck.id), "ready"), "the given-up export built again")
 
 
 @pytest.mark.parametrize("storage", ["sqlite", "mongo"])
@@ -251,11 +271,12 @@ async def test_new_exports_are_rate_limited(start_server):
         asked = await api.call("POST", "/api/users/me/export", token=a)
         assert asked.status == 202, asked.body
         made.append(asked.body["export"]["id"])
-        for _ in range(100):  # ready before the next: not "the one pending"
-            if (await fetch(api, f"/api/users/me/exports/{made[-1]}", a)).code == 200:
-                break
-            await asyncio.sleep(0.05)
+        await ready(api, f"/api/users/me/exports/{made[-1]}", a)  # not "the one pending"
     limited = await api.call("POST", "/api/users/me/export", token=a)
     assert limited.status == 429 and int(limited.headers["Retry-After"]) > 0, limited.body
     listed = (await api.call("GET", "/api/users/me/exports", token=a)).body["exports"]
     assert sorted(e["id"] for e in listed) == sorted(made)
+
+
+async def _is(value, wanted) -> bool:
+    return (await value) == wanted
