@@ -86,9 +86,7 @@ class AccountDeletion:
         if user.admin and not await self._another_admin(user_id):
             raise Conflict("the last server admin cannot be deleted; promote another first")
         await self._access.set_disabled(user_id, True)  # every token and socket, at once
-        erased = 0 if self._sweeper is None else await self._sweeper.erase_sender(user_id)
-        now = self._clock.now().timestamp()
-        await self._users.set_access(user_id, AccessChange(deleted_at=now, admin=False))
+        # Renamed while contacts and groups still hear of it (their views show the new name).
         await self._profiles.update_profile(user_id, display_name=DELETED_NAME, avatar_url=None)
         for subscription in await self._push.for_user(user_id):
             await self._push.remove(user_id, subscription.endpoint)
@@ -105,6 +103,11 @@ class AccountDeletion:
                 await self._members.remove_member(user_id, conversation_id, user_id)
             except EzChatError as exc:  # gone meanwhile: nothing to leave
                 log.info("deleting %s: leaving %s: %s", user_id, conversation_id, exc.message)
+        # Last, as it may take a while; the account is marked deleted only after it, so that
+        # asking again finishes a delete that was cut short.
+        erased = 0 if self._sweeper is None else await self._sweeper.erase_sender(user_id)
+        now = self._clock.now().timestamp()
+        await self._users.set_access(user_id, AccessChange(deleted_at=now, admin=False))
         detail = user.username + (f" ({erased} messages erased)" if self._sweeper else "")
         await self._admin.audit.record(actor, "account.delete", user_id, detail)
 
