@@ -47,6 +47,9 @@ def test_my_app_hears_events_with_asyncio_run(ezchat_server):
             return str(json.loads(await conn.read_message())["type"])
         finally:
             conn.close()
+            # Until the server's close frame: the socket is closed before the loop ends.
+            while await asyncio.wait_for(conn.read_message(), 10) is not None:
+                pass
 
     assert asyncio.run(hello()) == "hello"
 
