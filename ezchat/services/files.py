@@ -193,17 +193,19 @@ class FileService:
                 gone += 1
         return gone
 
-    async def purge(self, owner_id: str, file_ids: tuple[str, ...]) -> None:
+    async def purge(self, owner_id: str, file_ids: tuple[str, ...]) -> tuple[str, ...]:
         """Erasing a deleted account: the files among these that ``owner_id`` uploaded go,
-        whatever still carries them (a forwarded copy then shows a file that is gone)."""
+        whatever still carries them (a forwarded copy then shows a file that is gone). The
+        others (someone else's, forwarded to them), left to ``released``."""
+        others = []
         for file_id in set(file_ids):
             record = await self._records.get(file_id)
             if record is not None and record.owner_id == owner_id:
                 await self._records.delete_if_idle(file_id, float("inf"))
                 await self._drop_bytes(file_id)
-
-    async def record(self, file_id: str) -> StoredFile | None:
-        return await self._records.get(file_id)
+            else:
+                others.append(file_id)
+        return tuple(others)
 
     async def _remove_if_unused(self, file_id: str, *, attached_before: float) -> bool:
         if await self._messages.conversations_with_file(file_id):

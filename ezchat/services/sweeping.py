@@ -111,8 +111,8 @@ class MessageSweeper:
         """What follows tombstones: files, thread summaries, pin counts, live events."""
         files = tuple(f for old, _ in swept for f in file_ids_of(old.attachments))
         if files and self._files is not None:
-            if purge_owner is not None:
-                await self._files.purge(purge_owner, files)
+            if purge_owner is not None:  # the owner's go whatever carries them; the rest as usual
+                files = await self._files.purge(purge_owner, files)
             await self._files.released(files)
         roots = {old.thread_root for old, _ in swept if old.thread_root is not None}
         for root in sorted(roots):

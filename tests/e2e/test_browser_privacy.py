@@ -11,9 +11,8 @@ import zipfile
 from pathlib import Path
 
 import playwright.sync_api as playwright
-import pytest
 
-from tests.e2e.processes import ServerProcess, call, new_group, post, register
+from tests.e2e.processes import call, new_group, post, register
 from tests.e2e.test_admin import ezchat
 from tests.e2e.test_browser import WAIT_MS, browser  # noqa: F401 - the fixture
 from tests.e2e.test_browser_daily import (
@@ -23,22 +22,15 @@ from tests.e2e.test_browser_daily import (
     log_in,
     messages,
     nothing_wider_than_the_window,
+    server,  # noqa: F401 - the fixture
 )
 
-__all__ = ["browser"]
-
-
-@pytest.fixture
-def server(tmp_path):
-    s = ServerProcess(tmp_path, MESSAGE_RATE_PER_SEC="1000", MESSAGE_BURST="1000")
-    s.wait_ready()
-    yield s
-    s.stop()
+__all__ = ["browser", "server"]
 
 
 def test_a_report_reaches_the_admin_page_and_a_user_exports_then_deletes(
     browser,  # noqa: F811
-    server,
+    server,  # noqa: F811 - test_browser_daily's, on this test's tmp_path
     tmp_path,
 ):
     base = server.base
