@@ -8,12 +8,13 @@ import asyncio
 import json
 import urllib.error
 import urllib.request
+from typing import Any
 
 import pytest
 from tornado.websocket import websocket_connect
 
 
-def call(base: str, method: str, path: str, body: object = None, token: str = "") -> object:
+def call(base: str, method: str, path: str, body: object = None, token: str = "") -> Any:
     request = urllib.request.Request(
         base + path,
         method=method,
@@ -44,7 +45,9 @@ def test_my_app_hears_events_with_asyncio_run(ezchat_server):
     async def hello() -> str:
         conn = await websocket_connect(f"{ezchat_server.ws_url}?token={token}")
         try:
-            return str(json.loads(await conn.read_message())["type"])
+            raw = await conn.read_message()
+            assert raw is not None
+            return str(json.loads(raw)["type"])
         finally:
             conn.close()
             # Until the server's close frame: the socket is closed before the loop ends.

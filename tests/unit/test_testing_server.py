@@ -34,7 +34,9 @@ async def test_a_test_server_serves_http_and_websocket_and_its_clock_moves():
         assert (user["username"], user["display_name"]) == ("alice", "Alice")
         assert await _me(server.url, token) == 200
         conn = await websocket_connect(f"{server.ws_url}?token={token}")
-        hello = json.loads(await conn.read_message())
+        raw = await conn.read_message()
+        assert raw is not None
+        hello = json.loads(raw)
         assert hello["type"] == "hello"
         conn.close()
         before = server.clock.now()
